@@ -1,0 +1,99 @@
+"""Diff a float32 trace against a golden trace: absolute and relative error and ULP distance.
+
+The ULP distance is counted in float32 between the tested value and the golden value rounded
+correctly to float32, so 0 means "the best float32 answer" and 1 means one neighbour off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from .arith import as_fraction
+from .golden import float32_of, is_finite_text
+from .trace import Trace
+
+
+@dataclass(frozen=True)
+class ValueDiff:
+    """One value of one step: tested against golden."""
+
+    t: int
+    quantity: str
+    index: int
+    tested: str
+    golden: str
+    abs_err: float
+    rel_err: float
+    ulps: int | None  # None: one side is not finite
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """All value differences between a tested trace and its golden."""
+
+    tested: str
+    golden: str
+    diffs: tuple[ValueDiff, ...]
+
+    def max_ulps(self, quantity: str | None = None) -> int | None:
+        """Largest ULP distance (None if any compared value is not finite)."""
+        sel = [d.ulps for d in self.diffs if quantity is None or d.quantity == quantity]
+        if any(u is None for u in sel):
+            return None
+        return max(sel, default=0)
+
+    def quantities(self) -> list[str]:
+        return list(dict.fromkeys(d.quantity for d in self.diffs))
+
+    def max_rel_err(self, quantity: str | None = None) -> float:
+        return max((d.rel_err for d in self.diffs if quantity is None or d.quantity == quantity),
+                   default=0.0)
+
+    def first_step_over(self, ulps: int) -> int | None:
+        """First step with a value more than ``ulps`` away (or not finite), else None."""
+        bad = [d.t for d in self.diffs if d.ulps is None or d.ulps > ulps]
+        return min(bad) if bad else None
+
+
+def ordered_int(x: np.float32) -> int:
+    """Map float32 to integers so that adjacent floats differ by 1 (−0 and +0 coincide)."""
+    i = int(np.array(x, dtype=np.float32).view(np.int32))
+    return i if i >= 0 else -(i & 0x7FFFFFFF)
+
+
+def ulp_distance(a: np.float32, b: np.float32) -> int | None:
+    if not (np.isfinite(a) and np.isfinite(b)):
+        return 0 if (np.isnan(a) and np.isnan(b)) or a == b else None
+    return abs(ordered_int(a) - ordered_int(b))
+
+
+def value_diff(t: int, quantity: str, index: int, tested: str, golden: str) -> ValueDiff:
+    if not (is_finite_text(tested) and is_finite_text(golden)):
+        u = ulp_distance(np.float32(tested), float32_of(golden))
+        return ValueDiff(t, quantity, index, tested, golden, float("inf"), float("inf"), u)
+    a, g = as_fraction(tested), as_fraction(golden)
+    err = abs(a - g)
+    rel = float(err / abs(g)) if g != 0 else (0.0 if err == 0 else float("inf"))
+    u = ulp_distance(np.float32(tested), float32_of(golden))
+    return ValueDiff(t, quantity, index, tested, golden, float(Fraction(err)), rel, u)
+
+
+def compare(tested: Trace, golden: Trace, tested_name: str = "tested",
+            golden_name: str = "golden") -> Comparison:
+    """Compare every value both traces record, step by step (the shorter trace bounds it)."""
+    gsteps = {s.t: s for s in golden.steps}
+    diffs = []
+    for s in tested.steps:
+        g = gsteps.get(s.t)
+        if g is None:
+            continue
+        for q in tested.quantities():
+            mine, theirs = s.values(q), g.values(q)
+            if mine is None or theirs is None:
+                continue
+            diffs += [value_diff(s.t, q, i, a, b)
+                      for i, (a, b) in enumerate(zip(mine, theirs, strict=True))]
+    return Comparison(tested_name, golden_name, tuple(diffs))

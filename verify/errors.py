@@ -1,0 +1,9 @@
+"""The one exception type for bad input: the CLI turns it into one stderr line and exit 2."""
+
+
+class InputError(Exception):
+    """Bad user input (file, field, value); the message names where and what."""
+
+    def __init__(self, message: str, *, where: str | None = None):
+        self.where = where
+        super().__init__(f"{where}: {message}" if where else message)

@@ -1,0 +1,92 @@
+"""Turn a SymPy expression into a function over a number backend, without eval or exec.
+
+Each node becomes a closure; constants are converted once by the backend (correctly rounded),
+so a float32 evaluation rounds every operation to float32 and a mpmath one works at its precision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import sympy as sp
+
+Fn = Callable[[Sequence[Any]], Any]
+_FUNCS = {sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tanh: "tanh"}
+
+
+def compile_expr(expr: sp.Expr, symbols: Sequence[sp.Symbol], ar: Any) -> Fn:
+    """``f(values)`` evaluating ``expr`` with ``symbols[i] = values[i]`` in backend ``ar``."""
+    index = {s: i for i, s in enumerate(symbols)}
+    return _node(sp.sympify(expr), index, ar)
+
+
+def compile_many(exprs: Sequence[sp.Expr], symbols: Sequence[sp.Symbol], ar: Any
+                 ) -> Callable[[Sequence[Any]], list[Any]]:
+    fns = [compile_expr(e, symbols, ar) for e in exprs]
+    return lambda values: [f(values) for f in fns]
+
+
+def _node(e: sp.Expr, index: dict, ar: Any) -> Fn:
+    if e.is_Symbol:
+        if e not in index:
+            raise ValueError(f"free symbol {e} has no value")
+        i = index[e]
+        return lambda v: v[i]
+    if e.is_Rational:
+        c = ar.num(sp.Rational(e))
+        return lambda v: c
+    if e is sp.pi:
+        c = ar.func("pi") if hasattr(ar, "ctx") else ar.num(sp.Rational(str(sp.N(sp.pi, 40))))
+        return lambda v: c
+    if e.is_Add:
+        return _fold(e.args, index, ar, lambda a, b: a + b)
+    if e.is_Mul:
+        return _fold(e.args, index, ar, lambda a, b: a * b)
+    if e.is_Pow:
+        return _power(e, index, ar)
+    if isinstance(e, sp.Abs):
+        f = _node(e.args[0], index, ar)
+        return lambda v: ar.abs(f(v))
+    if e.func in _FUNCS:
+        f = _node(e.args[0], index, ar)
+        g = ar.func(_FUNCS[e.func])
+        return lambda v: g(f(v))
+    raise ValueError(f"cannot evaluate {type(e).__name__}: {e}")
+
+
+def _fold(args: Sequence[sp.Expr], index: dict, ar: Any, op: Callable) -> Fn:
+    fns = [_node(a, index, ar) for a in args]
+
+    def f(v):
+        acc = fns[0](v)
+        for g in fns[1:]:
+            acc = op(acc, g(v))
+        return acc
+
+    return f
+
+
+def _power(e: sp.Pow, index: dict, ar: Any) -> Fn:
+    base, exp = e.args
+    f = _node(base, index, ar)
+    if exp == sp.Rational(1, 2):
+        return lambda v: ar.sqrt(f(v))
+    if exp == sp.Rational(-1, 2):
+        one = ar.num(1)
+        return lambda v: one / ar.sqrt(f(v))
+    if exp.is_Integer:
+        n = int(exp)
+        one = ar.num(1)
+        if n < 0:
+            return lambda v: one / _int_power(f(v), -n)
+        return lambda v: _int_power(f(v), n) if n else one
+    raise ValueError(f"cannot evaluate power with exponent {exp}")
+
+
+def _int_power(x: Any, n: int) -> Any:
+    """x**n by repeated multiplication, left to right (n small)."""
+    acc = x
+    for _ in range(n - 1):
+        acc = acc * x
+    return acc

@@ -1,0 +1,127 @@
+"""High-precision golden traces: a rule on a problem in mpmath at precision P and 2P.
+
+Each value is written from the 2P run, rounded to the digits on which the P and 2P runs agree
+(its certified digits), so every digit a golden file prints is one both runs produced.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from .arith import MpmathArith, as_fraction, round_to_float32
+from .engine import RawStep, run_in
+from .errors import InputError
+from .problems import Problem
+from .spec import RunSpec, effective_hyper
+from .trace import Step, Trace
+
+MIN_DPS, MAX_DPS = 15, 2000
+
+
+def agreeing_digits(a: Any, b: Any, dps: int) -> int:
+    """Significant decimal digits on which ``a`` (precision P) and ``b`` (2P) agree, ≤ P."""
+    if a == b:
+        return dps
+    if not (mpmath.isfinite(a) and mpmath.isfinite(b)) or b == 0:
+        return 0
+    rel = abs(a - b) / abs(b)
+    return max(0, min(dps, int(math.floor(-mpmath.log10(rel)))))
+
+
+def certified_text(a: Any, b: Any, dps: int, ctx: Any) -> tuple[str, int]:
+    """``b`` printed to the digits it shares with ``a``, and that digit count."""
+    if not ctx.isfinite(b):
+        return ("nan" if ctx.isnan(b) else ("inf" if b > 0 else "-inf")), 0
+    d = agreeing_digits(a, b, dps)
+    text = ctx.nstr(b, max(d, 1), strip_zeros=True)
+    return (text[:-2] if text.endswith(".0") else text), d
+
+
+class _Certifier:
+    """Formats paired values and remembers the fewest digits certified in one step."""
+
+    def __init__(self, dps: int, ctx: Any):
+        self.dps, self.ctx, self.digits = dps, ctx, []
+
+    def one(self, a: Any, b: Any) -> str:
+        text, d = certified_text(a, b, self.dps, self.ctx)
+        self.digits.append(d)
+        return text
+
+    def vec(self, xs: list[Any], ys: list[Any]) -> tuple[str, ...]:
+        return tuple(self.one(a, b) for a, b in zip(xs, ys, strict=True))
+
+
+def _certified_step(lo: RawStep, hi: RawStep, dps: int, ctx: Any) -> Step:
+    c = _Certifier(dps, ctx)
+    rl, rh = lo.record, hi.record
+    step = Step(
+        t=rh.t,
+        params=c.vec(rl.params, rh.params),
+        grad=c.vec(rl.grad, rh.grad) if rh.grad is not None else None,
+        state={k: c.vec(rl.state[k], rh.state[k]) for k in rh.state},
+        aux={k: c.vec(rl.aux[k], rh.aux[k]) for k in rh.aux},
+        loss=c.one(lo.loss, hi.loss),
+        rows={k: c.vec(lo.rows[k], hi.rows[k]) for k in hi.rows},
+    )
+    return Step(step.t, step.params, step.grad, step.state, step.aux, step.loss, step.rows,
+                min(c.digits))
+
+
+def run_golden(spec: RunSpec, progress: Callable[[int], None] | None = None) -> Trace:
+    """The certified golden trace of ``spec`` (runs at ``dps`` and ``2·dps``)."""
+    if not MIN_DPS <= spec.dps <= MAX_DPS:
+        raise InputError(f"precision must be {MIN_DPS} to {MAX_DPS} digits, got {spec.dps}")
+    hyper = effective_hyper(spec.full_hyper(), spec.quantize)
+    lo_ar, hi_ar = MpmathArith(spec.dps), MpmathArith(2 * spec.dps)
+    lo = run_in(spec, lo_ar, hyper)
+    hi = run_in(spec, hi_ar, hyper, progress)
+    steps = tuple(_certified_step(a, b, spec.dps, hi_ar.ctx) for a, b in zip(lo, hi, strict=False))
+    return Trace(problem_header(spec.problem), optimizer_header(spec),
+                 arithmetic_header(spec, min(s.digits for s in steps)),
+                 steps, status_of(steps, spec.steps))
+
+
+def problem_header(problem: Problem) -> dict[str, Any]:
+    return {"name": problem.name, "params": list(problem.params), "init": list(problem.init_text)}
+
+
+def optimizer_header(spec: RunSpec) -> dict[str, Any]:
+    return {"name": spec.rule.name, "hyper": spec.full_hyper(), "variant": dict(spec.rule.variant),
+            "schedule": "constant"}
+
+
+def arithmetic_header(spec: RunSpec, certified: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": "mpmath", "dps": spec.dps, "check_dps": 2 * spec.dps,
+                           "certified_digits": certified,
+                           "certified_by": "agreement of runs at dps and 2*dps"}
+    if spec.quantize:
+        out["hyper_quantized"] = spec.quantize
+        out["hyper_effective"] = effective_hyper(spec.full_hyper(), spec.quantize)
+    out["versions"] = {"mpmath": mpmath.__version__, "sympy": sp.__version__}
+    return out
+
+
+def status_of(steps: tuple[Step, ...], requested: int) -> dict[str, Any]:
+    """Whether every value stayed finite; if not, the first step where one did not."""
+    bad = [s.t for s in steps if not all(is_finite_text(v) for v in s.params + (s.grad or ()))]
+    if bad:
+        return {"finite": False, "first_nonfinite_step": bad[0], "steps_requested": requested}
+    return {"finite": True}
+
+
+def is_finite_text(text: str) -> bool:
+    return text.lower().lstrip("+-") not in ("nan", "inf", "infinity")
+
+
+def float32_of(text: str) -> np.float32:
+    """A decimal string rounded correctly to float32 (non-finite strings pass through)."""
+    if not is_finite_text(text):
+        return np.float32(text)
+    return round_to_float32(as_fraction(text))

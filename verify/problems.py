@@ -1,0 +1,161 @@
+"""Objectives as data: ``derivations/problems/*.toml`` loaded into a ``Problem``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import sympy as sp
+
+from . import paths
+from .errors import InputError
+from .expr import parse_expr, parse_number
+from .tomlfile import decimal_text, field, read_toml
+
+NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+MAX_PARAMS = 64
+MAX_ROWS = 10_000
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A differentiable objective: parameters, exact loss expression (data folded in), start."""
+
+    name: str
+    title: str
+    params: tuple[str, ...]
+    loss: sp.Expr
+    init: tuple[sp.Rational, ...]
+    data: tuple[tuple[str, tuple[sp.Rational, ...]], ...] = ()
+    rows: tuple[tuple[str, tuple[sp.Expr, ...]], ...] = ()
+    source: str = ""
+
+    @property
+    def symbols(self) -> tuple[sp.Symbol, ...]:
+        return tuple(sp.Symbol(p, real=True) for p in self.params)
+
+    @property
+    def init_text(self) -> tuple[str, ...]:
+        return tuple(rational_text(v) for v in self.init)
+
+    def with_init(self, init: tuple[sp.Rational, ...]) -> Problem:
+        if len(init) != len(self.params):
+            raise InputError(f"init needs {len(self.params)} values ({', '.join(self.params)}), "
+                             f"got {len(init)}")
+        return Problem(self.name, self.title, self.params, self.loss, tuple(init), self.data,
+                       self.rows, self.source)
+
+
+def rational_text(value: sp.Rational) -> str:
+    """Exact decimal text of a rational with a terminating expansion, else ``p/q``."""
+    value = sp.Rational(value)
+    p, q = value.p, value.q
+    twos = fives = 0
+    while q % 2 == 0:
+        q //= 2
+        twos += 1
+    while q % 5 == 0:
+        q //= 5
+        fives += 1
+    if q != 1:
+        return f"{value.p}/{value.q}"
+    places = max(twos, fives)
+    scaled = abs(p) * 10**places // value.q
+    digits = str(scaled).rjust(places + 1, "0")
+    text = digits if places == 0 else f"{digits[:-places]}.{digits[-places:]}".rstrip("0").rstrip(".")
+    return ("-" if p < 0 else "") + text
+
+
+def load_problem(path: Path) -> Problem:
+    """Load and validate one problem file."""
+    where = str(path)
+    doc = read_toml(path)
+    name = field(doc, "name", str, where)
+    if not NAME_RE.match(name):
+        raise InputError(f"field 'name' must be an identifier, got {name!r}", where=where)
+    title = field(doc, "title", str, where, default=name)
+    params = field(doc, "params", list, where)
+    if not params or len(params) > MAX_PARAMS:
+        raise InputError(f"field 'params' must list 1 to {MAX_PARAMS} names", where=where)
+    for p in params:
+        if not isinstance(p, str) or not NAME_RE.match(p):
+            raise InputError(f"field 'params' has an invalid name {p!r}", where=where)
+    if len(set(params)) != len(params):
+        raise InputError("field 'params' repeats a name", where=where)
+    data = _load_data(field(doc, "data", dict, where, default={}), params, where)
+    names = {p: sp.Symbol(p, real=True) for p in params}
+    constants = field(doc, "constants", dict, where, default={})
+    for key, value in constants.items():
+        if not NAME_RE.match(key) or key in names or key in data:
+            raise InputError(f"constant {key!r} is not a fresh identifier", where=f"{where}: constants")
+        names[key] = parse_number(decimal_text(value, f"{where}: constants.{key}"),
+                                  where=f"{where}: constants.{key}")
+    loss = parse_expr(field(doc, "loss", str, where), names, data, where=f"{where}: loss")
+    extra = loss.free_symbols - {names[p] for p in params}
+    if extra:
+        raise InputError(f"loss uses undeclared symbols {sorted(map(str, extra))}", where=where)
+    rows = []
+    for key, text in field(doc, "rows", dict, where, default={}).items():
+        if not data:
+            raise InputError("table 'rows' needs data columns", where=where)
+        if not NAME_RE.match(key):
+            raise InputError(f"row output name {key!r} is not an identifier", where=where)
+        w = f"{where}: rows.{key}"
+        rows.append((key, _row_expressions(field({key: text}, key, str, w), names, data, w)))
+    init_table = field(doc, "init", dict, where)
+    missing = [p for p in params if p not in init_table]
+    unknown = [k for k in init_table if k not in params]
+    if missing or unknown:
+        raise InputError(f"field 'init' must give exactly {params}; missing {missing}, "
+                         f"unknown {unknown}", where=where)
+    init = tuple(parse_number(decimal_text(init_table[p], f"{where}: init.{p}"),
+                              where=f"{where}: init.{p}") for p in params)
+    return Problem(name, title, tuple(params), loss, init, tuple(data.items()), tuple(rows), where)
+
+
+def _load_data(table: dict, params: list[str], where: str) -> dict[str, tuple[sp.Rational, ...]]:
+    data: dict[str, tuple[sp.Rational, ...]] = {}
+    for key, column in table.items():
+        w = f"{where}: data.{key}"
+        if not NAME_RE.match(key) or key in params:
+            raise InputError("data column name must be a fresh identifier", where=w)
+        if not isinstance(column, list) or not column or len(column) > MAX_ROWS:
+            raise InputError(f"must be a list of 1 to {MAX_ROWS} numbers", where=w)
+        data[key] = tuple(parse_number(decimal_text(v, w), where=w) for v in column)
+    lengths = {len(c) for c in data.values()}
+    if len(lengths) > 1:
+        raise InputError(f"data columns differ in length: {sorted(lengths)}", where=where)
+    return data
+
+
+def _row_expressions(text: str, names: dict, data: dict, where: str) -> tuple[sp.Expr, ...]:
+    rows = len(next(iter(data.values())))
+    out = []
+    for i in range(rows):
+        row_data = {k: (col[i],) for k, col in data.items()}
+        out.append(parse_expr(f"sum({text})", names, row_data, where=where))
+    return tuple(out)
+
+
+def problem_path(name: str) -> Path:
+    """The bundled problem file for ``name``, or the path itself if it names a TOML file."""
+    candidate = Path(name)
+    if candidate.suffix == ".toml":
+        return candidate
+    if not NAME_RE.match(name):
+        raise InputError(f"unknown problem {name!r}")
+    path = paths.PROBLEMS / f"{name}.toml"
+    if not path.exists():
+        known = ", ".join(available_problems()) or "none"
+        raise InputError(f"unknown problem {name!r} (known: {known})")
+    return path
+
+
+def find_problem(name: str) -> Problem:
+    """A problem by catalogue name or by path to a TOML file."""
+    return load_problem(problem_path(name))
+
+
+def available_problems() -> list[str]:
+    return sorted(p.stem for p in paths.PROBLEMS.glob("*.toml"))

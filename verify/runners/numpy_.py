@@ -1,0 +1,38 @@
+"""The reference float32 implementation: the shared rules on NumPy float32, every op in float32."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..arith import Float32Arith, float32_text
+from ..engine import run_in
+from ..golden import optimizer_header, problem_header, status_of
+from ..spec import RunSpec, effective_hyper
+from ..trace import Step, Trace
+
+
+def run_numpy(spec: RunSpec, progress: Callable[[int], None] | None = None) -> Trace:
+    """Run ``spec`` in float32: hyperparameters, data and constants rounded once to float32."""
+    hyper = spec.full_hyper()
+    with np.errstate(all="ignore"):
+        raw = run_in(spec, Float32Arith(), hyper, progress)
+        steps = tuple(Step(
+            t=r.record.t,
+            params=_texts(r.record.params),
+            grad=_texts(r.record.grad) if r.record.grad is not None else None,
+            state={k: _texts(v) for k, v in r.record.state.items()},
+            aux={k: _texts(v) for k, v in r.record.aux.items()},
+            loss=float32_text(r.loss),
+            rows={k: _texts(v) for k, v in r.rows.items()},
+        ) for r in raw)
+    arithmetic = {"kind": "float32", "implementation": "numpy", "dtype": "float32",
+                  "hyper_effective": effective_hyper(hyper, "float32"),
+                  "versions": {"numpy": np.__version__}}
+    return Trace(problem_header(spec.problem), optimizer_header(spec), arithmetic, steps,
+                 status_of(steps, spec.steps))
+
+
+def _texts(values) -> tuple[str, ...]:
+    return tuple(float32_text(v) for v in values)
