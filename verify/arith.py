@@ -86,6 +86,8 @@ def round_to_float32(q: Fraction) -> np.float32:
     twice = 2 * rem
     if twice > scaled.denominator or (twice == scaled.denominator and n % 2 == 1):
         n += 1
+    if e > 127:
+        return np.float32(sign * math.inf)
     value = math.ldexp(float(n), e - 23)  # exact: n has at most 25 bits
     if value > float(np.finfo(np.float32).max):
         return np.float32(sign * math.inf)

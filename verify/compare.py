@@ -71,10 +71,12 @@ def ulp_distance(a: np.float32, b: np.float32) -> int | None:
 
 
 def value_diff(t: int, quantity: str, index: int, tested: str, golden: str) -> ValueDiff:
+    """Errors of a float32 value (its shortest decimal text) against a golden decimal."""
     if not (is_finite_text(tested) and is_finite_text(golden)):
         u = ulp_distance(np.float32(tested), float32_of(golden))
         return ValueDiff(t, quantity, index, tested, golden, float("inf"), float("inf"), u)
-    a, g = as_fraction(tested), as_fraction(golden)
+    a = Fraction(float(np.float32(tested)))  # the exact value of the float32 the text names
+    g = as_fraction(golden)
     err = abs(a - g)
     rel = float(err / abs(g)) if g != 0 else (0.0 if err == 0 else float("inf"))
     u = ulp_distance(np.float32(tested), float32_of(golden))

@@ -8,6 +8,7 @@ Everything else (attributes, subscripts, lambdas, comprehensions, keywords, stri
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Mapping, Sequence
 
 import sympy as sp
@@ -59,10 +60,12 @@ def parse_number(text: str, *, where: str | None = None) -> sp.Rational:
     return sign * _exact_literal(literal, where)
 
 
+_DECIMAL = re.compile(r"^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,4})?$")
+
+
 def _exact_literal(literal: str, where: str | None) -> sp.Rational:
-    literal = literal.replace("_", "")
-    if "inf" in literal.lower() or "nan" in literal.lower():
-        raise InputError(f"not a finite number: {literal!r}", where=where)
+    if not _DECIMAL.match(literal):
+        raise InputError(f"not a plain decimal number: {literal!r}", where=where)
     mantissa, _, exponent = literal.lower().partition("e")
     if exponent and abs(int(exponent)) > 400:
         raise InputError(f"exponent out of range in {literal!r}", where=where)

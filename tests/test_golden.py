@@ -1,0 +1,107 @@
+"""Golden traces against independent oracles: exact rationals (GD) and Python's decimal (Adam)."""
+
+import subprocess
+import sys
+from decimal import Decimal, getcontext
+from fractions import Fraction
+
+import pytest
+
+from verify.golden import run_golden
+from verify.spec import RunSpec
+from verify.trace import dumps
+
+X = [1, 2, 3, 4, 5]
+Y = [2, 4, 6, 8, 10]
+
+
+def exact_gd(steps, lr=Fraction(1, 100)):
+    """GD on the article's data in exact rationals, gradient from the residuals (no SymPy)."""
+    w = b = Fraction(0)
+    out = []
+    for _ in range(steps):
+        err = [y - (w * x + b) for x, y in zip(X, Y)]
+        gw = -Fraction(2, 5) * sum(x * e for x, e in zip(X, err))
+        gb = -Fraction(2, 5) * sum(err)
+        w, b = w - lr * gw, b - lr * gb
+        out.append(((gw, gb), (w, b)))
+    return out
+
+
+def decimal_adam(steps, digits=70):
+    """Adam (Kingma & Ba Alg. 1) in Python's decimal module: an oracle independent of mpmath."""
+    getcontext().prec = digits
+    lr, b1, b2, eps = Decimal("0.01"), Decimal("0.9"), Decimal("0.999"), Decimal("1e-8")
+    p = [Decimal(0), Decimal(0)]
+    m = [Decimal(0)] * 2
+    v = [Decimal(0)] * 2
+    for t in range(1, steps + 1):
+        err = [y - (p[0] * x + p[1]) for x, y in zip(X, Y)]
+        g = [-Decimal(2) / 5 * sum(x * e for x, e in zip(X, err)), -Decimal(2) / 5 * sum(err)]
+        for i in range(2):
+            m[i] = b1 * m[i] + (1 - b1) * g[i]
+            v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+            mh, vh = m[i] / (1 - b1**t), v[i] / (1 - b2**t)
+            p[i] = p[i] - lr * mh / (vh.sqrt() + eps)
+    return p
+
+
+def test_gd_golden_equals_exact_rationals(linreg):
+    golden = run_golden(RunSpec(linreg, "gd", {"lr": "0.01"}, 5))
+    for (grad, params), step in zip(exact_gd(5), golden.steps[1:]):
+        assert [Fraction(g) for g in step.grad] == list(grad)
+        assert [Fraction(p) for p in step.params] == list(params)
+    # The issue's acceptance value: at iteration 2, dL/dw = -33.6 (the article prints -28.16).
+    assert golden.step(2).grad[0] == "-33.6"
+
+
+def test_adam_first_step_closed_form(linreg):
+    # With m̂_1 = g and v̂_1 = g², step 1 is −α g/(|g| + ε): w_1 = 0.01·44/(44 + 1e-8).
+    golden = run_golden(RunSpec(linreg, "adam", {"lr": "0.01"}, 1))
+    expected = Fraction(1, 100) * 44 / (44 + Fraction(1, 10**8))
+    got = Fraction(golden.step(1).params[0])
+    assert abs(got - expected) / expected < Fraction(1, 10**45)
+
+
+def test_adam_golden_matches_decimal_oracle(linreg):
+    golden = run_golden(RunSpec(linreg, "adam", {"lr": "0.01"}, 5))
+    oracle = decimal_adam(5)
+    for got, want in zip(golden.step(5).params, oracle):
+        assert abs(Decimal(got) - want) / abs(want) < Decimal("1e-45")
+    assert golden.step(5).params[0].startswith("0.049971")  # the article prints 0.0496
+
+
+def test_certified_digits_at_least_30(linreg):
+    for opt in ("gd", "adam"):
+        trace = run_golden(RunSpec(linreg, opt, {"lr": "0.01"}, 5))
+        assert trace.arithmetic["certified_digits"] >= 30
+        # every printed value carries no more digits than certified
+        assert all(s.digits >= 30 for s in trace.steps)
+
+
+def test_regeneration_is_byte_identical_across_processes(linreg):
+    here = dumps(run_golden(RunSpec(linreg, "adam", {"lr": "0.01"}, 5)))
+    again = dumps(run_golden(RunSpec(linreg, "adam", {"lr": "0.01"}, 5)))
+    code = ("import sys; from verify.golden import run_golden; from verify.spec import RunSpec;"
+            "from verify.problems import find_problem; from verify.trace import dumps;"
+            "sys.stdout.write(dumps(run_golden(RunSpec(find_problem('linear_regression'),"
+            "'adam', {'lr': '0.01'}, 5))))")
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True).stdout
+    assert here == again == other
+
+
+def test_quantized_hyperparameters_are_the_float32_values(linreg):
+    trace = run_golden(RunSpec(linreg, "adam", {"lr": "0.01"}, 1, quantize="float32"))
+    eff = trace.arithmetic["hyper_effective"]
+    # float32(0.01) = 0x3C23D70A = 10737418 · 2^-30 (exact), computed independently here:
+    assert Fraction(eff["lr"]) == Fraction(10737418, 2**30)
+    assert Fraction(eff["beta2"]) == Fraction(16760439, 2**24)
+
+
+@pytest.mark.parametrize("dps", [14, 5000])
+def test_precision_out_of_range(linreg, dps):
+    from verify.errors import InputError
+
+    with pytest.raises(InputError):
+        run_golden(RunSpec(linreg, "gd", {"lr": "0.01"}, 2, dps=dps))

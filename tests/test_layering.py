@@ -1,0 +1,60 @@
+"""Imports flow one way along the pipeline; an import of a later stage is a failure."""
+
+import ast
+from pathlib import Path
+
+PKG = Path(__file__).resolve().parents[1] / "verify"
+
+# Pipeline order (DESIGN.md): foundations, problems → symbolic → rules → golden/runners →
+# compare → claims → report → cli. A module may import only modules of a lower or equal rank.
+RANK = {
+    "errors": 0, "paths": 0, "tomlfile": 0, "expr": 0, "arith": 0, "evaluate": 0, "trace": 0,
+    "problems": 1, "symbolic": 2, "rules": 3, "spec": 3, "engine": 4,
+    "golden": 5, "runners": 6, "goldenset": 6, "compare": 7, "claims": 8, "assemble": 9,
+    "report": 10, "cli": 11, "__main__": 12, "__init__": 0,
+}
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(PKG)
+    return rel.parts[0].removesuffix(".py")
+
+
+def imported_modules(path: Path):
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level > 0:
+            base = (node.module or "").split(".")[0]
+            if node.level == 2 or path.parent != PKG:
+                base = base if node.level == 2 else "runners"
+            if base:
+                yield base, node.lineno
+            else:
+                for alias in node.names:
+                    yield alias.name, node.lineno
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("verify"):
+            parts = node.module.split(".")
+            yield (parts[1] if len(parts) > 1 else node.names[0].name), node.lineno
+
+
+def test_every_module_is_ranked():
+    names = {module_name(p) for p in PKG.rglob("*.py")}
+    assert names <= set(RANK), names - set(RANK)
+
+
+def test_no_upward_imports():
+    bad = []
+    for path in PKG.rglob("*.py"):
+        me = module_name(path)
+        for other, line in imported_modules(path):
+            if other in RANK and RANK[other] > RANK[me]:
+                bad.append(f"{path.relative_to(PKG)}:{line} imports {other}")
+    assert not bad, bad
+
+
+def test_report_does_no_io():
+    tree = ast.parse((PKG / "report.py").read_text())
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    attrs = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    assert not names & {"open", "print"}
+    assert not attrs & {"write_text", "read_text", "write_atomic", "savefig"}

@@ -1,0 +1,218 @@
+"""Command line: parse arguments, call the pipeline, write files, choose the exit status.
+
+Exit status: 0 all good; 1 a verification the user asked to fail on found a discrepancy
+(``golden --check`` drift); 2 bad input or usage (one line on stderr, nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__, paths
+from .errors import InputError
+from .trace import write_atomic
+
+PROG = "adam-verify"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # usage errors: one line, exit 2
+        raise InputError(f"usage: {message} (see {PROG} --help)")
+
+
+def _progress(message: str) -> None:
+    if sys.stderr.isatty():
+        print(f"\r\033[K{PROG}: {message}", end="", file=sys.stderr, flush=True)
+
+
+def _done_progress() -> None:
+    if sys.stderr.isatty():
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+def _writable_dir(path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create output directory: {exc.strerror}", where=str(path)) from None
+    if not path.is_dir():
+        raise InputError("output path is not a directory", where=str(path))
+    return path
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .assemble import verify_document
+    from .report import render
+
+    claims = Path(args.claims) if args.claims else paths.ARTICLE_CLAIMS
+    out_dir = Path(args.out) if args.out else paths.REPORTS
+    verification = verify_document(claims, progress=_progress)
+    _done_progress()
+    text = render(verification)
+    name = "article.md" if claims == paths.ARTICLE_CLAIMS else f"{claims.stem}.md"
+    target = _writable_dir(out_dir) / name
+    try:
+        write_atomic(target, text)
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", where=str(target)) from None
+    counts = verification.counts()
+    print(f"wrote {target}: {len(verification.results)} claims, {counts['confirmed']} confirmed, "
+          f"{counts['contradicted']} contradicted, {counts['not checkable']} not checkable")
+    return 0
+
+
+def _parse_init(text: str) -> tuple:
+    from .expr import parse_number
+
+    return tuple(parse_number(part, where="--init") for part in text.split(","))
+
+
+def cmd_golden(args: argparse.Namespace) -> int:
+    from . import goldenset
+
+    if args.check or args.update:
+        if args.problem or args.optimizer:
+            raise InputError("--check/--update work on the committed goldens; "
+                             "drop --problem/--optimizer")
+        entries = goldenset.load_manifest()
+        if args.check:
+            drifts = goldenset.check(entries)
+            for d in drifts:
+                print(f"{d.id}: {d.reason} ({d.path})")
+                for line in d.diff[:40]:
+                    print(f"  {line}")
+                if len(d.diff) > 40:
+                    print(f"  … {len(d.diff) - 40} more diff lines")
+            print(f"{len(entries) - len(drifts)}/{len(entries)} committed goldens match "
+                  "their regeneration")
+            return 1 if drifts else 0
+        drifts = goldenset.update(entries)
+        for d in drifts:
+            print(f"updated {d.id} ({d.reason}): {d.path}")
+        print(f"{len(drifts)} golden(s) rewritten, {len(entries) - len(drifts)} unchanged")
+        return 0
+    return _golden_single(args)
+
+
+def _golden_single(args: argparse.Namespace) -> int:
+    from .golden import run_golden
+    from .problems import find_problem
+    from .spec import RunSpec
+    from .trace import dumps
+
+    if not args.problem or not args.optimizer:
+        raise InputError("golden needs --problem and --optimizer (or --check / --update)")
+    problem = find_problem(args.problem)
+    if args.init:
+        problem = problem.with_init(_parse_init(args.init))
+    hyper = {k: getattr(args, k) for k in ("lr", "beta1", "beta2", "eps")
+             if getattr(args, k) is not None}
+    spec = RunSpec(problem, args.optimizer, hyper, args.steps, args.dps, args.quantize)
+    text = dumps(run_golden(spec, progress=lambda t: _progress(f"step {t}/{spec.steps}")))
+    _done_progress()
+    if args.out:
+        out = Path(args.out)
+        if out.exists() and not args.force:
+            raise InputError("exists; pass --force to overwrite", where=str(out))
+        _writable_dir(out.parent if str(out.parent) else Path("."))
+        try:
+            write_atomic(out, text)
+        except OSError as exc:
+            raise InputError(f"cannot write: {exc.strerror}", where=str(out)) from None
+        print(f"wrote {out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_derive(args: argparse.Namespace) -> int:
+    from .problems import find_problem
+    from .symbolic import gradient, hessian
+
+    problem = find_problem(args.problem)
+    print(f"problem {problem.name}: {problem.title}")
+    print(f"loss L({', '.join(problem.params)}) = {problem.loss}")
+    for name, g in zip(problem.params, gradient(problem), strict=True):
+        print(f"∂L/∂{name} = {g}")
+    print(f"Hessian = {hessian(problem).tolist()}")
+    return 0
+
+
+def cmd_claims(args: argparse.Namespace) -> int:
+    from .assemble import verify_document
+
+    claims = Path(args.file) if args.file else paths.ARTICLE_CLAIMS
+    v = verify_document(claims, progress=_progress)
+    _done_progress()
+    for r in v.results:
+        print(f"{r.verdict:14} {r.claim.id}")
+    c = v.counts()
+    print(f"{len(v.results)} claims: {c['confirmed']} confirmed, {c['contradicted']} "
+          f"contradicted, {c['not checkable']} not checkable")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=PROG, description="Verify gradient optimizers: SymPy derivations, "
+                                       "certified golden traces, float32 audits, reports.")
+    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = p.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+
+    r = sub.add_parser("report", help="verify a claims file and write the Markdown report")
+    r.add_argument("--claims", help="claims TOML (default: the bundled article's)")
+    r.add_argument("--out", help="output directory (default: reports/)")
+    r.set_defaults(func=cmd_report)
+
+    g = sub.add_parser("golden", help="compute a golden trace, or check/update the committed ones")
+    g.add_argument("--check", action="store_true", help="regenerate committed goldens, fail on drift")
+    g.add_argument("--update", action="store_true", help="rewrite committed goldens that differ")
+    g.add_argument("--problem")
+    g.add_argument("--optimizer")
+    for h in ("lr", "beta1", "beta2", "eps"):
+        g.add_argument(f"--{h}", help=f"{h} as a decimal string")
+    g.add_argument("--steps", type=_positive_int, default=5)
+    g.add_argument("--dps", type=_positive_int, default=50, help="decimal digits (checked at 2x)")
+    g.add_argument("--init", help="comma-separated start point, e.g. 0.5,-1")
+    g.add_argument("--quantize", choices=["float32"], help="round hyperparameters to float32 first")
+    g.add_argument("--out", help="write the trace here instead of stdout")
+    g.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    g.set_defaults(func=cmd_golden)
+
+    d = sub.add_parser("derive", help="print the symbolic derivation of a problem")
+    d.add_argument("--problem", required=True)
+    d.set_defaults(func=cmd_derive)
+
+    c = sub.add_parser("claims", help="check a claims file and print the verdicts")
+    c.add_argument("file", nargs="?")
+    c.set_defaults(func=cmd_claims)
+    return p
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except InputError as exc:
+        _done_progress()
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
