@@ -60,6 +60,9 @@ class MpmathArith:
     def maximum(self, a: Any, b: Any) -> Any:
         return a if a >= b else b
 
+    def clip(self, x: Any, lo: Any, hi: Any) -> Any:
+        return lo if x < lo else (hi if x > hi else x)
+
     def abs(self, x: Any) -> Any:
         return abs(x)
 
@@ -127,6 +130,9 @@ class Float32Arith:
 
     def maximum(self, a: Any, b: Any) -> Any:
         return np.maximum(a, b)
+
+    def clip(self, x: Any, lo: Any, hi: Any) -> Any:
+        return np.minimum(np.maximum(x, lo), hi)
 
     def abs(self, x: Any) -> Any:
         return np.abs(x)

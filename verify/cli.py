@@ -129,16 +129,42 @@ def _golden_single(args: argparse.Namespace) -> int:
 
 
 def cmd_derive(args: argparse.Namespace) -> int:
-    from .problems import find_problem
-    from .symbolic import gradient, hessian
+    from .derivation_docs import derivation_markdown, generated_files, identities_markdown
 
-    problem = find_problem(args.problem)
-    print(f"problem {problem.name}: {problem.title}")
-    print(f"loss L({', '.join(problem.params)}) = {problem.loss}")
-    for name, g in zip(problem.params, gradient(problem), strict=True):
-        print(f"∂L/∂{name} = {g}")
-    print(f"Hessian = {hessian(problem).tolist()}")
+    if args.check or args.update:
+        if args.problem:
+            raise InputError("--check/--update cover every catalogue problem; drop --problem")
+        return _check_or_update(generated_files(), args.update, "derivation files")
+    if args.identities:
+        from .identities import all_identities
+
+        sys.stdout.write(identities_markdown(all_identities()))
+        return 0
+    if not args.problem:
+        raise InputError("derive needs --problem P, --identities, --check or --update")
+    from .problems import find_problem
+    from .symbolic import derive
+
+    sys.stdout.write(derivation_markdown(derive(find_problem(args.problem))))
     return 0
+
+
+def _check_or_update(expected: dict, update: bool, what: str) -> int:
+    from .generated import find_drifts, rewrite
+
+    drifts = find_drifts(expected)
+    if update:
+        rewrite(drifts, expected)
+        for d in drifts:
+            print(f"updated {d.id} ({d.reason}): {d.path}")
+        print(f"{len(drifts)} {what} rewritten, {len(expected) - len(drifts)} unchanged")
+        return 0
+    for d in drifts:
+        print(f"{d.id}: {d.reason} ({d.path})")
+        for line in d.diff[:40]:
+            print(f"  {line}")
+    print(f"{len(expected) - len(drifts)}/{len(expected)} committed {what} match their regeneration")
+    return 1 if drifts else 0
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
@@ -182,7 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(func=cmd_golden)
 
     d = sub.add_parser("derive", help="print the symbolic derivation of a problem")
-    d.add_argument("--problem", required=True)
+    d.add_argument("--problem")
+    d.add_argument("--identities", action="store_true", help="print the optimizer identities")
+    d.add_argument("--check", action="store_true", help="fail if derivations/symbolic/ is stale")
+    d.add_argument("--update", action="store_true", help="rewrite derivations/symbolic/")
     d.set_defaults(func=cmd_derive)
 
     c = sub.add_parser("claims", help="check a claims file and print the verdicts")

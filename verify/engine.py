@@ -8,9 +8,31 @@ from dataclasses import dataclass
 from typing import Any
 
 from .evaluate import compile_expr, compile_many
+from .problems import Problem
 from .rules import Record, iterate
 from .spec import RunSpec
-from .symbolic import gradient
+from .symbolic import gradient, phase_gradients
+
+
+def gradient_at(problem: Problem, ar: Any) -> Callable[[list[Any], int], list[Any]]:
+    """``f(params, t)``: the gradient at step t (an online problem's phase t mod period)."""
+    if not problem.online:
+        fn = compile_many(gradient(problem), problem.symbols, ar)
+        return lambda params, t: fn(params)
+    fns = [compile_many(g, problem.symbols, ar) for g in phase_gradients(problem)]
+    return lambda params, t: fns[t % len(fns)](params)
+
+
+def projection(problem: Problem, ar: Any) -> Callable[[Any, int | None], Any] | None:
+    """Clip onto the problem's box domain: coordinate i, or a whole vector when i is None."""
+    if not problem.domain:
+        return None
+    lo = [ar.num(a) for a, _ in problem.domain]
+    hi = [ar.num(b) for _, b in problem.domain]
+    if ar.vectorized:
+        lo_v, hi_v = ar.vector(lo), ar.vector(hi)
+        return lambda x, i: ar.clip(x, lo_v, hi_v)
+    return lambda x, i: ar.clip(x, lo[i], hi[i])
 
 
 @dataclass(frozen=True)
@@ -28,10 +50,10 @@ def run_in(spec: RunSpec, ar: Any, hyper: dict[str, str],
     problem = spec.problem
     syms = problem.symbols
     hp = {k: ar.num(v) for k, v in hyper.items()}
-    grad_fn = compile_many(gradient(problem), syms, ar)
     loss_fn = compile_expr(problem.loss, syms, ar)
     row_fns = {name: compile_many(exprs, syms, ar) for name, exprs in problem.rows}
     init = [ar.num(v) for v in problem.init]
-    records = iterate(spec.rule, hp, init, grad_fn, spec.steps, ar, progress)
+    records = iterate(spec.rule, hp, init, gradient_at(problem, ar), spec.steps, ar, progress,
+                      projection(problem, ar))
     return [RawStep(r, loss_fn(r.params), {k: f(r.params) for k, f in row_fns.items()})
             for r in records]

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import paths
 from .errors import InputError
+from .generated import Drift, find_drifts, rewrite
 from .golden import run_golden
 from .problems import find_problem
 from .spec import RunSpec
 from .tomlfile import decimal_text, field, read_toml
-from .trace import content_hash, dumps, read_trace, write_atomic
+from .trace import content_hash, dumps, read_trace
 
 ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
@@ -27,16 +27,6 @@ class GoldenEntry:
 
     def path(self, directory: Path) -> Path:
         return directory / f"{self.id}.json"
-
-
-@dataclass(frozen=True)
-class Drift:
-    """A committed golden that does not match its regeneration."""
-
-    id: str
-    path: Path
-    reason: str  # "missing", "modified or truncated", "differs"
-    diff: tuple[str, ...] = ()
 
 
 def load_manifest(path: Path | None = None) -> list[GoldenEntry]:
@@ -69,38 +59,28 @@ def regenerate(entry: GoldenEntry) -> str:
     return dumps(run_golden(entry.spec))
 
 
+def _expected(entries: list[GoldenEntry], directory: Path) -> dict[str, tuple[Path, str]]:
+    return {e.id: (e.path(directory), regenerate(e)) for e in entries}
+
+
+def _explain(path: Path) -> str:
+    try:
+        read_trace(path)
+        return "differs"
+    except InputError:
+        return "modified or truncated"
+
+
 def check(entries: list[GoldenEntry], directory: Path | None = None) -> list[Drift]:
     """Regenerate every entry in memory; report each committed file that differs."""
-    directory = Path(directory or paths.GOLDEN)
-    drifts = []
-    for entry in entries:
-        path = entry.path(directory)
-        fresh = regenerate(entry)
-        if not path.exists():
-            drifts.append(Drift(entry.id, path, "missing"))
-            continue
-        old = path.read_text(encoding="utf-8", errors="replace")
-        if old == fresh:
-            continue
-        try:
-            read_trace(path)
-            reason = "differs"
-        except InputError:
-            reason = "modified or truncated"
-        diff = tuple(difflib.unified_diff(old.splitlines(), fresh.splitlines(),
-                                          f"{path} (committed)", f"{path} (regenerated)",
-                                          n=0, lineterm=""))
-        drifts.append(Drift(entry.id, path, reason, diff))
-    return drifts
+    return find_drifts(_expected(entries, Path(directory or paths.GOLDEN)), _explain)
 
 
 def update(entries: list[GoldenEntry], directory: Path | None = None) -> list[Drift]:
     """Rewrite the goldens that differ from their regeneration; return what changed."""
-    directory = Path(directory or paths.GOLDEN)
-    drifts = check(entries, directory)
-    for d in drifts:
-        entry = next(e for e in entries if e.id == d.id)
-        write_atomic(d.path, regenerate(entry))
+    expected = _expected(entries, Path(directory or paths.GOLDEN))
+    drifts = find_drifts(expected, _explain)
+    rewrite(drifts, expected)
     return drifts
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,12 @@ class Problem:
     data: tuple[tuple[str, tuple[sp.Rational, ...]], ...] = ()
     rows: tuple[tuple[str, tuple[sp.Expr, ...]], ...] = ()
     source: str = ""
+    phases: tuple[sp.Expr, ...] = ()  # online: at step t the loss is phases[t % len(phases)]
+    domain: tuple[tuple[sp.Rational, sp.Rational], ...] = ()  # box constraint, per parameter
+
+    @property
+    def online(self) -> bool:
+        return bool(self.phases)
 
     @property
     def symbols(self) -> tuple[sp.Symbol, ...]:
@@ -43,8 +50,7 @@ class Problem:
         if len(init) != len(self.params):
             raise InputError(f"init needs {len(self.params)} values ({', '.join(self.params)}), "
                              f"got {len(init)}")
-        return Problem(self.name, self.title, self.params, self.loss, tuple(init), self.data,
-                       self.rows, self.source)
+        return dataclasses.replace(self, init=tuple(init))
 
 
 def rational_text(value: sp.Rational) -> str:
@@ -91,10 +97,16 @@ def load_problem(path: Path) -> Problem:
             raise InputError(f"constant {key!r} is not a fresh identifier", where=f"{where}: constants")
         names[key] = parse_number(decimal_text(value, f"{where}: constants.{key}"),
                                   where=f"{where}: constants.{key}")
-    loss = parse_expr(field(doc, "loss", str, where), names, data, where=f"{where}: loss")
+    phases = tuple(parse_expr(text, names, data, where=f"{where}: phases[{k}]")
+                   for k, text in enumerate(_strings(doc, "phases", where)))
+    if phases and "loss" in doc:
+        raise InputError("give either 'loss' or 'phases' (whose average is the loss)", where=where)
+    loss = (sp.Add(*phases) / len(phases) if phases else
+            parse_expr(field(doc, "loss", str, where), names, data, where=f"{where}: loss"))
     extra = loss.free_symbols - {names[p] for p in params}
     if extra:
         raise InputError(f"loss uses undeclared symbols {sorted(map(str, extra))}", where=where)
+    domain = _load_domain(field(doc, "domain", dict, where, default={}), params, where)
     rows = []
     for key, text in field(doc, "rows", dict, where, default={}).items():
         if not data:
@@ -111,7 +123,37 @@ def load_problem(path: Path) -> Problem:
                          f"unknown {unknown}", where=where)
     init = tuple(parse_number(decimal_text(init_table[p], f"{where}: init.{p}"),
                               where=f"{where}: init.{p}") for p in params)
-    return Problem(name, title, tuple(params), loss, init, tuple(data.items()), tuple(rows), where)
+    for (lo, hi), x0, p in zip(domain, init, params, strict=False):
+        if not lo <= x0 <= hi:
+            raise InputError(f"init.{p} = {x0} lies outside the domain [{lo}, {hi}]", where=where)
+    return Problem(name, title, tuple(params), loss, init, tuple(data.items()), tuple(rows), where,
+                   phases, domain)
+
+
+def _strings(doc: dict, key: str, where: str) -> list[str]:
+    items = field(doc, key, list, where, default=[])
+    if len(items) > 100 or not all(isinstance(x, str) for x in items):
+        raise InputError(f"field {key!r} must be a list of at most 100 expression strings",
+                         where=where)
+    return items
+
+
+def _load_domain(table: dict, params: list[str], where: str) -> tuple:
+    if not table:
+        return ()
+    if set(table) != set(params):
+        raise InputError(f"table 'domain' must bound every parameter {params}", where=where)
+    out = []
+    for p in params:
+        w = f"{where}: domain.{p}"
+        pair = table[p]
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise InputError("must be [low, high]", where=w)
+        lo, hi = (parse_number(decimal_text(v, w), where=w) for v in pair)
+        if not lo < hi:
+            raise InputError(f"low {lo} must be below high {hi}", where=w)
+        out.append((lo, hi))
+    return tuple(out)
 
 
 def _load_data(table: dict, params: list[str], where: str) -> dict[str, tuple[sp.Rational, ...]]:

@@ -82,10 +82,13 @@ class Record:
 
 
 def iterate(rule: Rule, hyper: Mapping[str, Any], init: Sequence[Any],
-            grad_fn: Callable[[list[Any]], list[Any]], steps: int, ar: Any,
-            on_step: Callable[[int], None] | None = None) -> list[Record]:
+            grad_fn: Callable[[list[Any], int], list[Any]], steps: int, ar: Any,
+            on_step: Callable[[int], None] | None = None,
+            project: Callable[[Any, int], Any] | None = None) -> list[Record]:
     """Run ``rule`` for ``steps`` steps from ``init``; record every step (t = 0 is the start).
 
+    ``grad_fn(params, t)`` gives the gradient used at step t; ``project(x, i)``, if given, maps
+    coordinate i back onto its feasible interval after each step (projected methods).
     Stops early (after recording it) at the first step whose values are not finite.
     """
     params = list(init)
@@ -96,11 +99,13 @@ def iterate(rule: Rule, hyper: Mapping[str, Any], init: Sequence[Any],
         state = [rule.init(p, ar) for p in params]
     records = [Record(0, list(params))]
     for t in range(1, steps + 1):
-        grad = list(grad_fn(params))
+        grad = list(grad_fn(params, t))
         if ar.vectorized:
             g = ar.vector(grad)
             delta, state, aux = rule.update(g, state, x, t, hyper, ar)
             x = x + delta
+            if project:
+                x = project(x, None)
             params = list(x)
             state_out = {k: list(v) for k, v in state.items()}
             aux_out = {k: list(v) for k, v in aux.items()}
@@ -108,6 +113,8 @@ def iterate(rule: Rule, hyper: Mapping[str, Any], init: Sequence[Any],
             results = [rule.update(gi, si, xi, t, hyper, ar)
                        for gi, si, xi in zip(grad, state, params, strict=True)]
             params = [xi + d for xi, (d, _, _) in zip(params, results, strict=True)]
+            if project:
+                params = [project(xi, k) for k, xi in enumerate(params)]
             state = [s for _, s, _ in results]
             state_out = {k: [s[k] for s in state] for k in rule.state_names}
             aux_out = {k: [a[k] for _, _, a in results] for k in rule.aux_names}

@@ -25,6 +25,12 @@ def gradient(problem: Problem) -> tuple[sp.Expr, ...]:
 
 
 @lru_cache(maxsize=64)
+def phase_gradients(problem: Problem) -> tuple[tuple[sp.Expr, ...], ...]:
+    """For an online problem, the gradient of each phase's loss."""
+    return tuple(tuple(sp.diff(f, s) for s in problem.symbols) for f in problem.phases)
+
+
+@lru_cache(maxsize=64)
 def hessian(problem: Problem) -> sp.Matrix:
     syms = problem.symbols
     return sp.Matrix([[sp.diff(problem.loss, a, b) for b in syms] for a in syms])
@@ -39,6 +45,13 @@ class CriticalPoint:
     kind: str  # minimum | maximum | saddle | degenerate: <detail>
     reason: str
     hessian_eigenvalues: tuple[sp.Expr, ...] = ()
+
+    @property
+    def gd_stable_below(self) -> sp.Expr | None:
+        """At a strict minimum, GD converges locally iff 0 < α < 2/λ_max(H(θ*))."""
+        if self.kind != "minimum" or not self.hessian_eigenvalues:
+            return None
+        return 2 / max(self.hessian_eigenvalues, key=lambda e: sp.N(e, 50))
 
     def numeric(self, digits: int = DIGITS) -> tuple[str, ...]:
         return tuple(str(sp.N(c, digits)) for c in self.coords)
@@ -203,7 +216,7 @@ def critical_points(problem: Problem) -> tuple[tuple[CriticalPoint, ...], bool, 
         value = reduce_algebraic(sp.expand(problem.loss.subs(subs)))
         if len(syms) == 1:
             kind, reason = _classify_1d(problem, p[0])
-            eigs = (sp.N(h[0, 0].subs(subs), DIGITS),)
+            eigs = (reduce_algebraic(sp.expand(h[0, 0].subs(subs))),)
         else:
             kind, reason, eigs = _classify_nd(h.subs(subs).applyfunc(
                 lambda e: reduce_algebraic(sp.expand(e))))
@@ -217,6 +230,8 @@ def _global_min(problem: Problem, points: tuple[CriticalPoint, ...], complete: b
                 ) -> tuple[sp.Expr | None, str]:
     syms = problem.symbols
     loss = problem.loss
+    if problem.domain and len(syms) == 1:
+        return _interval_min(problem, points)
     if loss.is_polynomial(*syms):
         poly = sp.Poly(sp.expand(loss), *syms)
         if len(syms) == 1 and poly.degree() % 2 == 0 and poly.LC() > 0 and complete and points:
@@ -229,6 +244,19 @@ def _global_min(problem: Problem, points: tuple[CriticalPoint, ...], complete: b
         if zeros:
             return sp.Integer(0), "a sum of squares (≥ 0) that vanishes at a critical point"
     return None, "not established"
+
+
+def _interval_min(problem: Problem, points: tuple[CriticalPoint, ...]
+                  ) -> tuple[sp.Expr | None, str]:
+    (x,) = problem.symbols
+    lo, hi = problem.domain[0]
+    inside = [c.value for c in points if lo <= c.coords[0] <= hi]
+    ends = [problem.loss.subs(x, lo), problem.loss.subs(x, hi)]
+    best = min(inside + ends, key=lambda v: sp.N(v, 50))
+    where = [e for e, v in ((lo, ends[0]), (hi, ends[1])) if v == best]
+    at = f", attained at the endpoint θ = {where[0]}" if where else ""
+    return best, ("a continuous function on a closed interval takes its minimum at an interior "
+                  f"critical point or an endpoint{at}")
 
 
 def _is_square(t: sp.Expr) -> bool:
