@@ -85,3 +85,17 @@ def test_report_to_unwritable_path(tree):
     res = run_cli("report", "--out", str(Path(blocker) / "sub"), root=tree)
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert res.stderr.count("\n") == 1
+
+
+def test_derive_check_detects_stale_derivation(tree):
+    path = tree / "derivations" / "symbolic" / "quartic.md"
+    assert run_cli("derive", "--check", root=tree).returncode == 0
+    path.write_text(path.read_text().replace("stationary inflection point", "local minimum"))
+    res = run_cli("derive", "--check", root=tree)
+    assert res.returncode == 1 and "quartic.md: differs" in res.stdout
+
+
+def test_derive_prints_markdown(capsys):
+    assert main(["derive", "--problem", "quartic"]) == 0
+    out = capsys.readouterr().out
+    assert "degenerate: stationary inflection point" in out and "\\frac{9}{4}" in out

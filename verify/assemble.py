@@ -16,7 +16,10 @@ from . import __version__, paths
 from .claims import ClaimResult, ClaimsFile, check_claims, load_claims
 from .compare import Comparison, compare
 from .goldenset import GoldenEntry, load_manifest, regenerate
+from .identities import Identity, all_identities
+from .problems import available_problems, find_problem
 from .runners.numpy_ import run_numpy
+from .symbolic import Derivation, derive
 from .trace import Trace, content, content_hash, loads
 
 
@@ -45,6 +48,8 @@ class Verification:
     goldens: tuple[GoldenInfo, ...]
     float32: tuple[Float32Check, ...]
     versions: dict[str, str]
+    derivations: tuple[Derivation, ...] = ()
+    identities: tuple[Identity, ...] = ()
 
     def counts(self) -> dict[str, int]:
         out = {"confirmed": 0, "contradicted": 0, "not checkable": 0}
@@ -102,6 +107,8 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
     goldens = {g.id: g.trace for g in infos}
     results = check_claims(claims, goldens)
     checks = _float32_checks(entries, goldens, progress)
+    progress("symbolic derivations")
+    derivations = tuple(derive(find_problem(n)) for n in available_problems())
     versions = {"adam-verify": __version__, "python": platform.python_version(),
                 "sympy": sp.__version__, "mpmath": mpmath.__version__, "numpy": np.__version__}
-    return Verification(claims, results, infos, checks, versions)
+    return Verification(claims, results, infos, checks, versions, derivations, all_identities())

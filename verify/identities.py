@@ -141,7 +141,8 @@ def step_bound() -> Identity:
                       "exceeds": r_sq > bound_sq, "spike_within": spike_sq <= bound_sq})
     ok = attained and spike_t1 and all(c["exceeds"] and c["spike_within"] for c in cases)
     return Identity(
-        "step_bound", "Kingma & Ba §2.1 step bound",
+        "step_bound", "Kingma & Ba §2.1 step bound: attained by a spike, exceeded by growing "
+        "gradients (not a universal bound)",
         r"|\Delta_t| \le \alpha\frac{1-\beta_1}{\sqrt{1-\beta_2}} \text{ if } (1-\beta_1) > "
         r"\sqrt{1-\beta_2},\ \text{else } |\Delta_t| \le \alpha \quad (\epsilon = 0)",
         ok,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import sympy as sp
+
 from .assemble import Verification
 from .claims import CONFIRMED, CONTRADICTED, ClaimResult, iteration_of
 
@@ -35,7 +37,7 @@ def num(x: Fraction | float | None, digits: int = 4) -> str:
 
 
 def render(v: Verification) -> str:
-    parts = [_header(v), _summary(v), _worked_example(v), _float32(v), _footer(v)]
+    parts = [_header(v), _summary(v), _worked_example(v), _symbolic(v), _float32(v), _footer(v)]
     return "\n\n".join(p.rstrip() for p in parts) + "\n"
 
 
@@ -101,6 +103,35 @@ def _worked_example(v: Verification) -> str:
                              f"{MARK.get(it.verdict, it.verdict)} |")
             if r.note:
                 lines.append(f"| `{r.claim.id}` | | | | | | not checkable: {r.note} |")
+    return "\n".join(lines)
+
+
+def _g(e) -> str:
+    return f"{float(sp.N(e, 20)):.10g}"
+
+
+def _symbolic(v: Verification) -> str:
+    lines = ["## Symbolic facts (SymPy)", "",
+             "Critical points of every catalogue objective, found exactly and classified "
+             "(full derivations in `derivations/symbolic/<problem>.md`).", "",
+             "| problem | critical point | classification | L there | global minimum |",
+             "|---|---|---|---|---|"]
+    for d in v.derivations:
+        gmin = "not established" if d.global_min is None else _g(d.global_min)
+        if not d.critical_points:
+            lines.append(f"| `{d.problem.name}` | none in the interior | — | — | {gmin} |")
+        for c in d.critical_points:
+            point = ", ".join(_g(x) for x in c.coords)
+            lines.append(f"| `{d.problem.name}` | ({point}) | {c.kind} | "
+                         f"{_g(c.value)} | {gmin} |")
+    quads = [d for d in v.derivations if d.quadratic]
+    for d in quads:
+        q = d.quadratic
+        lines += ["", f"`{d.problem.name}` is quadratic: GD converges iff α < 2/λ_max ≈ "
+                      f"{_g(q.lr_converges_below)} and without oscillation iff "
+                      f"α ≤ 1/λ_max ≈ {_g(q.lr_monotone_up_to)}."]
+    lines += ["", "Optimizer identities (`derivations/symbolic/optimizer_identities.md`):", ""]
+    lines += [f"- {x.title}: {'proved' if x.proved else '**not proved**'}" for x in v.identities]
     return "\n".join(lines)
 
 
