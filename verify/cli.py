@@ -16,6 +16,8 @@ from .errors import InputError
 from .trace import write_atomic
 
 PROG = "adam-verify"
+HYPER = ("lr", "beta1", "beta2", "eps", "eps_root", "weight_decay", "momentum", "dampening",
+         "alpha")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -108,9 +110,9 @@ def _golden_single(args: argparse.Namespace) -> int:
     problem = find_problem(args.problem)
     if args.init:
         problem = problem.with_init(_parse_init(args.init))
-    hyper = {k: getattr(args, k) for k in ("lr", "beta1", "beta2", "eps")
-             if getattr(args, k) is not None}
-    spec = RunSpec(problem, args.optimizer, hyper, args.steps, args.dps, args.quantize)
+    hyper = {k: getattr(args, k) for k in HYPER if getattr(args, k) is not None}
+    spec = RunSpec(problem, args.optimizer, hyper, args.steps, args.dps, args.quantize,
+                   args.schedule)
     text = dumps(run_golden(spec, progress=lambda t: _progress(f"step {t}/{spec.steps}")))
     _done_progress()
     if args.out:
@@ -197,8 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--update", action="store_true", help="rewrite committed goldens that differ")
     g.add_argument("--problem")
     g.add_argument("--optimizer")
-    for h in ("lr", "beta1", "beta2", "eps"):
-        g.add_argument(f"--{h}", help=f"{h} as a decimal string")
+    for h in HYPER:
+        g.add_argument(f"--{h.replace('_', '-')}", dest=h, help=f"{h} as a decimal string")
+    g.add_argument("--schedule", default="constant", help="constant (default) or inv-sqrt: α/√t")
     g.add_argument("--steps", type=_positive_int, default=5)
     g.add_argument("--dps", type=_positive_int, default=50, help="decimal digits (checked at 2x)")
     g.add_argument("--init", help="comma-separated start point, e.g. 0.5,-1")

@@ -54,6 +54,6 @@ def run_in(spec: RunSpec, ar: Any, hyper: dict[str, str],
     row_fns = {name: compile_many(exprs, syms, ar) for name, exprs in problem.rows}
     init = [ar.num(v) for v in problem.init]
     records = iterate(spec.rule, hp, init, gradient_at(problem, ar), spec.steps, ar, progress,
-                      projection(problem, ar))
+                      projection(problem, ar), spec.schedule)
     return [RawStep(r, loss_fn(r.params), {k: f(r.params) for k, f in row_fns.items()})
             for r in records]

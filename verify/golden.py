@@ -17,7 +17,7 @@ import sympy as sp
 from .arith import MpmathArith, as_fraction, round_to_float32
 from .engine import RawStep, run_in
 from .errors import InputError
-from .problems import Problem
+from .problems import Problem, rational_text
 from .spec import RunSpec, effective_hyper
 from .trace import Step, Trace
 
@@ -89,12 +89,18 @@ def run_golden(spec: RunSpec, progress: Callable[[int], None] | None = None) -> 
 
 
 def problem_header(problem: Problem) -> dict[str, Any]:
-    return {"name": problem.name, "params": list(problem.params), "init": list(problem.init_text)}
+    out: dict[str, Any] = {"name": problem.name, "params": list(problem.params),
+                           "init": list(problem.init_text)}
+    if problem.domain:
+        out["domain"] = [[rational_text(a), rational_text(b)] for a, b in problem.domain]
+    if problem.online:
+        out["online_period"] = len(problem.phases)
+    return out
 
 
 def optimizer_header(spec: RunSpec) -> dict[str, Any]:
     return {"name": spec.rule.name, "hyper": spec.full_hyper(), "variant": dict(spec.rule.variant),
-            "schedule": "constant"}
+            "schedule": spec.schedule}
 
 
 def arithmetic_header(spec: RunSpec, certified: int) -> dict[str, Any]:

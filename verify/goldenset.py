@@ -48,7 +48,8 @@ def load_manifest(path: Path | None = None) -> list[GoldenEntry]:
             spec = RunSpec(find_problem(field(item, "problem", str, where)),
                            field(item, "optimizer", str, where), hyper,
                            field(item, "steps", int, where), field(item, "dps", int, where, 50),
-                           field(item, "quantize", str, where, None))
+                           field(item, "quantize", str, where, None),
+                           field(item, "schedule", str, where, "constant"))
         except InputError as exc:
             raise InputError(str(exc), where=where) from None
         entries.append(GoldenEntry(gid, spec))

@@ -19,7 +19,7 @@ Update = tuple[Any, State, dict[str, Any]]
 
 @dataclass(frozen=True)
 class Rule:
-    """A named update rule with its hyperparameters (decimal-string defaults)."""
+    """A named update rule with its hyperparameters (decimal-string defaults and valid ranges)."""
 
     name: str
     defaults: Mapping[str, str]
@@ -29,9 +29,13 @@ class Rule:
     aux_names: tuple[str, ...] = ()
     doc: str = ""
     variant: Mapping[str, Any] = field(default_factory=dict)
+    ranges: Mapping[str, str] = field(default_factory=dict)  # e.g. {"beta1": "[0,1)"}
 
 
-def _gd_init(x, ar):
+UNIT = "[0,1)"
+
+
+def _no_state(x, ar):
     return {}
 
 
@@ -40,34 +44,142 @@ def _gd_update(g, state, x, t, hp, ar):
     return -(hp["lr"] * g), state, {}
 
 
-GD = Rule("gd", {"lr": "0.01"}, _gd_init, _gd_update, doc="θ_t = θ_{t−1} − α g_t")
+GD = Rule("gd", {"lr": "0.01"}, _no_state, _gd_update, doc="θ_t = θ_{t−1} − α g_t",
+          ranges={"lr": "(0,inf)"})
 
 
-def _adam_init(x, ar):
-    return {"m": ar.zeros_like(x), "v": ar.zeros_like(x)}
+def momentum(name: str, *, nesterov: bool = False, first: str = "g") -> Rule:
+    """Heavy-ball momentum with dampening d: b_t = μ b_{t−1} + (1 − d) g_t, θ −= α b_t
+    (Nesterov: θ −= α (g_t + μ b_t)). ``first`` is the first buffer: ``"g"`` sets b_1 = g_1
+    as PyTorch does; ``"zero"`` starts from b_0 = 0, as MLX does (they differ when d > 0)."""
+
+    def init(x, ar):
+        return {"buf": ar.zeros_like(x)}
+
+    def update(g, state, x, t, hp, ar):
+        mu = hp["momentum"]
+        if first == "g" and t == 1:
+            buf = g
+        else:
+            buf = mu * state["buf"] + (ar.num(1) - hp["dampening"]) * g
+        step = g + mu * buf if nesterov else buf
+        return -(hp["lr"] * step), {"buf": buf}, {}
+
+    return Rule(name, {"lr": "0.01", "momentum": "0.9", "dampening": "0"}, init, update,
+                ("buf",), (), momentum.__doc__ or "",
+                {"nesterov": nesterov, "first_buffer": first},
+                {"lr": "(0,inf)", "momentum": UNIT, "dampening": "[0,1]"})
 
 
-def _adam_update(g, state, x, t, hp, ar):
-    """Kingma & Ba (2015), Algorithm 1.
+def rmsprop(name: str, *, eps_inside: bool = False) -> Rule:
+    """RMSProp (Tieleman & Hinton 2012): v_t = ρ v_{t−1} + (1 − ρ) g², θ −= α g/(√v_t + ε)
+    (``eps_inside``: α g/√(v_t + ε), as Keras does)."""
+
+    def init(x, ar):
+        return {"v": ar.zeros_like(x)}
+
+    def update(g, state, x, t, hp, ar):
+        rho = hp["alpha"]
+        v = rho * state["v"] + (ar.num(1) - rho) * (g * g)
+        denom = ar.sqrt(v + hp["eps"]) if eps_inside else ar.sqrt(v) + hp["eps"]
+        return -(hp["lr"] * g / denom), {"v": v}, {}
+
+    return Rule(name, {"lr": "0.01", "alpha": "0.99", "eps": "1e-8"}, init, update, ("v",), (),
+                rmsprop.__doc__ or "", {"eps": "inside" if eps_inside else "outside"},
+                {"lr": "(0,inf)", "alpha": UNIT, "eps": "[0,inf)"})
+
+
+def adam(name: str, *, bias_correction: bool = True, eps: str = "outside",
+         decay: str | None = None, amsgrad: str | None = None) -> Rule:
+    """Adam, Kingma & Ba (2015) Algorithm 1, and its variants:
 
     m_t = β1 m_{t−1} + (1 − β1) g;  v_t = β2 v_{t−1} + (1 − β2) g²;
-    m̂_t = m_t / (1 − β1^t);  v̂_t = v_t / (1 − β2^t);  θ_t = θ_{t−1} − α m̂_t / (√v̂_t + ε).
+    m̂_t = m_t/(1 − β1^t);  v̂_t = v_t/(1 − β2^t);  θ_t = θ_{t−1} − α m̂_t/(√v̂_t + ε).
+
+    ``bias_correction=False``: m̂ = m, v̂ = v. ``eps="hat"``: the paper's efficient ordering
+    α_t = α√(1−β2^t)/(1−β1^t), θ −= α_t m/(√v + ε). ``eps="root"``: θ −= α m̂/(√(v̂ + ε_root) + ε)
+    (optax's eps_root). ``decay="l2"``: g ← g + λθ before the moments; ``decay="decoupled"``
+    (AdamW, Loshchilov & Hutter 2019): θ −= α(m̂/(√v̂ + ε) + λθ). ``amsgrad="v"``: the
+    denominator uses max_{s≤t} v_s (PyTorch), ``"v_hat"``: max_{s≤t} v̂_s (bias-corrected first).
     """
-    one = ar.num(1)
-    b1, b2 = hp["beta1"], hp["beta2"]
-    m = b1 * state["m"] + (one - b1) * g
-    v = b2 * state["v"] + (one - b2) * (g * g)
-    m_hat = m / ar.one_minus_pow(b1, t)
-    v_hat = v / ar.one_minus_pow(b2, t)
-    delta = -(hp["lr"] * m_hat / (ar.sqrt(v_hat) + hp["eps"]))
-    return delta, {"m": m, "v": v}, {"m_hat": m_hat, "v_hat": v_hat}
+    defaults = {"lr": "0.001", "beta1": "0.9", "beta2": "0.999", "eps": "1e-8"}
+    if eps == "root":
+        defaults |= {"eps": "0", "eps_root": "1e-8"}
+    if decay:
+        defaults["weight_decay"] = "0.01"
+    state_names = ("m", "v") + (("v_max",) if amsgrad else ())
+
+    def init(x, ar):
+        z = {"m": ar.zeros_like(x), "v": ar.zeros_like(x)}
+        return z | ({"v_max": ar.zeros_like(x)} if amsgrad else {})
+
+    def update(g, state, x, t, hp, ar):
+        one = ar.num(1)
+        b1, b2 = hp["beta1"], hp["beta2"]
+        if decay == "l2":
+            g = g + hp["weight_decay"] * x
+        m = b1 * state["m"] + (one - b1) * g
+        v = b2 * state["v"] + (one - b2) * (g * g)
+        new = {"m": m, "v": v}
+        bc1 = ar.one_minus_pow(b1, t) if bias_correction else one
+        bc2 = ar.one_minus_pow(b2, t) if bias_correction else one
+        m_hat, v_hat = (m / bc1, v / bc2) if bias_correction else (m, v)
+        v_den = v_hat
+        if amsgrad == "v":
+            new["v_max"] = ar.maximum(state["v_max"], v)
+            v_den = new["v_max"] / bc2 if bias_correction else new["v_max"]
+        elif amsgrad == "v_hat":
+            new["v_max"] = ar.maximum(state["v_max"], v_hat)
+            v_den = new["v_max"]
+        if eps == "hat":
+            step = hp["lr"] * ar.sqrt(bc2) / bc1 * m / (ar.sqrt(v) + hp["eps"])
+        elif eps == "root":
+            step = hp["lr"] * m_hat / (ar.sqrt(v_den + hp["eps_root"]) + hp["eps"])
+        else:
+            step = hp["lr"] * m_hat / (ar.sqrt(v_den) + hp["eps"])
+        if decay == "decoupled":
+            step = step + hp["lr"] * hp["weight_decay"] * x
+        return -step, new, {"m_hat": m_hat, "v_hat": v_hat}
+
+    ranges = {"lr": "(0,inf)", "beta1": UNIT, "beta2": UNIT, "eps": "[0,inf)",
+              "eps_root": "[0,inf)", "weight_decay": "[0,inf)"}
+    variant = {"bias_correction": bias_correction, "eps": eps, "decay": decay, "amsgrad": amsgrad}
+    return Rule(name, defaults, init, update, state_names, ("m_hat", "v_hat"), adam.__doc__ or "",
+                {k: v for k, v in variant.items() if v not in (None, True, "outside")}, ranges)
 
 
-ADAM = Rule("adam", {"lr": "0.001", "beta1": "0.9", "beta2": "0.999", "eps": "1e-8"},
-            _adam_init, _adam_update, state_names=("m", "v"), aux_names=("m_hat", "v_hat"),
-            doc="Kingma & Ba (2015) Algorithm 1")
+ADAM = adam("adam")
 
-RULES: dict[str, Rule] = {r.name: r for r in (GD, ADAM)}
+RULES: dict[str, Rule] = {r.name: r for r in (
+    GD,
+    momentum("momentum"),
+    momentum("momentum-zero", first="zero"),
+    momentum("nesterov", nesterov=True),
+    momentum("nesterov-zero", nesterov=True, first="zero"),
+    rmsprop("rmsprop"),
+    rmsprop("rmsprop-epsinside", eps_inside=True),
+    ADAM,
+    adam("adam-nobias", bias_correction=False),
+    adam("adam-epshat", eps="hat"),
+    adam("adam-epsroot", eps="root"),
+    adam("adamw", decay="decoupled"),
+    adam("adam-l2", decay="l2"),
+    adam("amsgrad", amsgrad="v"),
+    adam("amsgrad-vhat", amsgrad="v_hat"),
+    adam("amsgrad-nobias", bias_correction=False, amsgrad="v"),
+)}
+
+
+def _constant(lr, t, ar):
+    return lr
+
+
+def _inv_sqrt(lr, t, ar):
+    return lr / ar.sqrt(ar.num(t))
+
+
+SCHEDULES: dict[str, Callable[[Any, int, Any], Any]] = {"constant": _constant,
+                                                         "inv-sqrt": _inv_sqrt}
 
 
 @dataclass(frozen=True)
@@ -84,7 +196,8 @@ class Record:
 def iterate(rule: Rule, hyper: Mapping[str, Any], init: Sequence[Any],
             grad_fn: Callable[[list[Any], int], list[Any]], steps: int, ar: Any,
             on_step: Callable[[int], None] | None = None,
-            project: Callable[[Any, int], Any] | None = None) -> list[Record]:
+            project: Callable[[Any, int], Any] | None = None,
+            schedule: str = "constant") -> list[Record]:
     """Run ``rule`` for ``steps`` steps from ``init``; record every step (t = 0 is the start).
 
     ``grad_fn(params, t)`` gives the gradient used at step t; ``project(x, i)``, if given, maps
@@ -100,9 +213,11 @@ def iterate(rule: Rule, hyper: Mapping[str, Any], init: Sequence[Any],
     records = [Record(0, list(params))]
     for t in range(1, steps + 1):
         grad = list(grad_fn(params, t))
+        hp_t = hyper if schedule == "constant" else dict(
+            hyper, lr=SCHEDULES[schedule](hyper["lr"], t, ar))
         if ar.vectorized:
             g = ar.vector(grad)
-            delta, state, aux = rule.update(g, state, x, t, hyper, ar)
+            delta, state, aux = rule.update(g, state, x, t, hp_t, ar)
             x = x + delta
             if project:
                 x = project(x, None)
@@ -110,7 +225,7 @@ def iterate(rule: Rule, hyper: Mapping[str, Any], init: Sequence[Any],
             state_out = {k: list(v) for k, v in state.items()}
             aux_out = {k: list(v) for k, v in aux.items()}
         else:
-            results = [rule.update(gi, si, xi, t, hyper, ar)
+            results = [rule.update(gi, si, xi, t, hp_t, ar)
                        for gi, si, xi in zip(grad, state, params, strict=True)]
             params = [xi + d for xi, (d, _, _) in zip(params, results, strict=True)]
             if project:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import sympy as sp
 
@@ -11,7 +12,7 @@ from .arith import as_fraction, round_to_float32
 from .errors import InputError
 from .expr import parse_number
 from .problems import Problem, rational_text
-from .rules import RULES, Rule
+from .rules import RULES, SCHEDULES, Rule
 
 DEFAULT_DPS = 50
 MAX_STEPS = 1_000_000
@@ -28,8 +29,12 @@ class RunSpec:
     steps: int = 5
     dps: int = DEFAULT_DPS
     quantize: str | None = None
+    schedule: str = "constant"
 
     def __post_init__(self) -> None:
+        if self.schedule not in SCHEDULES:
+            raise InputError(f"unknown schedule {self.schedule!r} "
+                             f"(known: {', '.join(SCHEDULES)})")
         if not isinstance(self.steps, int) or not 1 <= self.steps <= MAX_STEPS:
             raise InputError(f"steps must be an integer from 1 to {MAX_STEPS}, got {self.steps!r}")
         self.full_hyper()
@@ -62,13 +67,20 @@ def check_hyper(rule: Rule, hyper: Mapping[str, str]) -> dict[str, str]:
         if not isinstance(text, str):
             raise InputError(f"hyperparameter {key} must be a decimal string, got {text!r}")
         value = as_fraction(parse_number(text, where=f"hyperparameter {key}"))
-        if key == "lr" and value <= 0:
-            raise InputError(f"lr must be positive, got {text}")
-        if key.startswith("beta") and not 0 <= value < 1:
-            raise InputError(f"{key} must be in [0, 1), got {text}")
-        if key == "eps" and value < 0:
-            raise InputError(f"eps must be non-negative, got {text}")
+        bounds = rule.ranges.get(key)
+        if bounds and not in_range(value, bounds):
+            raise InputError(f"{key} must be in {bounds.replace(',', ', ')}, got {text}")
     return out
+
+
+def in_range(value: Fraction, interval: str) -> bool:
+    """Whether ``value`` lies in an interval written like "[0,1)" or "(0,inf)"."""
+    lo_text, hi_text = interval[1:-1].split(",")
+    lo_ok = (value >= Fraction(lo_text)) if interval[0] == "[" else (value > Fraction(lo_text))
+    if hi_text == "inf":
+        return lo_ok
+    return lo_ok and ((value <= Fraction(hi_text)) if interval[-1] == "]" else
+                      (value < Fraction(hi_text)))
 
 
 def effective_hyper(hyper: Mapping[str, str], quantize: str | None) -> dict[str, str]:
