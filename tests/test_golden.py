@@ -105,3 +105,54 @@ def test_precision_out_of_range(linreg, dps):
 
     with pytest.raises(InputError):
         run_golden(RunSpec(linreg, "gd", {"lr": "0.01"}, 2, dps=dps))
+
+
+@pytest.mark.parametrize("problem,optimizer,hyper", [
+    ("linear_regression", "adam", {"lr": "0.01"}),
+    ("rosenbrock", "adamw", {"lr": "0.001"}),
+    ("double_well", "nesterov", {"lr": "0.01"}),
+    ("beale", "amsgrad", {"lr": "0.01"}),
+    ("reddi_online", "rmsprop", {"lr": "0.1"}),
+])
+def test_mpfr_fast_path_matches_mpmath_to_certified_digits(problem, optimizer, hyper):
+    from verify.problems import find_problem
+
+    spec = RunSpec(find_problem(problem), optimizer, hyper, 40)
+    fast, plain = run_golden(spec, engine="mpfr"), run_golden(spec, engine="mpmath")
+    for a, b in zip(fast.steps, plain.steps):
+        for q in ("params", "grad"):
+            for x, y in zip(a.values(q) or (), b.values(q) or ()):
+                d = min(a.digits, b.digits)
+                assert d >= 30
+                assert abs(Decimal(x) - Decimal(y)) <= abs(Decimal(y)) * Decimal(10) ** (1 - d)
+
+
+def test_committed_goldens_certify_at_least_30_digits():
+    from verify.goldenset import load_committed, load_manifest
+
+    for gid, trace in load_committed(load_manifest()).items():
+        assert trace.arithmetic["certified_digits"] >= 30, gid
+
+
+def test_reddi_reproduction():
+    # Reddi et al. 2018 §3: Adam drifts to +1, AMSGrad reaches the optimum −1 of the average loss.
+    from verify.goldenset import load_committed, load_manifest
+
+    g = load_committed(load_manifest())
+    assert g["reddi_online.adam"].steps[-1].params == ("1",)
+    assert Decimal(g["reddi_online.amsgrad"].steps[-1].params[0]) < Decimal("-0.97")
+
+
+def test_spike_attains_the_kingma_ba_bound():
+    from verify.goldenset import load_committed, load_manifest
+
+    g = load_committed(load_manifest())
+    getcontext().prec = 60
+    lr, eps = Decimal("0.001"), Decimal("1e-30")
+    nobias = -Decimal(g["spike.adam-nobias"].step(20).params[0])
+    # m_20 = 0.1, v_20 = 0.001 after 19 zeros: |Δ| = α·0.1/(√0.001 + ε) (the bound, up to ε)
+    assert abs(nobias - lr * Decimal("0.1") / (Decimal("0.001").sqrt() + eps)) < Decimal("1e-45")
+    corrected = -Decimal(g["spike.adam"].step(20).params[0])
+    b1t, b2t = Decimal("0.9") ** 20, Decimal("0.999") ** 20
+    want = lr * (Decimal("0.1") / (1 - b1t)) / ((Decimal("0.001") / (1 - b2t)).sqrt() + eps)
+    assert abs(corrected - want) < Decimal("1e-45")

@@ -6,6 +6,7 @@ operations Python's operators do not: sqrt, integer power, maximum, absolute val
 
 from __future__ import annotations
 
+import contextlib
 import math
 from fractions import Fraction
 from typing import Any
@@ -33,12 +34,20 @@ class MpmathArith:
     """mpmath numbers at ``dps`` decimal digits, in a private context (no global state)."""
 
     vectorized = False
+    kind = "mpmath"
 
     def __init__(self, dps: int = 50):
         self.ctx = mpmath.MPContext()
         self.ctx.dps = dps
         self.dps = dps
         self.name = f"mpmath@{dps}"
+        self.one = self.ctx.mpf(1)
+
+    def activate(self) -> contextlib.AbstractContextManager:
+        return contextlib.nullcontext()
+
+    def to_mpmath(self, x: Any, ctx: Any) -> Any:
+        return ctx.mpf(x)
 
     def num(self, value: Rationalish) -> Any:
         q = as_fraction(value)
@@ -73,6 +82,79 @@ class MpmathArith:
         return bool(self.ctx.isfinite(x))
 
 
+class MpfrArith:
+    """GNU MPFR through gmpy2 at the binary precision of ``dps`` digits: every operation
+    correctly rounded, about ten times faster than mpmath per scalar operation. Arithmetic runs
+    inside ``activate()`` (gmpy2's precision is a thread-local context)."""
+
+    vectorized = False
+    kind = "mpfr"
+
+    def __init__(self, dps: int = 50):
+        import gmpy2
+
+        self.gmpy2 = gmpy2
+        self.dps = dps
+        self.bits = mpmath.libmp.dps_to_prec(dps)  # the same binary precision mpmath uses
+        self.ctx = gmpy2.context(precision=self.bits)
+        self.name = f"mpfr@{self.bits}bits"
+        self.one = gmpy2.mpfr(1)
+        self._powers: dict[Any, tuple[int, Any, Any]] = {}
+
+    def activate(self) -> contextlib.AbstractContextManager:
+        return self.gmpy2.context(self.ctx)
+
+    def num(self, value: Rationalish) -> Any:
+        q = as_fraction(value)
+        with self.activate():
+            return self.gmpy2.mpfr(self.gmpy2.mpq(q.numerator, q.denominator))
+
+    def zeros_like(self, x: Any) -> Any:
+        return self.gmpy2.mpfr(0)
+
+    def sqrt(self, x: Any) -> Any:
+        return self.gmpy2.sqrt(x)
+
+    def pow(self, x: Any, n: int) -> Any:
+        return x**n
+
+    def one_minus_pow(self, beta: Any, t: int) -> Any:
+        """1 − β^t, with β^t carried from step to step: one multiplication per step instead of
+        a power, and one computation per step for all coordinates. Each step adds one rounding
+        (relative 2^-bits) to β^t; the P-vs-2P certification measures what that costs."""
+        cached = self._powers.get(beta)
+        if cached is not None and cached[0] == t:
+            return cached[2]
+        power = cached[1] * beta if cached is not None and cached[0] == t - 1 else beta**t
+        result = 1 - power
+        self._powers[beta] = (t, power, result)
+        return result
+
+    def maximum(self, a: Any, b: Any) -> Any:
+        return a if a >= b else b
+
+    def clip(self, x: Any, lo: Any, hi: Any) -> Any:
+        return lo if x < lo else (hi if x > hi else x)
+
+    def abs(self, x: Any) -> Any:
+        return abs(x)
+
+    def func(self, name: str) -> Any:
+        if name == "pi":
+            return self.gmpy2.const_pi()
+        return getattr(self.gmpy2, name)
+
+    def is_finite(self, x: Any) -> bool:
+        return bool(self.gmpy2.is_finite(x))
+
+    def to_mpmath(self, x: Any, ctx: Any) -> Any:
+        """The exact value of an mpfr as an mpmath number (no rounding at ctx's precision)."""
+        if not self.gmpy2.is_finite(x):
+            return ctx.mpf(str(x))
+        man, exp = x.as_mantissa_exp()
+        return ctx.mpf((int(man), int(exp)))
+
+
 def round_to_float32(q: Fraction) -> np.float32:
     """Round an exact rational to the nearest float32 (ties to even), with no double rounding."""
     if q == 0:
@@ -102,7 +184,13 @@ class Float32Arith:
 
     vectorized = True
     name = "float32"
+    kind = "float32"
     dtype = np.float32
+
+    one = np.float32(1)
+
+    def activate(self) -> contextlib.AbstractContextManager:
+        return np.errstate(all="ignore")
 
     def num(self, value: Rationalish) -> np.float32:
         return round_to_float32(as_fraction(value))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import mpmath
@@ -42,6 +43,26 @@ class GoldenInfo:
 
 
 @dataclass(frozen=True)
+class Reproduction:
+    """A literature result reproduced by a committed golden: where the run ends."""
+
+    golden_id: str
+    source: str
+    optimizer: str
+    hyper: dict
+    schedule: str
+    steps: int
+    final: tuple[str, ...]
+    last_step: tuple[str, ...] | None  # |Δ| of the last step, for the step-bound runs
+
+
+REPRODUCTIONS = {
+    "reddi_online": "Reddi, Kale & Kumar (ICLR 2018) §3 online problem, C = 3",
+    "spike": "Kingma & Ba (ICLR 2015) §2.1 step bound, one spike after 19 zeros",
+}
+
+
+@dataclass(frozen=True)
 class Verification:
     claims: ClaimsFile
     results: tuple[ClaimResult, ...]
@@ -50,6 +71,7 @@ class Verification:
     versions: dict[str, str]
     derivations: tuple[Derivation, ...] = ()
     identities: tuple[Identity, ...] = ()
+    reproductions: tuple[Reproduction, ...] = ()
 
     def counts(self) -> dict[str, int]:
         out = {"confirmed": 0, "contradicted": 0, "not checkable": 0}
@@ -111,4 +133,20 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
     derivations = tuple(derive(find_problem(n)) for n in available_problems())
     versions = {"adam-verify": __version__, "python": platform.python_version(),
                 "sympy": sp.__version__, "mpmath": mpmath.__version__, "numpy": np.__version__}
-    return Verification(claims, results, infos, checks, versions, derivations, all_identities())
+    return Verification(claims, results, infos, checks, versions, derivations, all_identities(),
+                        _reproductions(infos))
+
+
+def _reproductions(infos: tuple[GoldenInfo, ...]) -> tuple[Reproduction, ...]:
+    out = []
+    for g in infos:
+        name = g.trace.problem["name"]
+        if name not in REPRODUCTIONS:
+            continue
+        last, before = g.trace.steps[-1], g.trace.steps[-2]
+        delta = tuple(str(abs(Fraction(a) - Fraction(b))) if name == "spike" else ""
+                      for a, b in zip(last.params, before.params, strict=True))
+        out.append(Reproduction(g.id, REPRODUCTIONS[name], g.trace.optimizer["name"],
+                                dict(g.trace.optimizer["hyper"]), g.trace.optimizer["schedule"],
+                                last.t, last.params, delta if name == "spike" else None))
+    return tuple(out)

@@ -183,6 +183,22 @@ def cmd_claims(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run_bench
+    from .report import render_bench
+
+    result = run_bench(progress=_progress)
+    _done_progress()
+    text = render_bench(result)
+    sys.stdout.write(text)
+    if args.out:
+        target = Path(args.out)
+        _writable_dir(target.parent if str(target.parent) else Path("."))
+        write_atomic(target, text)
+        print(f"wrote {target}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description="Verify gradient optimizers: SymPy derivations, "
                                        "certified golden traces, float32 audits, reports.")
@@ -216,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--check", action="store_true", help="fail if derivations/symbolic/ is stale")
     d.add_argument("--update", action="store_true", help="rewrite derivations/symbolic/")
     d.set_defaults(func=cmd_derive)
+
+    b = sub.add_parser("bench", help="benchmarks, side by side, as ratios")
+    b.add_argument("--out", help="also write the Markdown table here (e.g. reports/benchmarks.md)")
+    b.set_defaults(func=cmd_bench)
 
     c = sub.add_parser("claims", help="check a claims file and print the verdicts")
     c.add_argument("file", nargs="?")

@@ -47,6 +47,12 @@ class RawStep:
 def run_in(spec: RunSpec, ar: Any, hyper: dict[str, str],
            progress: Callable[[int], None] | None = None) -> list[RawStep]:
     """Run ``spec`` with hyperparameters ``hyper`` (decimal strings) converted by backend ``ar``."""
+    with ar.activate():
+        return _run_in(spec, ar, hyper, progress)
+
+
+def _run_in(spec: RunSpec, ar: Any, hyper: dict[str, str],
+            progress: Callable[[int], None] | None) -> list[RawStep]:
     problem = spec.problem
     syms = problem.symbols
     hp = {k: ar.num(v) for k, v in hyper.items()}

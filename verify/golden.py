@@ -14,10 +14,11 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from .arith import MpmathArith, as_fraction, round_to_float32
+from .arith import MpfrArith, MpmathArith, as_fraction, round_to_float32
 from .engine import RawStep, run_in
 from .errors import InputError
 from .problems import Problem, rational_text
+from .rules import Record
 from .spec import RunSpec, effective_hyper
 from .trace import Step, Trace
 
@@ -30,8 +31,9 @@ def agreeing_digits(a: Any, b: Any, dps: int) -> int:
         return dps
     if not (mpmath.isfinite(a) and mpmath.isfinite(b)) or b == 0:
         return 0
-    rel = abs(a - b) / abs(b)
-    return max(0, min(dps, int(math.floor(-mpmath.log10(rel)))))
+    man, exp = mpmath.frexp(abs(a - b) / abs(b))  # rel = man·2^exp, man in [1/2, 1)
+    log10_rel = math.log10(float(man)) + exp * math.log10(2)
+    return max(0, min(dps, int(math.floor(-log10_rel))))
 
 
 def certified_text(a: Any, b: Any, dps: int, ctx: Any) -> tuple[str, int]:
@@ -58,6 +60,16 @@ class _Certifier:
         return tuple(self.one(a, b) for a, b in zip(xs, ys, strict=True))
 
 
+def _as_mpmath(raw: RawStep, ar: Any, ctx: Any) -> RawStep:
+    def conv(xs):
+        return [ar.to_mpmath(x, ctx) for x in xs]
+
+    r = raw.record
+    record = Record(r.t, conv(r.params), conv(r.grad) if r.grad is not None else None,
+                    {k: conv(v) for k, v in r.state.items()}, {k: conv(v) for k, v in r.aux.items()})
+    return RawStep(record, ar.to_mpmath(raw.loss, ctx), {k: conv(v) for k, v in raw.rows.items()})
+
+
 def _certified_step(lo: RawStep, hi: RawStep, dps: int, ctx: Any) -> Step:
     c = _Certifier(dps, ctx)
     rl, rh = lo.record, hi.record
@@ -74,18 +86,38 @@ def _certified_step(lo: RawStep, hi: RawStep, dps: int, ctx: Any) -> Step:
                 min(c.digits))
 
 
-def run_golden(spec: RunSpec, progress: Callable[[int], None] | None = None) -> Trace:
-    """The certified golden trace of ``spec`` (runs at ``dps`` and ``2·dps``)."""
+ENGINES = {"mpfr": MpfrArith, "mpmath": MpmathArith}
+DEFAULT_ENGINE = "mpfr"
+
+
+def run_golden(spec: RunSpec, progress: Callable[[int], None] | None = None,
+               engine: str = DEFAULT_ENGINE) -> Trace:
+    """The certified golden trace of ``spec`` (runs at ``dps`` and ``2·dps``).
+
+    ``engine``: "mpfr" (gmpy2/MPFR, correctly rounded, the fast default) or "mpmath"; both
+    produce the same certified digits (tests check it)."""
     if not MIN_DPS <= spec.dps <= MAX_DPS:
         raise InputError(f"precision must be {MIN_DPS} to {MAX_DPS} digits, got {spec.dps}")
+    if engine not in ENGINES:
+        raise InputError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
     hyper = effective_hyper(spec.full_hyper(), spec.quantize)
-    lo_ar, hi_ar = MpmathArith(spec.dps), MpmathArith(2 * spec.dps)
-    lo = run_in(spec, lo_ar, hyper)
-    hi = run_in(spec, hi_ar, hyper, progress)
-    steps = tuple(_certified_step(a, b, spec.dps, hi_ar.ctx) for a, b in zip(lo, hi, strict=False))
+    lo_ar, hi_ar = ENGINES[engine](spec.dps), ENGINES[engine](2 * spec.dps)
+    lo = run_in(spec, lo_ar, hyper, _half(progress, 0, spec.steps))
+    hi = run_in(spec, hi_ar, hyper, _half(progress, spec.steps, spec.steps))
+    ctx = mpmath.MPContext()
+    ctx.prec = mpmath.libmp.dps_to_prec(2 * spec.dps) + 64  # holds either run's values exactly
+    steps = tuple(_certified_step(_as_mpmath(a, lo_ar, ctx), _as_mpmath(b, hi_ar, ctx),
+                                  spec.dps, ctx) for a, b in zip(lo, hi, strict=False))
     return Trace(problem_header(spec.problem), optimizer_header(spec),
-                 arithmetic_header(spec, min(s.digits for s in steps)),
+                 arithmetic_header(spec, min(s.digits for s in steps), engine),
                  steps, status_of(steps, spec.steps))
+
+
+def _half(progress: Callable[[int], None] | None, offset: int, steps: int):
+    """Progress over both runs: the P run counts the first half, the 2P run the second."""
+    if progress is None:
+        return None
+    return lambda t: progress(offset + t)
 
 
 def problem_header(problem: Problem) -> dict[str, Any]:
@@ -103,14 +135,19 @@ def optimizer_header(spec: RunSpec) -> dict[str, Any]:
             "schedule": spec.schedule}
 
 
-def arithmetic_header(spec: RunSpec, certified: int) -> dict[str, Any]:
-    out: dict[str, Any] = {"kind": "mpmath", "dps": spec.dps, "check_dps": 2 * spec.dps,
+def arithmetic_header(spec: RunSpec, certified: int, engine: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": engine, "dps": spec.dps, "check_dps": 2 * spec.dps,
                            "certified_digits": certified,
                            "certified_by": "agreement of runs at dps and 2*dps"}
     if spec.quantize:
         out["hyper_quantized"] = spec.quantize
         out["hyper_effective"] = effective_hyper(spec.full_hyper(), spec.quantize)
     out["versions"] = {"mpmath": mpmath.__version__, "sympy": sp.__version__}
+    if engine == "mpfr":
+        import gmpy2
+
+        out["versions"]["gmpy2"] = gmpy2.version()
+        out["versions"]["mpfr"] = gmpy2.mpfr_version()
     return out
 
 

@@ -7,6 +7,7 @@ from fractions import Fraction
 import sympy as sp
 
 from .assemble import Verification
+from .bench import BenchResult
 from .claims import CONFIRMED, CONTRADICTED, ClaimResult, iteration_of
 
 QUANTITY = {"params": "parameters", "grad": "gradient", "loss": "loss", "m": "m (1st moment)",
@@ -37,7 +38,8 @@ def num(x: Fraction | float | None, digits: int = 4) -> str:
 
 
 def render(v: Verification) -> str:
-    parts = [_header(v), _summary(v), _worked_example(v), _symbolic(v), _float32(v), _footer(v)]
+    parts = [_header(v), _summary(v), _worked_example(v), _symbolic(v), _reproductions(v),
+             _float32(v), _footer(v)]
     return "\n\n".join(p.rstrip() for p in parts) + "\n"
 
 
@@ -135,6 +137,29 @@ def _symbolic(v: Verification) -> str:
     return "\n".join(lines)
 
 
+def _reproductions(v: Verification) -> str:
+    lines = ["## Literature reproductions (committed goldens)", "",
+             "| golden | result reproduced | optimizer | hyperparameters | steps | final θ | "
+             "last step size |", "|---|---|---|---|---|---|---|"]
+    for r in v.reproductions:
+        hyper = ", ".join(f"{k} = {val}" for k, val in r.hyper.items())
+        if r.schedule != "constant":
+            hyper += "; α_t = α/√t" if r.schedule == "inv-sqrt" else f"; {r.schedule}"
+        step = ", ".join(sig(_dec(x), 10) for x in r.last_step) if r.last_step else "—"
+        lines.append(f"| `{r.golden_id}` | {r.source} | {r.optimizer} | {hyper} | {r.steps} | "
+                     f"{', '.join(sig(x, 10) for x in r.final)} | {step} |")
+    lines += ["", "Reddi et al.: the average loss x/3 is minimised at x = −1; Adam (no bias "
+              "correction, β1 = 0, β2 = 1/(1 + C²)) ends at +1, AMSGrad near −1. Kingma & Ba: "
+              "with α = 0.001, β1 = 0.9, β2 = 0.999 the bound is α(1 − β1)/√(1 − β2) ≈ "
+              "0.0031623; the uncorrected rule reaches it, the bias-corrected one does not "
+              "(it approaches it only as t → ∞, see `derivations/symbolic/optimizer_identities.md`)."]
+    return "\n".join(lines)
+
+
+def _dec(fraction_text: str) -> str:
+    return f"{float(Fraction(fraction_text)):.10g}"
+
+
 def _float32(v: Verification) -> str:
     lines = ["## float32 (NumPy reference runner) against the golden",
              "",
@@ -166,3 +191,22 @@ def _footer(v: Verification) -> str:
                      f"{a['certified_digits']} | `{g.sha256[:16]}…` | "
                      f"{'yes' if g.committed_matches else '**no**'} |")
     return "\n".join(lines)
+
+
+def render_bench(result: BenchResult) -> str:
+    lines = ["# Benchmarks", "", f"Measured side by side in one run of `adam-verify bench` on "
+             f"{result.machine}; best of several repeats. Ratio = baseline time / candidate time.",
+             "", "| what | baseline | per unit | candidate | per unit | ratio |",
+             "|---|---|---|---|---|---|"]
+    for what, base, cand in result.rows:
+        lines.append(f"| {what} | {base.name} | {_dur(base.per_unit)}/{base.unit} | {cand.name} | "
+                     f"{_dur(cand.per_unit)}/{cand.unit} | **{base.per_unit / cand.per_unit:.1f}×** |")
+    return "\n".join(lines) + "\n"
+
+
+def _dur(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.2f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"

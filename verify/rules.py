@@ -61,7 +61,7 @@ def momentum(name: str, *, nesterov: bool = False, first: str = "g") -> Rule:
         if first == "g" and t == 1:
             buf = g
         else:
-            buf = mu * state["buf"] + (ar.num(1) - hp["dampening"]) * g
+            buf = mu * state["buf"] + (ar.one - hp["dampening"]) * g
         step = g + mu * buf if nesterov else buf
         return -(hp["lr"] * step), {"buf": buf}, {}
 
@@ -80,7 +80,7 @@ def rmsprop(name: str, *, eps_inside: bool = False) -> Rule:
 
     def update(g, state, x, t, hp, ar):
         rho = hp["alpha"]
-        v = rho * state["v"] + (ar.num(1) - rho) * (g * g)
+        v = rho * state["v"] + (ar.one - rho) * (g * g)
         denom = ar.sqrt(v + hp["eps"]) if eps_inside else ar.sqrt(v) + hp["eps"]
         return -(hp["lr"] * g / denom), {"v": v}, {}
 
@@ -114,7 +114,7 @@ def adam(name: str, *, bias_correction: bool = True, eps: str = "outside",
         return z | ({"v_max": ar.zeros_like(x)} if amsgrad else {})
 
     def update(g, state, x, t, hp, ar):
-        one = ar.num(1)
+        one = ar.one
         b1, b2 = hp["beta1"], hp["beta2"]
         if decay == "l2":
             g = g + hp["weight_decay"] * x
