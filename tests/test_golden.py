@@ -156,3 +156,29 @@ def test_spike_attains_the_kingma_ba_bound():
     b1t, b2t = Decimal("0.9") ** 20, Decimal("0.999") ** 20
     want = lr * (Decimal("0.1") / (1 - b1t)) / ((Decimal("0.001") / (1 - b2t)).sqrt() + eps)
     assert abs(corrected - want) < Decimal("1e-45")
+
+
+@pytest.mark.parametrize("problem,optimizer,hyper,steps", [
+    ("linear_regression", "gd", {"lr": "0.01"}, 30),
+    ("rosenbrock", "momentum", {"lr": "0.0001", "dampening": "0.25"}, 4),  # cubic gradient:
+    ("beale", "nesterov-zero", {"lr": "0.001"}, 3),                       # digits grow fast
+])
+def test_exact_rational_trace_agrees_with_golden(problem, optimizer, hyper, steps):
+    # Two independent oracles: exact rationals (no rounding) and MPFR at 50/100 digits.
+    from verify.golden import run_exact
+    from verify.problems import find_problem
+
+    spec = RunSpec(find_problem(problem), optimizer, hyper, steps)
+    exact, golden = run_exact(spec), run_golden(spec)
+    for e, g in zip(exact.steps, golden.steps):
+        for x, y in zip(e.params + (e.grad or ()), g.params + (g.grad or ())):
+            fx, fy = Fraction(x) if "/" not in x else Fraction(*map(int, x.split("/"))), Fraction(y)
+            assert fx == fy or abs(fx - fy) <= abs(fx) * Fraction(1, 10 ** (g.digits - 1))
+
+
+def test_exact_refuses_square_roots(linreg):
+    from verify.errors import InputError
+    from verify.golden import run_exact
+
+    with pytest.raises(InputError, match="exact arithmetic"):
+        run_exact(RunSpec(linreg, "adam", {"lr": "0.01"}, 2))

@@ -155,6 +155,49 @@ class MpfrArith:
         return ctx.mpf((int(man), int(exp)))
 
 
+class RationalArith:
+    """Exact rational arithmetic (``Fraction``): for rules without square roots (GD, momentum)
+    on polynomial losses with rational data, an oracle with no rounding at all."""
+
+    vectorized = False
+    kind = "exact"
+    one = Fraction(1)
+    name = "exact"
+
+    def activate(self) -> contextlib.AbstractContextManager:
+        return contextlib.nullcontext()
+
+    def num(self, value: Rationalish) -> Fraction:
+        return as_fraction(value)
+
+    def zeros_like(self, x: Any) -> Fraction:
+        return Fraction(0)
+
+    def sqrt(self, x: Any) -> Any:
+        raise ValueError("a square root has no exact rational value in general")
+
+    def pow(self, x: Any, n: int) -> Any:
+        return x**n
+
+    def one_minus_pow(self, beta: Any, t: int) -> Any:
+        return 1 - beta**t
+
+    def maximum(self, a: Any, b: Any) -> Any:
+        return max(a, b)
+
+    def clip(self, x: Any, lo: Any, hi: Any) -> Any:
+        return min(max(x, lo), hi)
+
+    def abs(self, x: Any) -> Any:
+        return abs(x)
+
+    def func(self, name: str) -> Any:
+        raise ValueError(f"{name} has no exact rational value in general")
+
+    def is_finite(self, x: Any) -> bool:
+        return True
+
+
 def round_to_float32(q: Fraction) -> np.float32:
     """Round an exact rational to the nearest float32 (ties to even), with no double rounding."""
     if q == 0:

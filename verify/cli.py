@@ -30,6 +30,17 @@ def _progress(message: str) -> None:
         print(f"\r\033[K{PROG}: {message}", end="", file=sys.stderr, flush=True)
 
 
+def _bar(done: int, total: int, label: str) -> None:
+    """A progress bar on stderr for long runs (only on a terminal)."""
+    if total < 200 or not sys.stderr.isatty():
+        return
+    if done % max(1, total // 200) and done != total:
+        return
+    width = 30
+    filled = width * done // total
+    _progress(f"{label} [{'#' * filled}{'.' * (width - filled)}] {100 * done // total:3d}%")
+
+
 def _done_progress() -> None:
     if sys.stderr.isatty():
         print("\r\033[K", end="", file=sys.stderr, flush=True)
@@ -113,7 +124,14 @@ def _golden_single(args: argparse.Namespace) -> int:
     hyper = {k: getattr(args, k) for k in HYPER if getattr(args, k) is not None}
     spec = RunSpec(problem, args.optimizer, hyper, args.steps, args.dps, args.quantize,
                    args.schedule)
-    text = dumps(run_golden(spec, progress=lambda t: _progress(f"step {t}/{spec.steps}")))
+    if args.exact:
+        from .golden import run_exact
+
+        trace = run_exact(spec)
+    else:
+        trace = run_golden(spec, progress=lambda t: _bar(t, 2 * spec.steps, "golden"),
+                           engine=args.engine)
+    text = dumps(trace)
     _done_progress()
     if args.out:
         out = Path(args.out)
@@ -222,6 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--dps", type=_positive_int, default=50, help="decimal digits (checked at 2x)")
     g.add_argument("--init", help="comma-separated start point, e.g. 0.5,-1")
     g.add_argument("--quantize", choices=["float32"], help="round hyperparameters to float32 first")
+    g.add_argument("--engine", default="mpfr", choices=["mpfr", "mpmath"],
+                   help="high-precision engine (default mpfr, via gmpy2)")
+    g.add_argument("--exact", action="store_true",
+                   help="exact rational arithmetic (GD/momentum on polynomial losses)")
     g.add_argument("--out", help="write the trace here instead of stdout")
     g.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     g.set_defaults(func=cmd_golden)

@@ -14,7 +14,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from .arith import MpfrArith, MpmathArith, as_fraction, round_to_float32
+from .arith import MpfrArith, MpmathArith, RationalArith, as_fraction, round_to_float32
 from .engine import RawStep, run_in
 from .errors import InputError
 from .problems import Problem, rational_text
@@ -111,6 +111,40 @@ def run_golden(spec: RunSpec, progress: Callable[[int], None] | None = None,
     return Trace(problem_header(spec.problem), optimizer_header(spec),
                  arithmetic_header(spec, min(s.digits for s in steps), engine),
                  steps, status_of(steps, spec.steps))
+
+
+MAX_EXACT_BITS = 12_000
+EXACT_RULES = ("gd", "momentum", "momentum-zero", "nesterov", "nesterov-zero")
+
+
+def run_exact(spec: RunSpec) -> Trace:
+    """The same run in exact rational arithmetic: every value exact (a terminating decimal,
+    or p/q). Only for rules without square roots on polynomial losses; a second, independent
+    oracle for the mpmath/MPFR goldens."""
+    syms = spec.problem.symbols
+    if spec.rule.name not in EXACT_RULES or spec.schedule != "constant":
+        raise InputError(f"exact arithmetic needs one of {', '.join(EXACT_RULES)} with a "
+                         f"constant step size, not {spec.rule.name!r}")
+    if not spec.problem.loss.is_polynomial(*syms):
+        raise InputError(f"exact arithmetic needs a polynomial loss; {spec.problem.name!r} is not")
+    raw = run_in(spec, RationalArith(), effective_hyper(spec.full_hyper(), spec.quantize))
+
+    def texts(xs):
+        if any(max(x.numerator.bit_length(), x.denominator.bit_length()) > MAX_EXACT_BITS
+               for x in xs):
+            raise InputError(f"exact values grew beyond {MAX_EXACT_BITS} bits; "
+                             "ask for fewer steps")
+        return tuple(rational_text(sp.Rational(x.numerator, x.denominator)) for x in xs)
+
+    steps = tuple(Step(r.record.t, texts(r.record.params),
+                       texts(r.record.grad) if r.record.grad is not None else None,
+                       {k: texts(v) for k, v in r.record.state.items()},
+                       {k: texts(v) for k, v in r.record.aux.items()},
+                       texts([r.loss])[0], {k: texts(v) for k, v in r.rows.items()})
+                  for r in raw)
+    arithmetic = {"kind": "exact", "certified_by": "exact rational arithmetic"}
+    return Trace(problem_header(spec.problem), optimizer_header(spec), arithmetic, steps,
+                 {"finite": True})
 
 
 def _half(progress: Callable[[int], None] | None, offset: int, steps: int):
