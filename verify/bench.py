@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from .golden import run_golden
 from .problems import find_problem
 from .rules import ADAM, iterate
 from .spec import RunSpec
+from .streams import golden_streams
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,17 @@ def golden_trace(engine: str, steps: int = 300) -> Measurement:
     return Measurement(f"golden Rosenbrock Adam, {engine}", seconds, steps, "step")
 
 
+def stream_goldens(workers: int, coords: int = 64, steps: int = 100) -> Measurement:
+    """Certified goldens for independent coordinates (seeded gradient streams)."""
+    import random
+
+    rng = random.Random(7)
+    streams = [[f"{rng.uniform(-1, 1):.6f}" for _ in range(steps)] for _ in range(coords)]
+    seconds = _best_of(lambda: golden_streams("adam", {"lr": "0.001"}, ["0"] * coords, streams,
+                                              workers=workers), 2)
+    return Measurement(f"{workers} process(es)", seconds, coords * steps, "coordinate-step")
+
+
 def run_bench(progress: Callable[[str], None] = lambda s: None) -> BenchResult:
     rows = []
     progress("scalar Adam step")
@@ -84,5 +97,9 @@ def run_bench(progress: Callable[[str], None] = lambda s: None) -> BenchResult:
     progress("golden trace")
     rows.append(("golden trace (50 + 100 digits, certified), Rosenbrock, 300 steps",
                  golden_trace("mpmath"), golden_trace("mpfr")))
-    machine = f"{platform.machine()}, Python {platform.python_version()}"
+    progress("parallel coordinates")
+    workers = os.cpu_count() or 1
+    rows.append((f"goldens of 64 independent coordinates × 100 steps, 1 vs {workers} processes",
+                 stream_goldens(1), stream_goldens(workers)))
+    machine = (f"{platform.machine()}, {workers} CPUs, Python {platform.python_version()}")
     return BenchResult(tuple(rows), machine)
