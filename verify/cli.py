@@ -275,13 +275,18 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def one_line(text: str) -> str:
+    """Control characters (a newline in a file name, say) escaped, so an error is one line."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
     except InputError as exc:
         _done_progress()
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

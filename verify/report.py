@@ -183,12 +183,15 @@ def _float32(v: Verification) -> str:
 def _footer(v: Verification) -> str:
     versions = ", ".join(f"{k} {val}" for k, val in v.versions.items())
     lines = ["## Reproducibility", "", f"Versions: {versions}.", "",
-             "| golden | precision (digits) | certified digits | sha256 | committed file matches |",
-             "|---|---|---|---|---|"]
+             "| golden | engine | precision (digits) | certified digits | values | sha256 | "
+             "committed file matches |",
+             "|---|---|---|---|---|---|---|"]
     for g in v.goldens:
-        a = g.trace.arithmetic
-        lines.append(f"| `{g.id}` | {a['dps']} (checked at {a['check_dps']}) | "
-                     f"{a['certified_digits']} | `{g.sha256[:16]}…` | "
+        a, st = g.trace.arithmetic, g.trace.status
+        finite = ("finite" if st.get("finite", True)
+                  else f"**not finite from step {st.get('first_nonfinite_step')}**")
+        lines.append(f"| `{g.id}` | {a['kind']} | {a['dps']} (checked at {a['check_dps']}) | "
+                     f"{a['certified_digits']} | {finite} | `{g.sha256[:16]}…` | "
                      f"{'yes' if g.committed_matches else '**no**'} |")
     return "\n".join(lines)
 
