@@ -163,7 +163,8 @@ cli_args = st.lists(st.one_of(
                      "--schedule", "--quantize", "--engine", "--exact", "--check", "--out",
                      "linear_regression", "quartic", "adam", "gd", "nope", "0.01", "-1", "nan",
                      "1e999", "0", "3", "1,2", "inv-sqrt", "float32", "mpmath", "--claims",
-                     "/nonexistent", "--identities", "--help-me"]),
+                     "/nonexistent", "--identities", "--help-me", "audit", "--impl",
+                     "tensorflow", "no_such_module:fn", "--samples"]),
     st.text(max_size=6)), max_size=7)
 
 

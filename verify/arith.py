@@ -66,6 +66,9 @@ class MpmathArith:
         """1 − β^t (the working precision absorbs the cancellation; P vs 2P certifies it)."""
         return 1 - beta**t
 
+    def complement(self, x: Any) -> Any:
+        return self.one - x
+
     def maximum(self, a: Any, b: Any) -> Any:
         return a if a >= b else b
 
@@ -130,6 +133,9 @@ class MpfrArith:
         self._powers[beta] = (t, power, result)
         return result
 
+    def complement(self, x: Any) -> Any:
+        return self.one - x
+
     def maximum(self, a: Any, b: Any) -> Any:
         return a if a >= b else b
 
@@ -182,6 +188,9 @@ class RationalArith:
     def one_minus_pow(self, beta: Any, t: int) -> Any:
         return 1 - beta**t
 
+    def complement(self, x: Any) -> Any:
+        return 1 - x
+
     def maximum(self, a: Any, b: Any) -> Any:
         return max(a, b)
 
@@ -223,7 +232,11 @@ def round_to_float32(q: Fraction) -> np.float32:
 
 
 class Float32Arith:
-    """IEEE binary32 through NumPy: every operation rounds to float32, nothing is upcast."""
+    """IEEE binary32 through NumPy: every operation rounds to float32, nothing is upcast.
+
+    ``scalars="float64"`` models implementations that derive their scalar constants (1 − β,
+    1 − βᵗ) from the hyperparameters in double precision and round the result to float32 (as
+    torch.optim does), instead of computing them in float32 from float32(β)."""
 
     vectorized = True
     name = "float32"
@@ -232,11 +245,30 @@ class Float32Arith:
 
     one = np.float32(1)
 
+    def __init__(self, scalars: str = "float32"):
+        if scalars not in ("float32", "float64"):
+            raise ValueError(f"scalars must be float32 or float64, not {scalars!r}")
+        self.scalars = scalars
+        self._exact: dict[Any, Fraction] = {}
+
+    def complement(self, x: Any) -> Any:
+        q = self._source(x)
+        return self.one - x if q is None else round_to_float32(1 - q)
+
+    def _source(self, x: Any) -> Fraction | None:
+        if self.scalars == "float32" or not np.isscalar(x):
+            return None
+        return self._exact.get(float(x))
+
     def activate(self) -> contextlib.AbstractContextManager:
         return np.errstate(all="ignore")
 
     def num(self, value: Rationalish) -> np.float32:
-        return round_to_float32(as_fraction(value))
+        q = as_fraction(value)
+        x = round_to_float32(q)
+        if self.scalars == "float64":
+            self._exact.setdefault(float(x), q)
+        return x
 
     def zeros_like(self, x: Any) -> Any:
         return np.zeros_like(x, dtype=np.float32)
@@ -256,6 +288,11 @@ class Float32Arith:
         The direct ``1 - beta**t`` cancels: for β = 0.999, t = 2 it loses about 3e-5 relative
         (the rounding error of β^t near 1 divided by a result near 0.002).
         """
+        q = self._source(beta)
+        if q is not None:
+            ctx = mpmath.MPContext()
+            ctx.dps = 30
+            return np.float32(float(1 - (ctx.mpf(q.numerator) / q.denominator) ** t))
         one = np.float32(1)
         return -np.expm1(np.float32(t) * np.log1p(-(one - beta)))
 

@@ -14,6 +14,7 @@ import numpy as np
 import sympy as sp
 
 from . import __version__, paths
+from .auditing import AuditResult, audit, installed
 from .claims import ClaimResult, ClaimsFile, check_claims, load_claims
 from .compare import Comparison, compare
 from .goldenset import GoldenEntry, load_manifest, regenerate
@@ -56,6 +57,7 @@ class Reproduction:
     last_step: tuple[str, ...] | None  # |Δ| of the last step, for the step-bound runs
 
 
+AUDITED = ("adam", "adamw", "momentum")
 REPRODUCTIONS = {
     "reddi_online": "Reddi, Kale & Kumar (ICLR 2018) §3 online problem, C = 3",
     "spike": "Kingma & Ba (ICLR 2015) §2.1 step bound, one spike after 19 zeros",
@@ -72,6 +74,7 @@ class Verification:
     derivations: tuple[Derivation, ...] = ()
     identities: tuple[Identity, ...] = ()
     reproductions: tuple[Reproduction, ...] = ()
+    audits: tuple[AuditResult, ...] = ()
 
     def counts(self) -> dict[str, int]:
         out = {"confirmed": 0, "contradicted": 0, "not checkable": 0}
@@ -133,8 +136,13 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
     derivations = tuple(derive(find_problem(n)) for n in available_problems())
     versions = {"adam-verify": __version__, "python": platform.python_version(),
                 "sympy": sp.__version__, "mpmath": mpmath.__version__, "numpy": np.__version__}
+    audits = []
+    for impl in installed():
+        for optimizer in AUDITED:
+            progress(f"audit {impl} {optimizer}")
+            audits.append(audit(impl, optimizer))
     return Verification(claims, results, infos, checks, versions, derivations, all_identities(),
-                        _reproductions(infos))
+                        _reproductions(infos), tuple(audits))
 
 
 def _reproductions(infos: tuple[GoldenInfo, ...]) -> tuple[Reproduction, ...]:

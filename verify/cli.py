@@ -201,6 +201,28 @@ def cmd_claims(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from .auditing import audit
+    from .report import render_audit
+
+    hyper = {k: getattr(args, k) for k in HYPER if getattr(args, k) is not None}
+    _progress(f"auditing {args.impl}")
+    result = audit(args.impl, args.optimizer, args.problem, hyper, args.steps, args.samples)
+    _done_progress()
+    text = render_audit(result)
+    out_dir = _writable_dir(Path(args.out) if args.out else paths.REPORTS)
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in result.impl)
+    target = out_dir / f"audit-{safe}-{result.spec.optimizer}.md"
+    try:
+        write_atomic(target, text)
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", where=str(target)) from None
+    print(f"{result.impl} {result.spec.optimizer} ({result.dtype}, {result.version}): "
+          f"{result.diagnosis.summary}; max {result.max_ulps} ULP from the golden")
+    print(f"wrote {target}")
+    return 1 if args.strict and result.verdict != "consistent" else 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_bench
     from .report import render_bench
@@ -254,6 +276,20 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--check", action="store_true", help="fail if derivations/symbolic/ is stale")
     d.add_argument("--update", action="store_true", help="rewrite derivations/symbolic/")
     d.set_defaults(func=cmd_derive)
+
+    a = sub.add_parser("audit", help="audit an optimizer implementation against the goldens")
+    a.add_argument("--impl", required=True,
+                   help="numpy, torch, torch-foreach, torch-fused, or MODULE:CALLABLE")
+    a.add_argument("--optimizer", default="adam")
+    a.add_argument("--problem", default="probe", help="default: the probe battery")
+    a.add_argument("--steps", type=_positive_int, default=12)
+    a.add_argument("--samples", type=_positive_int, default=16,
+                   help="Monte Carlo runs for the rounding envelope")
+    for h in HYPER:
+        a.add_argument(f"--{h.replace('_', '-')}", dest=h, help=f"{h} as a decimal string")
+    a.add_argument("--out", help="output directory for the Markdown audit (default: reports/)")
+    a.add_argument("--strict", action="store_true", help="exit 1 when the verdict is discrepant")
+    a.set_defaults(func=cmd_audit)
 
     b = sub.add_parser("bench", help="benchmarks, side by side, as ratios")
     b.add_argument("--out", help="also write the Markdown table here (e.g. reports/benchmarks.md)")

@@ -3,8 +3,9 @@ for that backend, driven by the shared update rule. Golden and float32 runners b
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from .evaluate import compile_expr, compile_many
@@ -45,21 +46,30 @@ class RawStep:
 
 
 def run_in(spec: RunSpec, ar: Any, hyper: dict[str, str],
-           progress: Callable[[int], None] | None = None) -> list[RawStep]:
-    """Run ``spec`` with hyperparameters ``hyper`` (decimal strings) converted by backend ``ar``."""
+           progress: Callable[[int], None] | None = None,
+           grads: Sequence[Sequence[Fraction]] | None = None) -> list[RawStep]:
+    """Run ``spec`` with hyperparameters ``hyper`` (decimal strings) converted by backend ``ar``.
+
+    ``grads``, if given, replaces the problem's gradient: ``grads[t-1]`` is used at step t
+    (replaying another implementation's gradients isolates its optimizer arithmetic)."""
     with ar.activate():
-        return _run_in(spec, ar, hyper, progress)
+        return _run_in(spec, ar, hyper, progress, grads)
 
 
 def _run_in(spec: RunSpec, ar: Any, hyper: dict[str, str],
-            progress: Callable[[int], None] | None) -> list[RawStep]:
+            progress: Callable[[int], None] | None,
+            grads: Sequence[Sequence[Fraction]] | None = None) -> list[RawStep]:
     problem = spec.problem
     syms = problem.symbols
     hp = {k: ar.num(v) for k, v in hyper.items()}
     loss_fn = compile_expr(problem.loss, syms, ar)
     row_fns = {name: compile_many(exprs, syms, ar) for name, exprs in problem.rows}
     init = [ar.num(v) for v in problem.init]
-    records = iterate(spec.rule, hp, init, gradient_at(problem, ar), spec.steps, ar, progress,
-                      projection(problem, ar), spec.schedule)
+    grad_fn = gradient_at(problem, ar)
+    if grads is not None:
+        replay = [[ar.num(g) for g in row] for row in grads]
+        grad_fn = lambda params, t: replay[t - 1]  # noqa: E731
+    records = iterate(spec.rule, hp, init, grad_fn, min(spec.steps, len(grads or [0] * spec.steps)),
+                      ar, progress, projection(problem, ar), spec.schedule)
     return [RawStep(r, loss_fn(r.params), {k: f(r.params) for k, f in row_fns.items()})
             for r in records]

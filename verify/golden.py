@@ -91,7 +91,7 @@ DEFAULT_ENGINE = "mpfr"
 
 
 def run_golden(spec: RunSpec, progress: Callable[[int], None] | None = None,
-               engine: str = DEFAULT_ENGINE) -> Trace:
+               engine: str = DEFAULT_ENGINE, grads=None) -> Trace:
     """The certified golden trace of ``spec`` (runs at ``dps`` and ``2·dps``).
 
     ``engine``: "mpfr" (gmpy2/MPFR, correctly rounded, the fast default) or "mpmath"; both
@@ -102,8 +102,8 @@ def run_golden(spec: RunSpec, progress: Callable[[int], None] | None = None,
         raise InputError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
     hyper = effective_hyper(spec.full_hyper(), spec.quantize)
     lo_ar, hi_ar = ENGINES[engine](spec.dps), ENGINES[engine](2 * spec.dps)
-    lo = run_in(spec, lo_ar, hyper, _half(progress, 0, spec.steps))
-    hi = run_in(spec, hi_ar, hyper, _half(progress, spec.steps, spec.steps))
+    lo = run_in(spec, lo_ar, hyper, _half(progress, 0, spec.steps), grads)
+    hi = run_in(spec, hi_ar, hyper, _half(progress, spec.steps, spec.steps), grads)
     ctx = mpmath.MPContext()
     ctx.prec = mpmath.libmp.dps_to_prec(2 * spec.dps) + 64  # holds either run's values exactly
     steps = tuple(_certified_step(_as_mpmath(a, lo_ar, ctx), _as_mpmath(b, hi_ar, ctx),

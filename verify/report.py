@@ -7,6 +7,7 @@ from fractions import Fraction
 import sympy as sp
 
 from .assemble import Verification
+from .auditing import AuditResult
 from .bench import BenchResult
 from .claims import CONFIRMED, CONTRADICTED, ClaimResult, iteration_of
 
@@ -39,7 +40,7 @@ def num(x: Fraction | float | None, digits: int = 4) -> str:
 
 def render(v: Verification) -> str:
     parts = [_header(v), _summary(v), _worked_example(v), _symbolic(v), _reproductions(v),
-             _float32(v), _footer(v)]
+             _float32(v), _audit_table(v), _footer(v)]
     return "\n\n".join(p.rstrip() for p in parts) + "\n"
 
 
@@ -69,6 +70,10 @@ def _summary(v: Verification) -> str:
         ref = chk.quantized or chk.exact
         lines.append(f"- float32 NumPy run of `{chk.golden_id}`: at most **{ref.max_ulps()} ULP** "
                      f"from the golden over all steps and values.")
+    if v.audits:
+        ok = sum(r.verdict == "consistent" for r in v.audits)
+        lines.append(f"- Framework audit: {ok} of {len(v.audits)} implementation × optimizer "
+                     "pairs consistent with the rule they claim, to float32 rounding.")
     worst = _worst_items(v.results, 5)
     if worst:
         lines += ["", "Largest disagreements (relative to the golden value):", "",
@@ -180,6 +185,20 @@ def _float32(v: Verification) -> str:
     return "\n".join(lines)
 
 
+def _audit_table(v: Verification) -> str:
+    lines = ["## Framework audit", "",
+             "Every implementation installed here, on the probe battery (`probe` problem, "
+             "12 steps, ε = 0.1, β2 = 0.9, weight decay 0.1, dampening 0.5), "
+             "`adam-verify audit --impl …` for details.", "",
+             "| implementation | version | optimizer | dtype | verdict | max ULP vs golden | "
+             "diagnosis |", "|---|---|---|---|---|---|---|"]
+    for r in v.audits:
+        lines.append(f"| `{r.impl}` | {r.version} | {r.spec.optimizer} | {r.dtype} | "
+                     f"{r.verdict} | {r.max_ulps} | {r.diagnosis.summary} |")
+    lines += ["", ENVELOPE_METHOD]
+    return "\n".join(lines)
+
+
 def _footer(v: Verification) -> str:
     versions = ", ".join(f"{k} {val}" for k, val in v.versions.items())
     lines = ["## Reproducibility", "", f"Versions: {versions}.", "",
@@ -213,3 +232,29 @@ def _dur(seconds: float) -> str:
     if seconds < 1:
         return f"{seconds * 1e3:.2f} ms"
     return f"{seconds:.2f} s"
+
+
+ENVELOPE_METHOD = (
+    "Verdict method: the implementation's own gradients are replayed into the reference rule; "
+    "the reference runs once with round-to-nearest and N times in Monte Carlo arithmetic "
+    "(random rounding of every float32 operation; Parker 1997, Sohier et al. 2021), for scalar "
+    "constants derived in float32 and in double; the implementation is *consistent* when its "
+    "parameters and optimizer state lie inside one of these envelopes (widened by 2 ULP) at "
+    "every step. Otherwise every catalogue variant is tried the same way and the one whose "
+    "envelope holds the run is reported.")
+
+
+def render_audit(r: AuditResult) -> str:
+    d = r.diagnosis
+    lines = [f"# Audit: {r.impl} — {r.spec.optimizer}", "",
+             f"- implementation: `{r.impl}` ({r.version}), dtype {r.dtype}",
+             f"- problem: `{r.spec.problem.name}`, {r.spec.steps} steps, hyperparameters "
+             + ", ".join(f"{k} = {v}" for k, v in r.spec.full_hyper().items()),
+             f"- **verdict: {d.summary}**",
+             f"- largest distance from the golden (same gradients): {r.max_ulps} ULP", "",
+             ENVELOPE_METHOD + f" N = {d.envelope_samples}.", "",
+             "| candidate | scalars | max ULP from its float32 reference | inside its envelope |",
+             "|---|---|---|---|"]
+    lines += [f"| {c.rule} | {c.scalars} | {'—' if c.max_ulps is None else c.max_ulps} | "
+              f"{'yes' if c.inside_envelope else 'no'} |" for c in d.candidates]
+    return "\n".join(lines) + "\n"

@@ -61,7 +61,7 @@ def momentum(name: str, *, nesterov: bool = False, first: str = "g") -> Rule:
         if first == "g" and t == 1:
             buf = g
         else:
-            buf = mu * state["buf"] + (ar.one - hp["dampening"]) * g
+            buf = mu * state["buf"] + ar.complement(hp["dampening"]) * g
         step = g + mu * buf if nesterov else buf
         return -(hp["lr"] * step), {"buf": buf}, {}
 
@@ -80,7 +80,7 @@ def rmsprop(name: str, *, eps_inside: bool = False) -> Rule:
 
     def update(g, state, x, t, hp, ar):
         rho = hp["alpha"]
-        v = rho * state["v"] + (ar.one - rho) * (g * g)
+        v = rho * state["v"] + ar.complement(rho) * (g * g)
         denom = ar.sqrt(v + hp["eps"]) if eps_inside else ar.sqrt(v) + hp["eps"]
         return -(hp["lr"] * g / denom), {"v": v}, {}
 
@@ -118,8 +118,8 @@ def adam(name: str, *, bias_correction: bool = True, eps: str = "outside",
         b1, b2 = hp["beta1"], hp["beta2"]
         if decay == "l2":
             g = g + hp["weight_decay"] * x
-        m = b1 * state["m"] + (one - b1) * g
-        v = b2 * state["v"] + (one - b2) * (g * g)
+        m = b1 * state["m"] + ar.complement(b1) * g
+        v = b2 * state["v"] + ar.complement(b2) * (g * g)
         new = {"m": m, "v": v}
         bc1 = ar.one_minus_pow(b1, t) if bias_correction else one
         bc2 = ar.one_minus_pow(b2, t) if bias_correction else one

@@ -13,11 +13,13 @@ from ..spec import RunSpec, effective_hyper
 from ..trace import Step, Trace
 
 
-def run_numpy(spec: RunSpec, progress: Callable[[int], None] | None = None) -> Trace:
-    """Run ``spec`` in float32: hyperparameters, data and constants rounded once to float32."""
+def run_numpy(spec: RunSpec, progress: Callable[[int], None] | None = None,
+              scalars: str = "float32", grads=None) -> Trace:
+    """Run ``spec`` in float32: hyperparameters, data and constants rounded once to float32
+    (``scalars="float64"``: 1 − β and 1 − βᵗ derived in double, then rounded)."""
     hyper = spec.full_hyper()
     with np.errstate(all="ignore"):
-        raw = run_in(spec, Float32Arith(), hyper, progress)
+        raw = run_in(spec, Float32Arith(scalars), hyper, progress, grads)
         steps = tuple(Step(
             t=r.record.t,
             params=_texts(r.record.params),
@@ -28,6 +30,7 @@ def run_numpy(spec: RunSpec, progress: Callable[[int], None] | None = None) -> T
             rows={k: _texts(v) for k, v in r.rows.items()},
         ) for r in raw)
     arithmetic = {"kind": "float32", "implementation": "numpy", "dtype": "float32",
+                  "scalars": scalars,
                   "hyper_effective": effective_hyper(hyper, "float32"),
                   "versions": {"numpy": np.__version__}}
     return Trace(problem_header(spec.problem), optimizer_header(spec), arithmetic, steps,

@@ -1,0 +1,27 @@
+"""Diagnosis: every catalogue variant, run by the NumPy runner as if it were a foreign
+implementation of its family's base rule, is diagnosed as itself on the probe problem."""
+
+import pytest
+
+from verify.diagnose import FAMILIES, PROBE_HYPER, candidate_hyper, diagnose
+from verify.problems import find_problem
+from verify.runners.numpy_ import run_numpy
+from verify.spec import RunSpec
+
+CASES = [(base, member) for base, members in FAMILIES.items() for member in members]
+
+
+@pytest.mark.parametrize("claimed,actual", CASES)
+def test_variant_is_diagnosed_as_itself(claimed, actual):
+    probe = find_problem("probe")
+    claimed_rule = "gd" if claimed == "momentum" and actual == "gd" else claimed
+    hyper = {k: v for k, v in PROBE_HYPER.items()}
+    base = RunSpec(probe, claimed_rule, candidate_hyper(claimed_rule, hyper), 12)
+    foreign = run_numpy(RunSpec(probe, actual, candidate_hyper(actual, hyper), 12),
+                        scalars="float64")
+    d = diagnose(foreign, base, samples=6, hyper=PROBE_HYPER)
+    if actual == claimed_rule:
+        assert d.verdict == "consistent", d.summary
+    else:
+        assert d.verdict == "discrepant", d.summary
+        assert d.explanation is not None and d.explanation.rule == actual, d.summary

@@ -1,0 +1,86 @@
+"""Audit an implementation: run it, diff it with the golden on its own gradients, judge it
+against the float32 rounding envelope, and diagnose what it computes when it is discrepant."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .compare import Comparison, compare
+from .diagnose import PROBE_HYPER, Diagnosis, candidate_hyper, diagnose, replayed_gradients
+from .errors import InputError
+from .golden import run_golden
+from .problems import find_problem
+from .runners.numpy_ import run_numpy
+from .spec import RunSpec
+from .trace import Trace
+
+BUILTIN = ("numpy", "torch", "torch-foreach", "torch-fused")
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    impl: str
+    version: str
+    dtype: str
+    spec: RunSpec
+    trace: Trace
+    vs_golden: Comparison  # golden on the implementation's own gradients
+    diagnosis: Diagnosis
+
+    @property
+    def verdict(self) -> str:
+        return self.diagnosis.verdict
+
+    @property
+    def max_ulps(self) -> int | None:
+        return self.vs_golden.max_ulps("params")
+
+
+def run_impl(impl: str | Callable[..., Any], spec: RunSpec) -> Trace:
+    if callable(impl):
+        from .runners.user import run_user
+
+        return run_user(spec, impl)
+    if impl == "numpy":
+        return run_numpy(spec)
+    if impl in ("torch", "torch-foreach", "torch-fused"):
+        from .runners.torch_ import run_torch
+
+        return run_torch(spec, impl)
+    if ":" in impl:
+        from .runners.user import run_user
+
+        return run_user(spec, impl)
+    raise InputError(f"unknown implementation {impl!r} (known: {', '.join(BUILTIN)}, "
+                     "or MODULE:CALLABLE)")
+
+
+def audit(impl: str | Callable[..., Any], optimizer: str = "adam", problem: str = "probe",
+          hyper: dict[str, str] | None = None, steps: int = 12, samples: int = 16) -> AuditResult:
+    """Audit ``impl`` running ``optimizer`` on ``problem`` (default: the probe battery with its
+    hyperparameters, which tell every catalogue variant apart)."""
+    source = dict(PROBE_HYPER) | dict(hyper or {})
+    spec = RunSpec(find_problem(problem), optimizer, candidate_hyper(optimizer, source), steps)
+    trace = run_impl(impl, spec)
+    grads = replayed_gradients(trace)
+    golden = run_golden(spec, grads=grads)
+    d = diagnose(trace, spec, samples, hyper=source)
+    a = trace.arithmetic
+    version = ", ".join(f"{k} {v}" for k, v in a.get("versions", {}).items()) or "—"
+    name = impl if isinstance(impl, str) else a.get("implementation", "user")
+    return AuditResult(name, version, a.get("dtype", "float32"), spec, trace,
+                       compare(trace, golden, name, "golden"), d)
+
+
+def installed() -> list[str]:
+    """The built-in implementations whose framework imports here."""
+    out = ["numpy"]
+    try:
+        import torch  # noqa: F401
+
+        out += ["torch", "torch-foreach", "torch-fused"]
+    except ImportError:
+        pass
+    return out

@@ -1,0 +1,152 @@
+"""Verdict and diagnosis of a float32 implementation's trace.
+
+Verdict: the tested parameters and optimizer state must lie inside the Monte Carlo rounding
+envelope (``envelope.py``) of the rule they claim to implement, for one of the two ways of
+deriving scalar constants (in float32, or in double then rounded). Diagnosis, when they do not:
+the reference float32 trace of every catalogue variant × scalar placement is compared with the
+tested one; the closest, if inside its own envelope, is what the implementation computes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from .compare import ulp_distance
+from .envelope import Envelope, envelope
+from .errors import InputError
+from .rules import RULES
+from .runners.numpy_ import run_numpy
+from .spec import RunSpec
+from .trace import Trace
+
+PLACEMENTS = ("float32", "float64")
+FAMILIES = {
+    "adam": ("adam", "adam-nobias", "adam-epshat", "adam-epsroot", "adamw", "adam-l2", "amsgrad",
+             "amsgrad-vhat", "amsgrad-nobias"),
+    "momentum": ("gd", "momentum", "momentum-zero", "nesterov", "nesterov-zero"),
+    "rmsprop": ("rmsprop", "rmsprop-epsinside"),
+}
+
+
+# Hyperparameters of the probe battery (problem "probe"): large ε, decay and dampening so
+# that every variant leaves its own trace.
+PROBE_HYPER = {"lr": "0.01", "beta1": "0.9", "beta2": "0.9", "eps": "0.1",
+               "weight_decay": "0.1", "momentum": "0.9", "dampening": "0.5", "alpha": "0.9"}
+
+
+def candidate_hyper(rule: str, hyper: dict[str, str]) -> dict[str, str]:
+    """The claimed rule's hyperparameters as a candidate variant reads them: "ε inside the
+    root" means √(v̂ + ε), so that candidate gets eps_root = ε and no outer ε."""
+    defaults = RULES[rule].defaults
+    out = {k: v for k, v in hyper.items() if k in defaults}
+    if rule == "adam-epsroot" and "eps" in hyper:
+        out |= {"eps_root": hyper["eps"], "eps": "0"}
+    return out
+
+
+def family(rule: str) -> tuple[str, ...]:
+    for members in FAMILIES.values():
+        if rule in members:
+            return members
+    return (rule,)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    rule: str
+    scalars: str
+    max_ulps: int | None  # parameters, over all steps; None: a non-finite mismatch
+    inside_envelope: bool
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    claimed: str
+    verdict: str  # "consistent" | "discrepant"
+    explanation: Candidate | None  # best candidate when discrepant (None: unexplained)
+    best_claimed: Candidate
+    candidates: tuple[Candidate, ...]
+    envelope_samples: int
+
+    @property
+    def summary(self) -> str:
+        if self.verdict == "consistent":
+            return (f"consistent with {self.claimed} to float32 rounding "
+                    f"(scalars in {self.best_claimed.scalars})")
+        if self.explanation is None:
+            return f"discrepant with {self.claimed}; unexplained by the catalogue"
+        e = self.explanation
+        return (f"discrepant with {self.claimed}; computes {e.rule} "
+                f"(scalars in {e.scalars}, {e.max_ulps} ULP from its reference)")
+
+
+def _params(trace: Trace) -> dict[int, np.ndarray]:
+    return {s.t: np.array([np.float32(v) for v in s.params], dtype=np.float32) for s in trace.steps}
+
+
+def _max_ulps(a: dict[int, np.ndarray], b: dict[int, np.ndarray]) -> int | None:
+    worst = 0
+    for t in a.keys() & b.keys():
+        for x, y in zip(a[t], b[t], strict=True):
+            u = ulp_distance(x, y)
+            if u is None:
+                return None
+            worst = max(worst, u)
+    return worst
+
+
+def _inside(env: Envelope, tested: Trace) -> bool:
+    for s in tested.steps:
+        if not env.contains(s.t, "params", np.array([np.float32(v) for v in s.params])):
+            return False
+        for k, vals in s.state.items():
+            if not env.contains(s.t, k, np.array([np.float32(v) for v in vals])):
+                return False
+    return True
+
+
+def replayed_gradients(tested: Trace) -> list[list[Fraction]] | None:
+    """The exact float32 gradients the tested implementation used, step by step."""
+    rows = [s.grad for s in tested.steps[1:]]
+    if not rows or any(r is None for r in rows):
+        return None
+    return [[Fraction(float(np.float32(g))) for g in r] for r in rows]
+
+
+def diagnose(tested: Trace, spec: RunSpec, samples: int = 16,
+             hyper: dict[str, str] | None = None) -> Diagnosis:
+    """Judge ``tested`` (a run of ``spec``'s rule) and, if discrepant, explain it. The
+    references replay the tested run's own gradients, so only optimizer arithmetic is judged.
+    ``hyper`` (default: the spec's) is what the candidate variants read, e.g. the probe's
+    weight decay for the decay variants of a claimed plain Adam."""
+    source = dict(hyper or {}) | spec.full_hyper()
+    if spec.rule.name not in RULES:
+        raise InputError(f"unknown optimizer {spec.optimizer!r}")
+    grads = replayed_gradients(tested)
+    got = _params(tested)
+    candidates = []
+    for rule in family(spec.rule.name):
+        cspec = RunSpec(spec.problem, rule, candidate_hyper(rule, source), spec.steps,
+                        schedule=spec.schedule)
+        for scalars in PLACEMENTS:
+            ref = _params(run_numpy(cspec, scalars=scalars, grads=grads))
+            ulps = _max_ulps(got, ref)
+            inside = _inside(envelope(cspec, samples, scalars=scalars, grads=grads), tested) \
+                if rule == spec.rule.name or (ulps is not None and ulps <= 64) else False
+            candidates.append(Candidate(rule, scalars, ulps, inside))
+    own = [c for c in candidates if c.rule == spec.rule.name]
+    best_own = min(own, key=_rank)
+    if any(c.inside_envelope for c in own):
+        return Diagnosis(spec.rule.name, "consistent", None,
+                         next(c for c in own if c.inside_envelope), tuple(candidates), samples)
+    others = [c for c in candidates if c.inside_envelope]
+    explanation = min(others, key=_rank) if others else None
+    return Diagnosis(spec.rule.name, "discrepant", explanation, best_own, tuple(candidates),
+                     samples)
+
+
+def _rank(c: Candidate) -> tuple[int, float]:
+    return (0 if c.inside_envelope else 1, float("inf") if c.max_ulps is None else c.max_ulps)

@@ -1,0 +1,178 @@
+"""The float32 rounding envelope of a rule: what a correct float32 implementation can produce.
+
+Monte Carlo arithmetic in random-rounding mode (Parker 1997; Verificarlo, Denis et al. 2016;
+Sohier et al. 2021): every float32 operation of the reference rule (and of the gradient) is
+computed exactly enough in float64 and then rounded to one of its two float32 neighbours with
+probability 1/2. N such runs give, per value, an envelope [min, max] of results that correct
+float32 arithmetic reaches, and the number of significant bits the runs share.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .arith import Float32Arith
+from .engine import run_in
+from .spec import RunSpec
+
+
+class _RR:
+    """A float32 array whose every arithmetic result is randomly rounded to float32."""
+
+    __slots__ = ("a",)
+    rng: np.random.Generator = np.random.default_rng(0)
+
+    def __init__(self, a: Any):
+        self.a = np.asarray(a, dtype=np.float32)
+
+    @classmethod
+    def round(cls, x64: np.ndarray) -> _RR:
+        x64 = np.asarray(x64, dtype=np.float64)
+        near = x64.astype(np.float32)
+        exact = near.astype(np.float64) == x64
+        other = np.where(near.astype(np.float64) < x64, np.nextafter(near, np.float32(np.inf)),
+                         np.nextafter(near, np.float32(-np.inf)))
+        flip = (cls.rng.random(near.shape) < 0.5) & ~exact & np.isfinite(x64)
+        return cls(np.where(flip, other, near))
+
+    def _op(self, other: Any, fn) -> _RR:
+        b = other.a if isinstance(other, _RR) else np.asarray(other, dtype=np.float32)
+        return _RR.round(fn(self.a.astype(np.float64), b.astype(np.float64)))
+
+    def __add__(self, o): return self._op(o, np.add)  # noqa: E704
+    def __radd__(self, o): return self._op(o, lambda a, b: b + a)  # noqa: E704
+    def __sub__(self, o): return self._op(o, np.subtract)  # noqa: E704
+    def __rsub__(self, o): return self._op(o, lambda a, b: b - a)  # noqa: E704
+    def __mul__(self, o): return self._op(o, np.multiply)  # noqa: E704
+    def __rmul__(self, o): return self._op(o, lambda a, b: b * a)  # noqa: E704
+    def __truediv__(self, o): return self._op(o, np.divide)  # noqa: E704
+    def __rtruediv__(self, o): return self._op(o, lambda a, b: b / a)  # noqa: E704
+    def __neg__(self): return _RR(-self.a)  # noqa: E704
+    def __abs__(self): return _RR(np.abs(self.a))  # noqa: E704
+    def __lt__(self, o): return self.a < (o.a if isinstance(o, _RR) else o)  # noqa: E704
+    def __gt__(self, o): return self.a > (o.a if isinstance(o, _RR) else o)  # noqa: E704
+    def __ge__(self, o): return self.a >= (o.a if isinstance(o, _RR) else o)  # noqa: E704
+    def __float__(self): return float(self.a)  # noqa: E704
+
+    def __iter__(self):
+        return (_RR(v) for v in self.a)
+
+
+class Float32RandomRounding(Float32Arith):
+    """Float32Arith whose operations round randomly (one Monte Carlo sample per run)."""
+
+    name = "float32-random-rounding"
+
+    def __init__(self, seed: int, scalars: str = "float32"):
+        super().__init__(scalars)
+        self.rng = np.random.default_rng(seed)
+
+    def activate(self):
+        _RR.rng = self.rng
+        return np.errstate(all="ignore")
+
+    def num(self, value):
+        return _RR(super().num(value))
+
+    def complement(self, x):
+        return _RR(super().complement(_raw(x).reshape(()).item() if _raw(x).ndim == 0
+                                      else _raw(x)))
+
+    def zeros_like(self, x):
+        return _RR(np.zeros_like(_raw(x)))
+
+    def vector(self, values):
+        return _RR(np.array([_raw(v) for v in values], dtype=np.float32).reshape(-1))
+
+    def sqrt(self, x):
+        return _RR.round(np.sqrt(_raw(x).astype(np.float64)))
+
+    def pow(self, x, n):
+        return _RR.round(np.power(_raw(x).astype(np.float64), n))
+
+    def one_minus_pow(self, beta, t):
+        b = _raw(beta)
+        if self._source(np.float32(b.reshape(()).item()) if b.ndim == 0 else b) is not None:
+            return _RR(super().one_minus_pow(np.float32(b.reshape(()).item()), t))
+        return _RR.round(-np.expm1(t * np.log1p(-(1 - b.astype(np.float64)))))
+
+    def maximum(self, a, b):
+        return _RR(np.maximum(_raw(a), _raw(b)))
+
+    def clip(self, x, lo, hi):
+        return _RR(np.minimum(np.maximum(_raw(x), _raw(lo)), _raw(hi)))
+
+    def abs(self, x):
+        return _RR(np.abs(_raw(x)))
+
+    def func(self, name):
+        f = {"exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos, "tanh": np.tanh}[name]
+        return lambda x: _RR.round(f(_raw(x).astype(np.float64)))
+
+    def is_finite(self, x):
+        return bool(np.all(np.isfinite(_raw(x))))
+
+
+def _raw(x: Any) -> np.ndarray:
+    return x.a if isinstance(x, _RR) else np.asarray(x, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Per step and quantity: elementwise min and max over the Monte Carlo runs."""
+
+    samples: int
+    lo: dict[tuple[int, str], np.ndarray]
+    hi: dict[tuple[int, str], np.ndarray]
+    significant_bits: dict[tuple[int, str], float]
+
+    def contains(self, t: int, quantity: str, values: np.ndarray, slack_ulps: int = 2) -> bool:
+        """Inside [min, max] widened by ``slack_ulps`` (a finite sample under-covers the
+        extremes; 2 ulps is the allowance the verdicts use and the report states)."""
+        key = (t, quantity)
+        if key not in self.lo:
+            return True
+        lo, hi = self.lo[key], self.hi[key]
+        for _ in range(slack_ulps):
+            lo, hi = np.nextafter(lo, np.float32(-np.inf)), np.nextafter(hi, np.float32(np.inf))
+        v = np.asarray(values, dtype=np.float32)
+        return bool(np.all((v >= lo) & (v <= hi) | (np.isnan(v) & np.isnan(lo))))
+
+
+def envelope(spec: RunSpec, samples: int = 16, seed: int = 2021, scalars: str = "float32",
+             grads=None) -> Envelope:
+    """Run the reference rule ``samples`` times in random-rounding float32 (on the replayed
+    gradient stream ``grads`` if given)."""
+    runs = []
+    hyper = spec.full_hyper()
+    arith = [Float32Arith(scalars)] + [Float32RandomRounding(seed + k, scalars)
+                                       for k in range(samples)]
+    for ar in arith:  # the round-to-nearest run belongs to the envelope too
+        raw = run_in(spec, ar, hyper, grads=grads)
+        runs.append({(r.record.t, q): np.array([_raw(v) for v in vals], dtype=np.float32)
+                     for r in raw for q, vals in _quantities(r).items()})
+    keys = set.intersection(*(set(r) for r in runs))
+    lo, hi, bits = {}, {}, {}
+    for key in keys:
+        stack = np.stack([r[key] for r in runs]).astype(np.float64)
+        lo[key] = stack.min(axis=0).astype(np.float32)
+        hi[key] = stack.max(axis=0).astype(np.float32)
+        mu, sigma = np.abs(stack.mean(axis=0)), stack.std(axis=0)
+        with np.errstate(all="ignore"):
+            s = np.where(sigma > 0, -np.log2(sigma / mu), 24.0)
+        bits[key] = float(np.nanmin(np.minimum(s, 24.0))) if s.size else 24.0
+    return Envelope(samples, lo, hi, bits)
+
+
+def _quantities(raw) -> dict[str, list]:
+    r = raw.record
+    out = {"params": r.params}
+    out.update(r.state)
+    return out
+
+
+__all__ = ["Envelope", "envelope", "Float32RandomRounding", "math"]

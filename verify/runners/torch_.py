@@ -1,0 +1,121 @@
+"""PyTorch's own optimizers (``torch.optim``) on the problem's autodiff gradients, in float32.
+
+Modes: the for-loop path (``foreach=False``), ``foreach=True`` and ``fused=True`` (CPU). The
+loss is built from the problem's SymPy expression with torch operations, so the gradient is
+torch autograd's, not ours. Hyperparameters are passed as Python floats, as users do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..arith import as_fraction, float32_text, round_to_float32
+from ..errors import InputError
+from ..evaluate import compile_expr
+from ..golden import optimizer_header, problem_header, status_of
+from ..spec import RunSpec
+from ..trace import Step, Trace
+
+MODES = {"torch": "for-loop", "torch-foreach": "foreach", "torch-fused": "fused"}
+# catalogue rule → (torch.optim class, keyword arguments from our hyperparameters)
+SUPPORTED = ("gd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "adam-l2", "amsgrad")
+STATE_NAMES = {"exp_avg": "m", "exp_avg_sq": "v", "max_exp_avg_sq": "v_max",
+               "momentum_buffer": "buf", "square_avg": "v"}
+
+
+class TorchArith:
+    """Builds a torch autograd graph from a SymPy expression (float32 tensors)."""
+
+    vectorized = False
+    kind = "torch"
+
+    def __init__(self, torch: Any):
+        self.torch = torch
+
+    def num(self, value: Any) -> Any:
+        return self.torch.tensor(float(round_to_float32(as_fraction(value))),
+                                 dtype=self.torch.float32)
+
+    def sqrt(self, x: Any) -> Any:
+        return self.torch.sqrt(x)
+
+    def abs(self, x: Any) -> Any:
+        return self.torch.abs(x)
+
+    def func(self, name: str) -> Any:
+        if name == "pi":
+            return self.num("3.14159265358979323846264338327950288")
+        return getattr(self.torch, name)
+
+
+def _optimizer(torch: Any, rule: str, hyper: dict[str, str], params: list, mode: str):
+    f = {k: float(v) for k, v in hyper.items()}
+    flags = {"foreach": mode == "foreach"} | ({"fused": True} if mode == "fused" else {})
+    if rule in ("gd", "momentum", "nesterov"):
+        if mode == "fused":
+            flags = {"fused": True}
+        return torch.optim.SGD(params, lr=f["lr"], momentum=f.get("momentum", 0.0),
+                               dampening=f.get("dampening", 0.0), nesterov=rule == "nesterov",
+                               **flags)
+    if rule == "rmsprop":
+        if mode == "fused":
+            raise InputError("torch has no fused RMSprop")
+        return torch.optim.RMSprop(params, lr=f["lr"], alpha=f["alpha"], eps=f["eps"], **flags)
+    betas = (f["beta1"], f["beta2"])
+    if rule == "adamw":
+        return torch.optim.AdamW(params, lr=f["lr"], betas=betas, eps=f["eps"],
+                                 weight_decay=f["weight_decay"], **flags)
+    return torch.optim.Adam(params, lr=f["lr"], betas=betas, eps=f["eps"],
+                            weight_decay=f.get("weight_decay", 0.0) if rule == "adam-l2" else 0.0,
+                            amsgrad=rule == "amsgrad", **flags)
+
+
+def run_torch(spec: RunSpec, impl: str = "torch",
+              progress: Callable[[int], None] | None = None) -> Trace:
+    try:
+        import torch
+    except ImportError:
+        raise InputError("PyTorch is not installed (pip install 'adam-verify[torch]')") from None
+    if spec.rule.name not in SUPPORTED:
+        raise InputError(f"torch.optim has no counterpart of {spec.rule.name!r} "
+                         f"(supported: {', '.join(SUPPORTED)})")
+    mode = MODES[impl]
+    problem = spec.problem
+    ar = TorchArith(torch)
+    losses = [compile_expr(e, problem.symbols, ar) for e in (problem.phases or (problem.loss,))]
+    hyper = spec.full_hyper()
+    p = torch.tensor([float(round_to_float32(as_fraction(v))) for v in problem.init],
+                     dtype=torch.float32, requires_grad=True)
+    opt = _optimizer(torch, spec.rule.name, hyper, [p], mode)
+    full_loss = compile_expr(problem.loss, problem.symbols, ar)
+
+    def values():
+        return [p[i] for i in range(p.shape[0])]
+
+    def texts(tensor):
+        return tuple(float32_text(x) for x in tensor.detach().numpy())
+
+    with torch.no_grad():
+        steps = [Step(0, texts(p), loss=float32_text(full_loss(values()).numpy()))]
+    for t in range(1, spec.steps + 1):
+        opt.zero_grad()
+        loss = losses[t % len(losses)](values())
+        loss.backward()
+        grad = texts(p.grad)
+        opt.step()
+        if problem.domain:
+            with torch.no_grad():
+                for i, (lo, hi) in enumerate(problem.domain):
+                    p[i].clamp_(float(lo), float(hi))
+        state = {STATE_NAMES[k]: texts(v) for k, v in opt.state[p].items() if k in STATE_NAMES}
+        with torch.no_grad():
+            steps.append(Step(t, texts(p), grad, state,
+                              loss=float32_text(full_loss(values()).numpy())))
+        if progress:
+            progress(t)
+    steps_t = tuple(steps)
+    arithmetic = {"kind": "float32", "implementation": impl, "dtype": "float32",
+                  "mode": mode, "versions": {"torch": torch.__version__}}
+    return Trace(problem_header(problem), optimizer_header(spec), arithmetic, steps_t,
+                 status_of(steps_t, spec.steps))
