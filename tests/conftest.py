@@ -1,4 +1,8 @@
+import os
+
 import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "jax")  # Keras 3 without TensorFlow
 
 from verify.problems import find_problem
 

@@ -65,3 +65,30 @@ def test_audit_cli_writes_markdown(tmp_path, capsys):
     code = main(["audit", "--impl", "tests.fixtures.user_optimizers:adam_forgot_bias_correction",
                  "--out", str(tmp_path), "--samples", "4", "--strict"])
     assert code == 1
+
+
+# What each framework computes, found by the audit on the probe battery (see the report).
+FRAMEWORK_FINDINGS = [
+    ("mlx", "adam", "mlx", None),
+    ("mlx-default", "adam", "mlx", "adam-nobias"),       # MLX's default: no bias correction
+    ("mlx-default", "adamw", "mlx", "adamw-nobias"),
+    ("mlx", "momentum", "mlx", "momentum-zero"),          # MLX's buffer starts at 0
+    ("optax", "adam", "optax", None),
+    ("optax", "adamw", "optax", None),
+    ("optax", "rmsprop", "optax", "rmsprop-epsinside"),  # optax: g/√(v + ε)
+    ("keras", "adam", "keras", "adam-epshat"),            # Keras: ε̂ ordering
+    ("keras", "adamw", "keras", "adamw-epshat"),
+    ("keras", "amsgrad", "keras", "amsgrad-epshat"),
+    ("keras", "rmsprop", "keras", "rmsprop-epsinside"),
+]
+
+
+@pytest.mark.parametrize("impl,optimizer,module,expected", FRAMEWORK_FINDINGS)
+def test_framework_diagnoses(impl, optimizer, module, expected):
+    pytest.importorskip(module)
+    r = verify.audit(impl, optimizer, samples=8)
+    if expected is None:
+        assert r.verdict == "consistent", r.diagnosis.summary
+    else:
+        assert r.verdict == "discrepant" and r.diagnosis.explanation is not None
+        assert r.diagnosis.explanation.rule == expected, r.diagnosis.summary

@@ -45,6 +45,11 @@ CASES = {
     "adam-epshat": ({"lr": "0.1"}, -LR * G / (G + M("1e-8") / mp.sqrt(M("0.001")))),
     "adam-epsroot": ({"lr": "0.1"}, -LR * G / mp.sqrt(G * G + M("1e-8"))),
     "adamw": ({"lr": "0.1", "weight_decay": "0.5"}, -LR * (G / (G + M("1e-8")) + M("0.5") * 2)),
+    "adamw-nobias": ({"lr": "0.1", "weight_decay": "0.5"},
+                     -LR * (M("0.1") * G / (mp.sqrt(M("0.001")) * G + M("1e-8")) + M("0.5") * 2)),
+    "adamw-epshat": ({"lr": "0.1", "weight_decay": "0.5"},
+                     -LR * (G / (G + M("1e-8") / mp.sqrt(M("0.001"))) + M("0.5") * 2)),
+    "amsgrad-epshat": ({"lr": "0.1"}, -LR * G / (G + M("1e-8") / mp.sqrt(M("0.001")))),
     "adam-l2": ({"lr": "0.1", "weight_decay": "0.5"}, -LR * 5 / (5 + M("1e-8"))),  # g' = 4 + 1
     "amsgrad": ({"lr": "0.1"}, -LR * G / (G + M("1e-8"))),
     "amsgrad-vhat": ({"lr": "0.1"}, -LR * G / (G + M("1e-8"))),

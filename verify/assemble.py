@@ -17,6 +17,7 @@ from . import __version__, paths
 from .auditing import AuditResult, audit, installed
 from .claims import ClaimResult, ClaimsFile, check_claims, load_claims
 from .compare import Comparison, compare
+from .errors import InputError
 from .goldenset import GoldenEntry, load_manifest, regenerate
 from .identities import Identity, all_identities
 from .problems import available_problems, find_problem
@@ -57,7 +58,10 @@ class Reproduction:
     last_step: tuple[str, ...] | None  # |Δ| of the last step, for the step-bound runs
 
 
-AUDITED = ("adam", "adamw", "momentum")
+# (optimizer, hyperparameters over the probe's): dampening 0 for momentum, which optax and
+# Keras do not have
+AUDITED = (("adam", {}), ("adamw", {}), ("amsgrad", {}), ("rmsprop", {}),
+           ("momentum", {"dampening": "0"}))
 REPRODUCTIONS = {
     "reddi_online": "Reddi, Kale & Kumar (ICLR 2018) §3 online problem, C = 3",
     "spike": "Kingma & Ba (ICLR 2015) §2.1 step bound, one spike after 19 zeros",
@@ -75,6 +79,7 @@ class Verification:
     identities: tuple[Identity, ...] = ()
     reproductions: tuple[Reproduction, ...] = ()
     audits: tuple[AuditResult, ...] = ()
+    audit_skips: tuple[tuple[str, str, str], ...] = ()  # (impl, optimizer, why not)
 
     def counts(self) -> dict[str, int]:
         out = {"confirmed": 0, "contradicted": 0, "not checkable": 0}
@@ -136,13 +141,16 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
     derivations = tuple(derive(find_problem(n)) for n in available_problems())
     versions = {"adam-verify": __version__, "python": platform.python_version(),
                 "sympy": sp.__version__, "mpmath": mpmath.__version__, "numpy": np.__version__}
-    audits = []
+    audits, skips = [], []
     for impl in installed():
-        for optimizer in AUDITED:
+        for optimizer, hyper in AUDITED:
             progress(f"audit {impl} {optimizer}")
-            audits.append(audit(impl, optimizer))
+            try:
+                audits.append(audit(impl, optimizer, hyper=hyper))
+            except InputError as exc:  # e.g. a framework without that optimizer
+                skips.append((impl, optimizer, str(exc)))
     return Verification(claims, results, infos, checks, versions, derivations, all_identities(),
-                        _reproductions(infos), tuple(audits))
+                        _reproductions(infos), tuple(audits), tuple(skips))
 
 
 def _reproductions(infos: tuple[GoldenInfo, ...]) -> tuple[Reproduction, ...]:

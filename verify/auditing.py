@@ -16,7 +16,8 @@ from .runners.numpy_ import run_numpy
 from .spec import RunSpec
 from .trace import Trace
 
-BUILTIN = ("numpy", "torch", "torch-foreach", "torch-fused")
+BUILTIN = ("numpy", "torch", "torch-foreach", "torch-fused", "mlx", "mlx-default", "optax",
+           "keras")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,18 @@ def run_impl(impl: str | Callable[..., Any], spec: RunSpec) -> Trace:
         from .runners.torch_ import run_torch
 
         return run_torch(spec, impl)
+    if impl in ("mlx", "mlx-default"):
+        from .runners.mlx_ import run_mlx
+
+        return run_mlx(spec, impl)
+    if impl == "optax":
+        from .runners.optax_ import run_optax
+
+        return run_optax(spec, impl)
+    if impl == "keras":
+        from .runners.keras_ import run_keras
+
+        return run_keras(spec, impl)
     if ":" in impl:
         from .runners.user import run_user
 
@@ -76,11 +89,15 @@ def audit(impl: str | Callable[..., Any], optimizer: str = "adam", problem: str 
 
 def installed() -> list[str]:
     """The built-in implementations whose framework imports here."""
-    out = ["numpy"]
-    try:
-        import torch  # noqa: F401
+    from importlib.util import find_spec
 
+    out = ["numpy"]
+    if find_spec("torch"):
         out += ["torch", "torch-foreach", "torch-fused"]
-    except ImportError:
-        pass
+    if find_spec("mlx"):
+        out += ["mlx", "mlx-default"]
+    if find_spec("optax") and find_spec("jax"):
+        out.append("optax")
+    if find_spec("keras") and find_spec("jax"):
+        out.append("keras")
     return out

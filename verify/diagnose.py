@@ -24,8 +24,9 @@ from .trace import Trace
 
 PLACEMENTS = ("float32", "float64")
 FAMILIES = {
-    "adam": ("adam", "adam-nobias", "adam-epshat", "adam-epsroot", "adamw", "adam-l2", "amsgrad",
-             "amsgrad-vhat", "amsgrad-nobias"),
+    "adam": ("adam", "adam-nobias", "adam-epshat", "adam-epsroot", "adamw", "adamw-nobias",
+             "adamw-epshat", "adam-l2", "amsgrad", "amsgrad-vhat", "amsgrad-nobias",
+             "amsgrad-epshat"),
     "momentum": ("gd", "momentum", "momentum-zero", "nesterov", "nesterov-zero"),
     "rmsprop": ("rmsprop", "rmsprop-epsinside"),
 }

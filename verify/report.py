@@ -188,13 +188,16 @@ def _float32(v: Verification) -> str:
 def _audit_table(v: Verification) -> str:
     lines = ["## Framework audit", "",
              "Every implementation installed here, on the probe battery (`probe` problem, "
-             "12 steps, ε = 0.1, β2 = 0.9, weight decay 0.1, dampening 0.5), "
+             "12 steps, ε = 0.1, β2 = 0.9, weight decay 0.1; momentum without dampening), "
              "`adam-verify audit --impl …` for details.", "",
              "| implementation | version | optimizer | dtype | verdict | max ULP vs golden | "
              "diagnosis |", "|---|---|---|---|---|---|---|"]
     for r in v.audits:
         lines.append(f"| `{r.impl}` | {r.version} | {r.spec.optimizer} | {r.dtype} | "
                      f"{r.verdict} | {r.max_ulps} | {r.diagnosis.summary} |")
+    if v.audit_skips:
+        lines += ["", "Not audited: " + "; ".join(f"`{i}` {o} ({why})"
+                                                  for i, o, why in v.audit_skips) + "."]
     lines += ["", ENVELOPE_METHOD]
     return "\n".join(lines)
 

@@ -132,7 +132,8 @@ def adam(name: str, *, bias_correction: bool = True, eps: str = "outside",
             new["v_max"] = ar.maximum(state["v_max"], v_hat)
             v_den = new["v_max"]
         if eps == "hat":
-            step = hp["lr"] * ar.sqrt(bc2) / bc1 * m / (ar.sqrt(v) + hp["eps"])
+            raw_v = new["v_max"] if amsgrad == "v" else v
+            step = hp["lr"] * ar.sqrt(bc2) / bc1 * m / (ar.sqrt(raw_v) + hp["eps"])
         elif eps == "root":
             step = hp["lr"] * m_hat / (ar.sqrt(v_den + hp["eps_root"]) + hp["eps"])
         else:
@@ -163,6 +164,9 @@ RULES: dict[str, Rule] = {r.name: r for r in (
     adam("adam-epshat", eps="hat"),
     adam("adam-epsroot", eps="root"),
     adam("adamw", decay="decoupled"),
+    adam("adamw-nobias", bias_correction=False, decay="decoupled"),
+    adam("adamw-epshat", eps="hat", decay="decoupled"),
+    adam("amsgrad-epshat", eps="hat", amsgrad="v"),
     adam("adam-l2", decay="l2"),
     adam("amsgrad", amsgrad="v"),
     adam("amsgrad-vhat", amsgrad="v_hat"),

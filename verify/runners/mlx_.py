@@ -1,0 +1,68 @@
+"""MLX's optimizers (``mlx.optimizers``) on MLX autodiff gradients, float32, CPU.
+
+``mlx-default`` uses MLX's defaults — Adam and AdamW with ``bias_correction=False`` — and
+``mlx`` turns the bias correction on, as Kingma & Ba's Algorithm 1 (and the article) has it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+from ..spec import RunSpec
+from ..trace import Trace
+from .framework import OpsArith, init_float32, make_trace, phase_losses, project
+
+SUPPORTED = ("gd", "momentum", "momentum-zero", "nesterov", "nesterov-zero", "adam", "adamw",
+             "rmsprop")
+
+
+def _optimizer(optim, rule: str, f: dict[str, float], bias_correction: bool):
+    if rule in ("gd", "momentum", "momentum-zero", "nesterov", "nesterov-zero"):
+        return optim.SGD(learning_rate=f["lr"], momentum=f.get("momentum", 0.0),
+                         dampening=f.get("dampening", 0.0), nesterov=rule.startswith("nesterov"))
+    if rule == "rmsprop":
+        return optim.RMSprop(learning_rate=f["lr"], alpha=f["alpha"], eps=f["eps"])
+    kw = {"learning_rate": f["lr"], "betas": [f["beta1"], f["beta2"]], "eps": f["eps"],
+          "bias_correction": bias_correction}
+    if rule == "adamw":
+        return optim.AdamW(weight_decay=f["weight_decay"], **kw)
+    return optim.Adam(**kw)
+
+
+def run_mlx(spec: RunSpec, impl: str = "mlx") -> Trace:
+    try:
+        import mlx.core as mx
+        import mlx.optimizers as optim
+    except ImportError:
+        raise InputError("MLX is not installed (pip install 'mlx[cpu]')") from None
+    if spec.rule.name not in SUPPORTED:
+        raise InputError(f"mlx.optimizers has no counterpart of {spec.rule.name!r} "
+                         f"(supported: {', '.join(SUPPORTED)})")
+    f = {k: float(v) for k, v in spec.full_hyper().items()}
+    opt = _optimizer(optim, spec.rule.name, f, bias_correction=impl == "mlx")
+    ar = OpsArith(mx, lambda x: mx.array(x, dtype=mx.float32))
+    losses = phase_losses(spec.problem, ar)
+    n = len(spec.problem.params)
+    grads = [mx.grad(lambda p, fn=fn: fn([p[i] for i in range(n)])) for fn in losses]
+    params = {"p": mx.array(init_float32(spec.problem))}
+    rows = [(np.array(params["p"]), None, {})]
+    for t in range(1, spec.steps + 1):
+        g = grads[t % len(grads)](params["p"])
+        params = opt.apply_gradients({"p": g}, params)
+        mx.eval(params)
+        p = project(spec.problem, np.array(params["p"]))
+        params = {"p": mx.array(p)}
+        state = {k: np.array(v) for k, v in opt.state["p"].items() if k in ("m", "v")}
+        if "v" in state and spec.rule.name.startswith(("momentum", "nesterov", "gd")):
+            state = {"buf": state.pop("v")}
+        rows.append((p, np.array(g), state))
+    return make_trace(spec, impl, {"mlx": mx.__version__ if hasattr(mx, "__version__")
+                                   else _version("mlx")}, rows,
+                      {"bias_correction": impl == "mlx"})
+
+
+def _version(dist: str) -> str:
+    from importlib.metadata import version
+
+    return version(dist)

@@ -1,0 +1,70 @@
+"""optax's optimizers on JAX autodiff gradients (JAX on the CPU, float32)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+from ..spec import RunSpec
+from ..trace import Trace
+from .framework import OpsArith, init_float32, make_trace, phase_losses, project
+
+SUPPORTED = ("gd", "momentum", "nesterov", "adam", "adamw", "amsgrad", "rmsprop")
+
+
+def _optimizer(optax, rule: str, f: dict[str, float]):
+    if rule in ("gd", "momentum", "nesterov"):
+        if f.get("dampening", 0.0):
+            raise InputError("optax.sgd has no dampening; audit it with --dampening 0")
+        return optax.sgd(f["lr"], momentum=f.get("momentum") or None, nesterov=rule == "nesterov")
+    if rule == "rmsprop":
+        return optax.rmsprop(f["lr"], decay=f["alpha"], eps=f["eps"])
+    if rule == "adamw":
+        return optax.adamw(f["lr"], b1=f["beta1"], b2=f["beta2"], eps=f["eps"],
+                           weight_decay=f["weight_decay"])
+    if rule == "amsgrad":
+        return optax.amsgrad(f["lr"], b1=f["beta1"], b2=f["beta2"], eps=f["eps"])
+    return optax.adam(f["lr"], b1=f["beta1"], b2=f["beta2"], eps=f["eps"])
+
+
+def _state(opt_state) -> dict[str, np.ndarray]:
+    """mu/nu/trace/nu_max from optax's (nested) state tuples."""
+    found: dict[str, np.ndarray] = {}
+    names = {"mu": "m", "nu": "v", "trace": "buf", "nu_max": "v_max"}
+    stack = [opt_state]
+    while stack:
+        s = stack.pop()
+        if isinstance(s, tuple) and not hasattr(s, "_fields"):
+            stack.extend(s)
+        elif hasattr(s, "_fields"):
+            for f in s._fields:
+                if f in names:
+                    found[names[f]] = np.asarray(getattr(s, f))
+    return found
+
+
+def run_optax(spec: RunSpec, impl: str = "optax") -> Trace:
+    try:
+        import jax
+        import jax.numpy as jnp
+        import optax
+    except ImportError:
+        raise InputError("JAX/optax are not installed (pip install 'adam-verify[jax]')") from None
+    if spec.rule.name not in SUPPORTED:
+        raise InputError(f"optax has no counterpart of {spec.rule.name!r} "
+                         f"(supported: {', '.join(SUPPORTED)})")
+    f = {k: float(v) for k, v in spec.full_hyper().items()}
+    opt = _optimizer(optax, spec.rule.name, f)
+    ar = OpsArith(jnp, lambda x: jnp.asarray(x, dtype=jnp.float32))
+    n = len(spec.problem.params)
+    grads = [jax.grad(lambda p, fn=fn: fn([p[i] for i in range(n)]))
+             for fn in phase_losses(spec.problem, ar)]
+    p = jnp.asarray(init_float32(spec.problem))
+    state = opt.init(p)
+    rows = [(np.asarray(p), None, {})]
+    for t in range(1, spec.steps + 1):
+        g = grads[t % len(grads)](p)
+        updates, state = opt.update(g, state, p)
+        p = jnp.asarray(project(spec.problem, np.asarray(optax.apply_updates(p, updates))))
+        rows.append((np.asarray(p), np.asarray(g), _state(state)))
+    return make_trace(spec, impl, {"jax": jax.__version__, "optax": optax.__version__}, rows)
