@@ -30,10 +30,30 @@ def as_fraction(value: Rationalish) -> Fraction:
     return Fraction(value)
 
 
-class MpmathArith:
-    """mpmath numbers at ``dps`` decimal digits, in a private context (no global state)."""
+class _ScalarOps:
+    """Operations shared by the one-coordinate-at-a-time backends (mpmath, MPFR)."""
 
     vectorized = False
+
+    def pow(self, x: Any, n: int) -> Any:
+        return x**n
+
+    def complement(self, x: Any) -> Any:
+        return self.one - x
+
+    def maximum(self, a: Any, b: Any) -> Any:
+        return a if a >= b else b
+
+    def clip(self, x: Any, lo: Any, hi: Any) -> Any:
+        return lo if x < lo else (hi if x > hi else x)
+
+    def abs(self, x: Any) -> Any:
+        return abs(x)
+
+
+class MpmathArith(_ScalarOps):
+    """mpmath numbers at ``dps`` decimal digits, in a private context (no global state)."""
+
     kind = "mpmath"
 
     def __init__(self, dps: int = 50):
@@ -59,24 +79,9 @@ class MpmathArith:
     def sqrt(self, x: Any) -> Any:
         return self.ctx.sqrt(x)
 
-    def pow(self, x: Any, n: int) -> Any:
-        return x**n
-
     def one_minus_pow(self, beta: Any, t: int) -> Any:
         """1 − β^t (the working precision absorbs the cancellation; P vs 2P certifies it)."""
         return 1 - beta**t
-
-    def complement(self, x: Any) -> Any:
-        return self.one - x
-
-    def maximum(self, a: Any, b: Any) -> Any:
-        return a if a >= b else b
-
-    def clip(self, x: Any, lo: Any, hi: Any) -> Any:
-        return lo if x < lo else (hi if x > hi else x)
-
-    def abs(self, x: Any) -> Any:
-        return abs(x)
 
     def func(self, name: str) -> Any:
         return getattr(self.ctx, name)
@@ -85,12 +90,11 @@ class MpmathArith:
         return bool(self.ctx.isfinite(x))
 
 
-class MpfrArith:
+class MpfrArith(_ScalarOps):
     """GNU MPFR through gmpy2 at the binary precision of ``dps`` digits: every operation
     correctly rounded, about ten times faster than mpmath per scalar operation. Arithmetic runs
     inside ``activate()`` (gmpy2's precision is a thread-local context)."""
 
-    vectorized = False
     kind = "mpfr"
 
     def __init__(self, dps: int = 50):
@@ -118,9 +122,6 @@ class MpfrArith:
     def sqrt(self, x: Any) -> Any:
         return self.gmpy2.sqrt(x)
 
-    def pow(self, x: Any, n: int) -> Any:
-        return x**n
-
     def one_minus_pow(self, beta: Any, t: int) -> Any:
         """1 − β^t, with β^t carried from step to step: one multiplication per step instead of
         a power, and one computation per step for all coordinates. Each step adds one rounding
@@ -132,18 +133,6 @@ class MpfrArith:
         result = 1 - power
         self._powers[beta] = (t, power, result)
         return result
-
-    def complement(self, x: Any) -> Any:
-        return self.one - x
-
-    def maximum(self, a: Any, b: Any) -> Any:
-        return a if a >= b else b
-
-    def clip(self, x: Any, lo: Any, hi: Any) -> Any:
-        return lo if x < lo else (hi if x > hi else x)
-
-    def abs(self, x: Any) -> Any:
-        return abs(x)
 
     def func(self, name: str) -> Any:
         if name == "pi":
@@ -161,11 +150,10 @@ class MpfrArith:
         return ctx.mpf((int(man), int(exp)))
 
 
-class RationalArith:
+class RationalArith(_ScalarOps):
     """Exact rational arithmetic (``Fraction``): for rules without square roots (GD, momentum)
     on polynomial losses with rational data, an oracle with no rounding at all."""
 
-    vectorized = False
     kind = "exact"
     one = Fraction(1)
     name = "exact"
@@ -182,23 +170,8 @@ class RationalArith:
     def sqrt(self, x: Any) -> Any:
         raise ValueError("a square root has no exact rational value in general")
 
-    def pow(self, x: Any, n: int) -> Any:
-        return x**n
-
     def one_minus_pow(self, beta: Any, t: int) -> Any:
         return 1 - beta**t
-
-    def complement(self, x: Any) -> Any:
-        return 1 - x
-
-    def maximum(self, a: Any, b: Any) -> Any:
-        return max(a, b)
-
-    def clip(self, x: Any, lo: Any, hi: Any) -> Any:
-        return min(max(x, lo), hi)
-
-    def abs(self, x: Any) -> Any:
-        return abs(x)
 
     def func(self, name: str) -> Any:
         raise ValueError(f"{name} has no exact rational value in general")

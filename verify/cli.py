@@ -61,12 +61,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .report import render
 
     claims = Path(args.claims) if args.claims else paths.ARTICLE_CLAIMS
-    out_dir = Path(args.out) if args.out else paths.REPORTS
+    out_dir = _writable_dir(Path(args.out) if args.out else paths.REPORTS)  # fail before work
     verification = verify_document(claims, progress=_progress)
     _done_progress()
     text = render(verification)
     name = "article.md" if claims == paths.ARTICLE_CLAIMS else f"{claims.stem}.md"
-    target = _writable_dir(out_dir) / name
+    target = out_dir / name
     try:
         write_atomic(target, text)
     except OSError as exc:
@@ -207,10 +207,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     hyper = {k: getattr(args, k) for k in HYPER if getattr(args, k) is not None}
     _progress(f"auditing {args.impl}")
+    out_dir = _writable_dir(Path(args.out) if args.out else paths.REPORTS)  # fail before work
     result = audit(args.impl, args.optimizer, args.problem, hyper, args.steps, args.samples)
     _done_progress()
     text = render_audit(result)
-    out_dir = _writable_dir(Path(args.out) if args.out else paths.REPORTS)
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in result.impl)
     target = out_dir / f"audit-{safe}-{result.spec.optimizer}.md"
     try:

@@ -72,3 +72,14 @@ def project(problem: Problem, p: np.ndarray) -> np.ndarray:
     lo = np.array([float(a) for a, _ in problem.domain], dtype=np.float32)
     hi = np.array([float(b) for _, b in problem.domain], dtype=np.float32)
     return np.minimum(np.maximum(p, lo), hi)
+
+
+def jax_gradients(problem: Problem) -> list[Callable[[Any], Any]]:
+    """JAX autodiff gradient of each phase loss, as functions of the float32 parameter vector."""
+    import jax
+    import jax.numpy as jnp
+
+    ar = OpsArith(jnp, lambda x: jnp.asarray(x, dtype=jnp.float32))
+    n = len(problem.params)
+    return [jax.grad(lambda p, fn=fn: fn([p[i] for i in range(n)]))
+            for fn in phase_losses(problem, ar)]

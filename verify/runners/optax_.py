@@ -7,7 +7,7 @@ import numpy as np
 from ..errors import InputError
 from ..spec import RunSpec
 from ..trace import Trace
-from .framework import OpsArith, init_float32, make_trace, phase_losses, project
+from .framework import init_float32, jax_gradients, make_trace, project
 
 SUPPORTED = ("gd", "momentum", "nesterov", "adam", "adamw", "amsgrad", "rmsprop")
 
@@ -55,10 +55,7 @@ def run_optax(spec: RunSpec, impl: str = "optax") -> Trace:
                          f"(supported: {', '.join(SUPPORTED)})")
     f = {k: float(v) for k, v in spec.full_hyper().items()}
     opt = _optimizer(optax, spec.rule.name, f)
-    ar = OpsArith(jnp, lambda x: jnp.asarray(x, dtype=jnp.float32))
-    n = len(spec.problem.params)
-    grads = [jax.grad(lambda p, fn=fn: fn([p[i] for i in range(n)]))
-             for fn in phase_losses(spec.problem, ar)]
+    grads = jax_gradients(spec.problem)
     p = jnp.asarray(init_float32(spec.problem))
     state = opt.init(p)
     rows = [(np.asarray(p), None, {})]

@@ -16,37 +16,13 @@ from ..evaluate import compile_expr
 from ..golden import optimizer_header, problem_header, status_of
 from ..spec import RunSpec
 from ..trace import Step, Trace
+from .framework import OpsArith
 
 MODES = {"torch": "for-loop", "torch-foreach": "foreach", "torch-fused": "fused"}
 # catalogue rule → (torch.optim class, keyword arguments from our hyperparameters)
 SUPPORTED = ("gd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "adam-l2", "amsgrad")
 STATE_NAMES = {"exp_avg": "m", "exp_avg_sq": "v", "max_exp_avg_sq": "v_max",
                "momentum_buffer": "buf", "square_avg": "v"}
-
-
-class TorchArith:
-    """Builds a torch autograd graph from a SymPy expression (float32 tensors)."""
-
-    vectorized = False
-    kind = "torch"
-
-    def __init__(self, torch: Any):
-        self.torch = torch
-
-    def num(self, value: Any) -> Any:
-        return self.torch.tensor(float(round_to_float32(as_fraction(value))),
-                                 dtype=self.torch.float32)
-
-    def sqrt(self, x: Any) -> Any:
-        return self.torch.sqrt(x)
-
-    def abs(self, x: Any) -> Any:
-        return self.torch.abs(x)
-
-    def func(self, name: str) -> Any:
-        if name == "pi":
-            return self.num("3.14159265358979323846264338327950288")
-        return getattr(self.torch, name)
 
 
 def _optimizer(torch: Any, rule: str, hyper: dict[str, str], params: list, mode: str):
@@ -82,7 +58,7 @@ def run_torch(spec: RunSpec, impl: str = "torch",
                          f"(supported: {', '.join(SUPPORTED)})")
     mode = MODES[impl]
     problem = spec.problem
-    ar = TorchArith(torch)
+    ar = OpsArith(torch, lambda x: torch.tensor(x, dtype=torch.float32))
     losses = [compile_expr(e, problem.symbols, ar) for e in (problem.phases or (problem.loss,))]
     hyper = spec.full_hyper()
     p = torch.tensor([float(round_to_float32(as_fraction(v))) for v in problem.init],
