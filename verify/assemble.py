@@ -3,6 +3,7 @@ goldens regenerated (and matched with the committed files), float32 runs diffed,
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from .auditing import AuditResult, audit, installed
 from .claims import ClaimResult, ClaimsFile, check_claims, load_claims
 from .compare import Comparison, compare
 from .errors import InputError
+from .golden import run_golden
 from .goldenset import GoldenEntry, load_manifest, regenerate
 from .identities import Identity, all_identities
 from .problems import available_problems, find_problem
@@ -121,9 +123,13 @@ def _float32_checks(entries: list[GoldenEntry], goldens: dict[str, Trace],
         key = (e.spec.problem.name, e.spec.optimizer, tuple(sorted(e.spec.full_hyper().items())),
                e.spec.steps)
         qid = quantized.get(key)
-        checks.append(Float32Check(
-            "numpy", e.id, compare(tested, goldens[e.id], "numpy", e.id),
-            compare(tested, goldens[qid], "numpy", qid) if qid else None))
+        if qid:
+            qgolden = goldens[qid]
+        else:  # no committed float32-hyperparameter golden: compute it here
+            qid = f"{e.id} (float32 hyperparameters, computed)"
+            qgolden = run_golden(dataclasses.replace(e.spec, quantize="float32"))
+        checks.append(Float32Check("numpy", e.id, compare(tested, goldens[e.id], "numpy", e.id),
+                                   compare(tested, qgolden, "numpy", qid)))
     return tuple(checks)
 
 
