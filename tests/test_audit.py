@@ -76,6 +76,7 @@ FRAMEWORK_FINDINGS = [
     ("optax", "adam", "optax", None),
     ("optax", "adamw", "optax", None),
     ("optax", "rmsprop", "optax", "rmsprop-epsinside"),  # optax: g/√(v + ε)
+    ("optax", "amsgrad", "optax", "amsgrad-vhat"),       # optax: max over bias-corrected v̂
     ("keras", "adam", "keras", "adam-epshat"),            # Keras: ε̂ ordering
     ("keras", "adamw", "keras", "adamw-epshat"),
     ("keras", "amsgrad", "keras", "amsgrad-epshat"),

@@ -204,12 +204,16 @@ def round_to_float32(q: Fraction) -> np.float32:
     return np.float32(sign * value)
 
 
+SCALAR_PLACEMENTS = ("float32", "float64", "mixed")
+
+
 class Float32Arith:
     """IEEE binary32 through NumPy: every operation rounds to float32, nothing is upcast.
 
     ``scalars="float64"`` models implementations that derive their scalar constants (1 − β,
     1 − βᵗ) from the hyperparameters in double precision and round the result to float32 (as
-    torch.optim does), instead of computing them in float32 from float32(β)."""
+    torch.optim does), instead of computing them in float32 from float32(β). ``"mixed"``:
+    1 − β in double, but 1 − βᵗ as a plain float32 power (as optax does)."""
 
     vectorized = True
     name = "float32"
@@ -219,8 +223,8 @@ class Float32Arith:
     one = np.float32(1)
 
     def __init__(self, scalars: str = "float32"):
-        if scalars not in ("float32", "float64"):
-            raise ValueError(f"scalars must be float32 or float64, not {scalars!r}")
+        if scalars not in SCALAR_PLACEMENTS:
+            raise ValueError(f"scalars must be one of {SCALAR_PLACEMENTS}, not {scalars!r}")
         self.scalars = scalars
         self._exact: dict[Any, Fraction] = {}
 
@@ -239,7 +243,7 @@ class Float32Arith:
     def num(self, value: Rationalish) -> np.float32:
         q = as_fraction(value)
         x = round_to_float32(q)
-        if self.scalars == "float64":
+        if self.scalars != "float32":
             self._exact.setdefault(float(x), q)
         return x
 
@@ -262,6 +266,8 @@ class Float32Arith:
         (the rounding error of β^t near 1 divided by a result near 0.002).
         """
         q = self._source(beta)
+        if q is not None and self.scalars == "mixed":
+            return self.one - np.power(np.float32(beta), np.float32(t))
         if q is not None:
             ctx = mpmath.MPContext()
             ctx.dps = 30

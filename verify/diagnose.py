@@ -14,6 +14,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from .arith import SCALAR_PLACEMENTS
 from .compare import ulp_distance
 from .envelope import Envelope, envelope
 from .errors import InputError
@@ -22,7 +23,7 @@ from .runners.numpy_ import run_numpy
 from .spec import RunSpec
 from .trace import Trace
 
-PLACEMENTS = ("float32", "float64")
+PLACEMENTS = SCALAR_PLACEMENTS
 FAMILIES = {
     "adam": ("adam", "adam-nobias", "adam-epshat", "adam-epsroot", "adamw", "adamw-nobias",
              "adamw-epshat", "adam-l2", "amsgrad", "amsgrad-vhat", "amsgrad-nobias",

@@ -97,6 +97,8 @@ class Float32RandomRounding(Float32Arith):
     def one_minus_pow(self, beta, t):
         b = _raw(beta)
         if self._source(np.float32(b.reshape(()).item()) if b.ndim == 0 else b) is not None:
+            if self.scalars == "mixed":  # a float32 power, randomly rounded, then 1 − it
+                return _RR(np.float32(1) - _RR.round(b.astype(np.float64) ** t).a)
             return _RR(super().one_minus_pow(np.float32(b.reshape(()).item()), t))
         return _RR.round(-np.expm1(t * np.log1p(-(1 - b.astype(np.float64)))))
 

@@ -244,7 +244,8 @@ ENVELOPE_METHOD = (
     "Verdict method: the implementation's own gradients are replayed into the reference rule; "
     "the reference runs once with round-to-nearest and N times in Monte Carlo arithmetic "
     "(random rounding of every float32 operation; Parker 1997, Sohier et al. 2021), for scalar "
-    "constants derived in float32 and in double; the implementation is *consistent* when its "
+    "constants (1 − β, 1 − βᵗ) derived in float32, in double, or mixed (1 − β in double, "
+    "βᵗ as a float32 power); the implementation is *consistent* when its "
     "parameters and optimizer state lie inside one of these envelopes (widened by 2 ULP) at "
     "every step. Otherwise every catalogue variant is tried the same way and the one whose "
     "envelope holds the run is reported.")
