@@ -43,6 +43,16 @@ def record(kind):
     FUZZ[kind] = FUZZ.get(kind, 0) + 1
 
 
+def load_lines(tmp_path_factory, lines, loader):
+    """Write ``lines`` as a TOML file and load it: a result or an InputError, nothing else."""
+    path = tmp_path_factory.mktemp("f") / "f.toml"
+    path.write_text("\n".join(lines))
+    try:
+        loader(path)
+    except InputError:
+        pass
+
+
 @FAST
 @given(expr_text)
 def test_fuzz_expression_parser(text):
@@ -72,12 +82,7 @@ def test_fuzz_problem_loader(tmp_path_factory, top, init, data):
     lines = [f"{k} = {v}" for k, v in top.items()]
     lines += ["[init]"] + [f"{k} = {v}" for k, v in init.items()]
     lines += ["[data]"] + [f"{k} = {v}" for k, v in data.items()]
-    path = tmp_path_factory.mktemp("p") / "p.toml"
-    path.write_text("\n".join(lines))
-    try:
-        load_problem(path)
-    except InputError:
-        pass
+    load_lines(tmp_path_factory, lines, load_problem)
 
 
 @FAST
@@ -91,12 +96,7 @@ def test_fuzz_claims_loader(tmp_path_factory, claims, with_document):
     for c in claims:
         lines.append("[[claim]]")
         lines += [f"{k} = {v}" for k, v in c.items()]
-    path = tmp_path_factory.mktemp("c") / "c.toml"
-    path.write_text("\n".join(lines))
-    try:
-        load_claims(path)
-    except InputError:
-        pass
+    load_lines(tmp_path_factory, lines, load_claims)
 
 
 @FAST
@@ -114,12 +114,7 @@ def test_fuzz_manifest_loader(tmp_path_factory, entries):
     for e in entries:
         lines.append("[[golden]]")
         lines += [f"{k} = {v}" for k, v in e.items()]
-    path = tmp_path_factory.mktemp("m") / "manifest.toml"
-    path.write_text("\n".join(lines))
-    try:
-        load_manifest(path)
-    except InputError:
-        pass
+    load_lines(tmp_path_factory, lines, load_manifest)
 
 
 @pytest.fixture(scope="module")

@@ -35,9 +35,6 @@ class _ScalarOps:
 
     vectorized = False
 
-    def pow(self, x: Any, n: int) -> Any:
-        return x**n
-
     def complement(self, x: Any) -> Any:
         return self.one - x
 
@@ -255,9 +252,6 @@ class Float32Arith:
 
     def sqrt(self, x: Any) -> Any:
         return np.sqrt(x)
-
-    def pow(self, x: Any, n: int) -> Any:
-        return np.power(x, np.float32(n))
 
     def one_minus_pow(self, beta: Any, t: int) -> Any:
         """1 − β^t to a few float32 ulps: −expm1(t·log1p(−(1 − β))), all in float32.

@@ -110,19 +110,23 @@ def _golden_infos(entries: list[GoldenEntry], directory: Path,
     return tuple(infos)
 
 
+def _twin_key(e: GoldenEntry) -> tuple:
+    """What a golden and its float32-hyperparameter twin have in common."""
+    s = e.spec
+    return (s.problem.name, s.optimizer, tuple(sorted(s.full_hyper().items())), s.steps,
+            s.schedule)
+
+
 def _float32_checks(entries: list[GoldenEntry], goldens: dict[str, Trace],
                     progress: Callable[[str], None]) -> tuple[Float32Check, ...]:
     checks = []
-    quantized = {(e.spec.problem.name, e.spec.optimizer, tuple(sorted(e.spec.full_hyper().items())),
-                  e.spec.steps): e.id for e in entries if e.spec.quantize == "float32"}
+    quantized = {_twin_key(e): e.id for e in entries if e.spec.quantize == "float32"}
     for e in entries:
         if e.spec.quantize:
             continue
         progress(f"numpy float32 {e.id}")
         tested = run_numpy(e.spec)
-        key = (e.spec.problem.name, e.spec.optimizer, tuple(sorted(e.spec.full_hyper().items())),
-               e.spec.steps)
-        qid = quantized.get(key)
+        qid = quantized.get(_twin_key(e))
         if qid:
             qgolden = goldens[qid]
         else:  # no committed float32-hyperparameter golden: compute it here

@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 from .arith import as_fraction
 from .errors import InputError
@@ -123,7 +122,8 @@ def check_item(label: str, claimed: str, golden: str | None) -> ItemResult:
                       CONFIRMED if abs(diff) <= tol else CONTRADICTED)
 
 
-def labels(trace: Trace, quantity: str, n: int) -> list[str]:
+def labels(trace: Trace, n: int) -> list[str]:
+    """Parameter names for parameter-sized vectors, else positions."""
     if n == len(trace.param_names):
         return list(trace.param_names)
     return [f"[{i}]" for i in range(n)]
@@ -142,7 +142,7 @@ def check_claim(claim: Claim, goldens: dict[str, Trace]) -> ClaimResult:
     if len(values) != len(claim.claimed):
         return _uncheckable(claim, f"claim gives {len(claim.claimed)} values, "
                                    f"golden has {len(values)}")
-    names = labels(trace, claim.quantity, len(values))
+    names = labels(trace, len(values))
     return ClaimResult(claim, tuple(check_item(n, c, g)
                                     for n, c, g in zip(names, claim.claimed, values, strict=True)))
 
@@ -161,5 +161,3 @@ def iteration_of(claim: Claim) -> str:
     parts = [p.strip() for p in claim.section.split("›")]
     return next((p for p in parts if re.match(r"(First )?Iteration|Final", p)), parts[-1])
 
-
-__all__: list[Any] = ["load_claims", "check_claims", "ClaimResult", "ItemResult"]

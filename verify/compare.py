@@ -52,10 +52,11 @@ class Comparison:
         return max((d.rel_err for d in self.diffs if quantity is None or d.quantity == quantity),
                    default=0.0)
 
-    def first_step_over(self, ulps: int) -> int | None:
-        """First step with a value more than ``ulps`` away (or not finite), else None."""
-        bad = [d.t for d in self.diffs if d.ulps is None or d.ulps > ulps]
-        return min(bad) if bad else None
+    def beyond(self, ulps: int, quantities: tuple[str, ...] | None = None) -> list[ValueDiff]:
+        """Values more than ``ulps`` away (or not finite), in step order."""
+        return sorted((d for d in self.diffs
+                       if (quantities is None or d.quantity in quantities)
+                       and (d.ulps is None or d.ulps > ulps)), key=lambda d: d.t)
 
 
 def ordered_int(x: np.float32) -> int:

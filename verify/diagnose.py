@@ -49,6 +49,11 @@ def candidate_hyper(rule: str, hyper: dict[str, str]) -> dict[str, str]:
     return out
 
 
+# A candidate farther than this from the tested parameters cannot have them inside its
+# envelope (envelopes span a few ULP); skipping its Monte Carlo runs only saves time.
+ENVELOPE_WORTH_CHECKING_ULPS = 64
+
+
 def family(rule: str) -> tuple[str, ...]:
     for members in FAMILIES.values():
         if rule in members:
@@ -137,7 +142,8 @@ def diagnose(tested: Trace, spec: RunSpec, samples: int = 16,
             ref = _params(run_numpy(cspec, scalars=scalars, grads=grads))
             ulps = _max_ulps(got, ref)
             inside = _inside(envelope(cspec, samples, scalars=scalars, grads=grads), tested) \
-                if rule == spec.rule.name or (ulps is not None and ulps <= 64) else False
+                if rule == spec.rule.name or (ulps is not None and ulps <= ENVELOPE_WORTH_CHECKING_ULPS) \
+                else False
             candidates.append(Candidate(rule, scalars, ulps, inside))
     own = [c for c in candidates if c.rule == spec.rule.name]
     best_own = min(own, key=_rank)

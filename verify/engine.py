@@ -69,7 +69,8 @@ def _run_in(spec: RunSpec, ar: Any, hyper: dict[str, str],
     if grads is not None:
         replay = [[ar.num(g) for g in row] for row in grads]
         grad_fn = lambda params, t: replay[t - 1]  # noqa: E731
-    records = iterate(spec.rule, hp, init, grad_fn, min(spec.steps, len(grads or [0] * spec.steps)),
-                      ar, progress, projection(problem, ar), spec.schedule)
+    steps = spec.steps if grads is None else min(spec.steps, len(grads))
+    records = iterate(spec.rule, hp, init, grad_fn, steps, ar, progress, projection(problem, ar),
+                      spec.schedule)
     return [RawStep(r, loss_fn(r.params), {k: f(r.params) for k, f in row_fns.items()})
             for r in records]

@@ -4,12 +4,11 @@ Monte Carlo arithmetic in random-rounding mode (Parker 1997; Verificarlo, Denis 
 Sohier et al. 2021): every float32 operation of the reference rule (and of the gradient) is
 computed exactly enough in float64 and then rounded to one of its two float32 neighbours with
 probability 1/2. N such runs give, per value, an envelope [min, max] of results that correct
-float32 arithmetic reaches, and the number of significant bits the runs share.
+float32 arithmetic reaches.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,9 +90,6 @@ class Float32RandomRounding(Float32Arith):
     def sqrt(self, x):
         return _RR.round(np.sqrt(_raw(x).astype(np.float64)))
 
-    def pow(self, x, n):
-        return _RR.round(np.power(_raw(x).astype(np.float64), n))
-
     def one_minus_pow(self, beta, t):
         b = _raw(beta)
         if self._source(np.float32(b.reshape(()).item()) if b.ndim == 0 else b) is not None:
@@ -130,7 +126,6 @@ class Envelope:
     samples: int
     lo: dict[tuple[int, str], np.ndarray]
     hi: dict[tuple[int, str], np.ndarray]
-    significant_bits: dict[tuple[int, str], float]
 
     def contains(self, t: int, quantity: str, values: np.ndarray, slack_ulps: int = 2) -> bool:
         """Inside [min, max] widened by ``slack_ulps`` (a finite sample under-covers the
@@ -158,16 +153,11 @@ def envelope(spec: RunSpec, samples: int = 16, seed: int = 2021, scalars: str = 
         runs.append({(r.record.t, q): np.array([_raw(v) for v in vals], dtype=np.float32)
                      for r in raw for q, vals in _quantities(r).items()})
     keys = set.intersection(*(set(r) for r in runs))
-    lo, hi, bits = {}, {}, {}
+    lo, hi = {}, {}
     for key in keys:
-        stack = np.stack([r[key] for r in runs]).astype(np.float64)
-        lo[key] = stack.min(axis=0).astype(np.float32)
-        hi[key] = stack.max(axis=0).astype(np.float32)
-        mu, sigma = np.abs(stack.mean(axis=0)), stack.std(axis=0)
-        with np.errstate(all="ignore"):
-            s = np.where(sigma > 0, -np.log2(sigma / mu), 24.0)
-        bits[key] = float(np.nanmin(np.minimum(s, 24.0))) if s.size else 24.0
-    return Envelope(samples, lo, hi, bits)
+        stack = np.stack([r[key] for r in runs])
+        lo[key], hi[key] = stack.min(axis=0), stack.max(axis=0)
+    return Envelope(samples, lo, hi)
 
 
 def _quantities(raw) -> dict[str, list]:
@@ -176,5 +166,3 @@ def _quantities(raw) -> dict[str, list]:
     out.update(r.state)
     return out
 
-
-__all__ = ["Envelope", "envelope", "Float32RandomRounding", "math"]

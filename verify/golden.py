@@ -6,6 +6,7 @@ Each value is written from the 2P run, rounded to the digits on which the P and 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from typing import Any
@@ -82,8 +83,7 @@ def _certified_step(lo: RawStep, hi: RawStep, dps: int, ctx: Any) -> Step:
         loss=c.one(lo.loss, hi.loss),
         rows={k: c.vec(lo.rows[k], hi.rows[k]) for k in hi.rows},
     )
-    return Step(step.t, step.params, step.grad, step.state, step.aux, step.loss, step.rows,
-                min(c.digits))
+    return dataclasses.replace(step, digits=min(c.digits))  # digits known once all are printed
 
 
 ENGINES = {"mpfr": MpfrArith, "mpmath": MpmathArith}

@@ -228,6 +228,3 @@ def _mode_for(path: Path) -> int:
         os.umask(umask)
         return 0o666 & ~umask
 
-
-def write_trace(path: Path, trace: Trace) -> None:
-    write_atomic(path, dumps(trace))
