@@ -289,3 +289,66 @@ class Float32Arith:
 def float32_text(x: Any) -> str:
     """Shortest decimal string that reads back as the same float32."""
     return str(np.float32(x))
+
+
+class Float64Arith(Float32Arith):
+    """IEEE binary64 through NumPy, for long exploratory runs (experiments), not for goldens."""
+
+    name = "float64"
+    kind = "float64"
+    dtype = np.float64
+    one = np.float64(1)
+
+    def __init__(self) -> None:
+        super().__init__("float32")
+
+    def complement(self, x: Any) -> Any:
+        return self.one - x
+
+    def num(self, value: Rationalish) -> np.float64:
+        return np.float64(float(as_fraction(value)))  # Fraction → float rounds correctly
+
+    def zeros_like(self, x: Any) -> Any:
+        return np.zeros_like(x, dtype=np.float64)
+
+    def vector(self, values: list[Any]) -> np.ndarray:
+        return np.array(values, dtype=np.float64)
+
+    def one_minus_pow(self, beta: Any, t: int) -> Any:
+        return -np.expm1(np.float64(t) * np.log1p(-(self.one - beta)))
+
+
+class SymbolicArith(_ScalarOps):
+    """SymPy expressions: running a rule on symbols gives its update as a formula, which is
+    how a document's formulas are compared with the rules the goldens use."""
+
+    kind = "sympy"
+    name = "sympy"
+    one = sp.Integer(1)
+
+    def activate(self) -> contextlib.AbstractContextManager:
+        return contextlib.nullcontext()
+
+    def num(self, value: Rationalish) -> sp.Expr:
+        return value if isinstance(value, sp.Basic) else sp.Rational(as_fraction(value))
+
+    def zeros_like(self, x: Any) -> sp.Expr:
+        return sp.Integer(0)
+
+    def sqrt(self, x: Any) -> sp.Expr:
+        return sp.sqrt(x)
+
+    def one_minus_pow(self, beta: Any, t: Any) -> sp.Expr:
+        return 1 - beta**t
+
+    def maximum(self, a: Any, b: Any) -> sp.Expr:
+        return sp.Max(a, b)
+
+    def abs(self, x: Any) -> sp.Expr:
+        return sp.Abs(x)
+
+    def func(self, name: str) -> Any:
+        return getattr(sp, name)
+
+    def is_finite(self, x: Any) -> bool:
+        return True

@@ -2,23 +2,54 @@
 
 A number printed with k decimals is confirmed when the golden value lies within half a unit of
 its last printed digit (what correct rounding to k decimals allows); otherwise contradicted.
+Other kinds of claim are checked by what the pipeline derives: formulas against the rules run
+on SymPy symbols, counts of minima against the symbolic classification, stated defaults against
+the paper and the frameworks' signatures, API snippets against the installed packages, and
+qualitative statements by an experiment with a declared protocol (``experiments.py``).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
-from .arith import as_fraction
+import sympy as sp
+
+from .arith import SymbolicArith, as_fraction
+from .auditing import audit
 from .errors import InputError
-from .expr import parse_number
-from .tomlfile import field, read_toml
+from .experiments import EXPERIMENTS, experiment
+from .expr import parse_expr, parse_number
+from .identities import all_identities
+from .problems import available_problems, find_problem
+from .rules import RULES
+from .runners.defaults import PAPER_ADAM, REQUIRED, check_api, shipped_adam_defaults
+from .symbolic import derive, gradient
+from .tomlfile import field as toml_field
+from .tomlfile import read_toml
 from .trace import Trace
 
-KINDS = ("trace",)
 CONFIRMED, CONTRADICTED, NOT_CHECKABLE = "confirmed", "contradicted", "not checkable"
+
+# kind → the fields it needs besides id, section, quote, kind
+KINDS: dict[str, tuple[str, ...]] = {
+    "trace": ("golden", "step", "quantity", "claimed"),
+    "formula": ("reference", "quantity", "claimed"),
+    "critical_points": ("problem", "quantity", "claimed"),
+    "default": ("optimizer", "quantity", "claimed"),
+    "api": ("target",),
+    "state": ("optimizer", "claimed"),
+    "identity": ("identity",),
+    "experiment": ("experiment",),
+    "audit": ("impl", "optimizer", "expect"),
+    "statement": ("reason",),
+}
+OPTIONAL = {"formula": ("optimizer", "problem"), "api": ("args", "kwargs", "call"),
+            "audit": ("problem",)}
 
 
 @dataclass(frozen=True)
@@ -27,10 +58,11 @@ class Claim:
     section: str
     quote: str
     kind: str
-    golden: str
-    step: int
-    quantity: str
-    claimed: tuple[str, ...]
+    golden: str = ""
+    step: int = 0
+    quantity: str = ""
+    claimed: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -43,13 +75,13 @@ class ClaimsFile:
 
 @dataclass(frozen=True)
 class ItemResult:
-    """One printed number: claimed, golden, their difference, the verdict."""
+    """One checked value: claimed, the reference (golden or derived), difference, verdict."""
 
     label: str
     claimed: str
     golden: str | None
     diff: Fraction | None
-    tolerance: Fraction
+    tolerance: Fraction | None
     verdict: str
 
     @property
@@ -74,36 +106,78 @@ class ClaimResult:
         return CONTRADICTED if CONTRADICTED in verdicts else CONFIRMED
 
 
+def _claimed_strings(item: dict, w: str, numbers: bool) -> tuple[str, ...]:
+    claimed = toml_field(item, "claimed", (str, list), w)
+    claimed = [claimed] if isinstance(claimed, str) else claimed
+    for c in claimed:
+        if not isinstance(c, str):
+            raise InputError("claimed values must be strings (decimal numbers or expressions)",
+                             where=w)
+        if numbers:
+            parse_number(c, where=f"{w}.claimed")
+    return tuple(claimed)
+
+
+def _load_one(item: Any, w: str) -> Claim:
+    if not isinstance(item, dict):
+        raise InputError("must be a table", where=w)
+    cid = toml_field(item, "id", str, w)
+    kind = toml_field(item, "kind", str, w)
+    if kind not in KINDS:
+        raise InputError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})", where=w)
+    common = ("id", "section", "quote", "kind")
+    allowed = set(common) | set(KINDS[kind]) | set(OPTIONAL.get(kind, ()))
+    unknown = sorted(set(item) - allowed)
+    if unknown:
+        raise InputError(f"a {kind!r} claim has no field {unknown[0]!r}", where=w)
+    for name in KINDS[kind]:
+        if name not in item:
+            raise InputError(f"a {kind!r} claim needs field {name!r}", where=w)
+    numbers = kind in ("trace", "default", "critical_points")
+    claimed = _claimed_strings(item, w, numbers) if "claimed" in item else ()
+    step = toml_field(item, "step", int, w, 0)
+    if step < 0:
+        raise InputError("step must be ≥ 0", where=w)
+    options = {k: v for k, v in item.items() if k not in common + ("golden", "step", "quantity",
+                                                                    "claimed")}
+    for k, v in options.items():
+        if k in ("args",):
+            if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= 16:
+                raise InputError(f"field {k!r} must be an integer 0..16", where=w)
+        elif k == "call":
+            if not isinstance(v, bool):
+                raise InputError("field 'call' must be true or false", where=w)
+        elif k == "kwargs":
+            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                raise InputError("field 'kwargs' must be a list of names", where=w)
+        elif not isinstance(v, str):
+            raise InputError(f"field {k!r} must be a string", where=w)
+    if kind == "experiment" and options["experiment"] not in EXPERIMENTS:
+        raise InputError(f"unknown experiment {options['experiment']!r} "
+                         f"(known: {', '.join(EXPERIMENTS)})", where=w)
+    for key in ("optimizer", "expect"):
+        if key in options and options[key] not in RULES:
+            raise InputError(f"unknown optimizer {options[key]!r}", where=w)
+    if "problem" in options and options["problem"] not in available_problems():
+        raise InputError(f"unknown problem {options['problem']!r}", where=w)
+    return Claim(cid, toml_field(item, "section", str, w), toml_field(item, "quote", str, w),
+                 kind, toml_field(item, "golden", str, w, ""), step,
+                 toml_field(item, "quantity", str, w, ""), claimed, options)
+
+
 def load_claims(path: Path) -> ClaimsFile:
     where = str(path)
     doc = read_toml(path)
     claims = []
     seen = set()
-    for i, item in enumerate(field(doc, "claim", list, where)):
-        w = f"{where}: claim[{i}]"
-        if not isinstance(item, dict):
-            raise InputError("must be a table", where=w)
-        cid = field(item, "id", str, w)
-        if cid in seen:
-            raise InputError(f"duplicate claim id {cid!r}", where=w)
-        seen.add(cid)
-        kind = field(item, "kind", str, w)
-        if kind not in KINDS:
-            raise InputError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})", where=w)
-        claimed = field(item, "claimed", (str, list), w)
-        claimed = [claimed] if isinstance(claimed, str) else claimed
-        for c in claimed:
-            if not isinstance(c, str):
-                raise InputError("claimed values must be decimal strings", where=w)
-            parse_number(c, where=f"{w}.claimed")
-        step = field(item, "step", int, w)
-        if step < 0:
-            raise InputError("step must be ≥ 0", where=w)
-        claims.append(Claim(cid, field(item, "section", str, w), field(item, "quote", str, w),
-                            kind, field(item, "golden", str, w), step,
-                            field(item, "quantity", str, w), tuple(claimed)))
-    return ClaimsFile(field(doc, "document", str, where), field(doc, "source", str, where, ""),
-                      where, tuple(claims))
+    for i, item in enumerate(toml_field(doc, "claim", list, where)):
+        claim = _load_one(item, f"{where}: claim[{i}]")
+        if claim.id in seen:
+            raise InputError(f"duplicate claim id {claim.id!r}", where=f"{where}: claim[{i}]")
+        seen.add(claim.id)
+        claims.append(claim)
+    return ClaimsFile(toml_field(doc, "document", str, where),
+                      toml_field(doc, "source", str, where, ""), where, tuple(claims))
 
 
 def printed_tolerance(text: str) -> Fraction:
@@ -129,7 +203,7 @@ def labels(trace: Trace, n: int) -> list[str]:
     return [f"[{i}]" for i in range(n)]
 
 
-def check_claim(claim: Claim, goldens: dict[str, Trace]) -> ClaimResult:
+def check_trace(claim: Claim, goldens: dict[str, Trace]) -> ClaimResult:
     trace = goldens.get(claim.golden)
     if trace is None:
         return _uncheckable(claim, f"no golden {claim.golden!r}")
@@ -148,12 +222,184 @@ def check_claim(claim: Claim, goldens: dict[str, Trace]) -> ClaimResult:
 
 
 def _uncheckable(claim: Claim, why: str) -> ClaimResult:
-    return ClaimResult(claim, tuple(check_item(f"[{i}]", c, None)
-                                    for i, c in enumerate(claim.claimed)), why)
+    claimed = claim.claimed or ("",)
+    return ClaimResult(claim, tuple(ItemResult(f"[{i}]", c, None, None, None, NOT_CHECKABLE)
+                                    for i, c in enumerate(claimed)), why)
 
 
-def check_claims(claims: ClaimsFile, goldens: dict[str, Trace]) -> tuple[ClaimResult, ...]:
-    return tuple(check_claim(c, goldens) for c in claims.claims)
+def _judged(claim: Claim, label: str, claimed: str, found: str, ok: bool,
+            note: str) -> ClaimResult:
+    return ClaimResult(claim, (ItemResult(label, claimed, found, None, None,
+                                          CONFIRMED if ok else CONTRADICTED),), note)
+
+
+# --- formulas ------------------------------------------------------------------------------
+
+T = sp.Symbol("t", positive=True, integer=True)
+
+
+def rule_formulas(optimizer: str) -> tuple[dict[str, sp.Symbol], dict[str, sp.Expr]]:
+    """One step of ``optimizer`` on symbols: the names a formula may use, and the value of
+    every quantity the step produces (new state, bias-corrected moments, delta, theta_next)."""
+    rule = RULES[optimizer]
+    names = {h: sp.Symbol(h, positive=True) for h in rule.defaults}
+    names |= {"g": sp.Symbol("g", real=True), "theta": sp.Symbol("theta", real=True), "t": T}
+    prev = {s: sp.Symbol(f"{s}_prev", real=True) if s in ("m", "buf") else
+            sp.Symbol(f"{s}_prev", nonnegative=True) for s in rule.state_names}
+    names |= {f"{s}_prev": sym for s, sym in prev.items()}
+    ar = SymbolicArith()
+    hp = {h: names[h] for h in rule.defaults}
+    delta, state, aux = rule.update(names["g"], dict(prev), names["theta"], T, hp, ar)
+    values = dict(state) | dict(aux) | {"delta": delta, "theta_next": names["theta"] + delta}
+    return names, values
+
+
+def _check_rule_formula(claim: Claim) -> ClaimResult:
+    optimizer = claim.options.get("optimizer")
+    if optimizer is None:
+        raise InputError(f"claim {claim.id}: a rule formula needs field 'optimizer'")
+    names, values = rule_formulas(optimizer)
+    if claim.quantity not in values:
+        raise InputError(f"claim {claim.id}: {optimizer} computes no {claim.quantity!r} "
+                         f"(it computes: {', '.join(values)})")
+    symbols = names | {k: sp.Symbol(k) for k in values if k not in names}
+    expr = parse_expr(claim.claimed[0], symbols, where=f"claim {claim.id}", exponents=(T,))
+    # a formula may be written in terms of other quantities of the same step (m̂ = m/(1 − β1ᵗ))
+    expr = expr.xreplace({symbols[k]: v for k, v in values.items() if k not in names})
+    ref = values[claim.quantity]
+    ok = sp.simplify(expr - ref) == 0
+    return _judged(claim, claim.quantity, claim.claimed[0], sp.sstr(ref), ok,
+                   f"compared with one step of rule {optimizer!r} run on SymPy symbols"
+                   + ("" if ok else f"; the difference is {sp.sstr(sp.simplify(expr - ref))}"))
+
+
+def _check_gradient_formula(claim: Claim) -> ClaimResult:
+    problem = find_problem(claim.options.get("problem", ""))
+    names = {p: s for p, s in zip(problem.params, problem.symbols, strict=True)}
+    if claim.quantity not in names:
+        raise InputError(f"claim {claim.id}: problem {problem.name} has no parameter "
+                         f"{claim.quantity!r}")
+    data = dict(problem.data) | {name: exprs for name, exprs in problem.rows}
+    n = len(next(iter(problem.data), ("", ()))[1])
+    expr = parse_expr(claim.claimed[0], names | {"N": sp.Integer(n)}, data,
+                      where=f"claim {claim.id}")
+    ref = gradient(problem)[problem.params.index(claim.quantity)]
+    ok = sp.expand(expr - ref) == 0
+    return _judged(claim, f"∂L/∂{claim.quantity}", claim.claimed[0], sp.sstr(sp.expand(ref)), ok,
+                   f"compared with SymPy's gradient of problem {problem.name!r}")
+
+
+def check_formula(claim: Claim) -> ClaimResult:
+    reference = claim.options["reference"]
+    if reference == "rule":
+        return _check_rule_formula(claim)
+    if reference == "gradient":
+        return _check_gradient_formula(claim)
+    raise InputError(f"claim {claim.id}: reference must be 'rule' or 'gradient', not "
+                     f"{reference!r}")
+
+
+# --- symbolic facts, defaults, APIs, identities, experiments, audits ---------------------------
+
+def check_critical_points(claim: Claim) -> ClaimResult:
+    d = derive(find_problem(claim.options["problem"]))
+    kinds = [c.kind for c in d.critical_points]
+    wanted = claim.quantity  # "minimum" | "maximum" | "saddle"
+    count = sum(k == wanted for k in kinds)
+    listing = "; ".join(f"{', '.join(map(str, c.coords))}: {c.kind}" for c in d.critical_points)
+    if not d.complete:
+        return _uncheckable(claim, f"critical points not all found ({d.method})")
+    return _judged(claim, f"number of {wanted} points", claim.claimed[0], str(count),
+                   as_fraction(claim.claimed[0]) == count, f"SymPy: {listing}")
+
+
+def check_default(claim: Claim) -> ClaimResult:
+    name = claim.quantity
+    if name not in PAPER_ADAM:
+        raise InputError(f"claim {claim.id}: no paper default for {name!r}")
+    paper = PAPER_ADAM[name]
+    ok = as_fraction(claim.claimed[0]) == as_fraction(paper)
+    ships = []
+    for s in shipped_adam_defaults():
+        value = s.values.get(name)
+        if value is None:
+            continue
+        same = value != REQUIRED and as_fraction(value) == as_fraction(claim.claimed[0])
+        ships.append(f"{s.framework} {s.version}: {value}" + ("" if same else " (differs)"))
+    return _judged(claim, name, claim.claimed[0], paper, ok,
+                   "Kingma & Ba (2015), Algorithm 1; shipped defaults — " + "; ".join(ships))
+
+
+def check_api_claim(claim: Claim) -> ClaimResult:
+    o = claim.options
+    r = check_api(o["target"], o.get("args", 0), tuple(o.get("kwargs", ())), o.get("call", False))
+    if r.exists is None:
+        return _uncheckable(claim, r.detail)
+    return _judged(claim, o["target"], "exists" + (" and accepts the call" if o.get("call") else ""),
+                   "yes" if r.exists else "no", r.exists, r.detail)
+
+
+def check_state(claim: Claim) -> ClaimResult:
+    rule = RULES[claim.options["optimizer"]]
+    ok = set(claim.claimed) == set(rule.state_names)
+    return _judged(claim, "state per parameter", ", ".join(claim.claimed),
+                   ", ".join(rule.state_names), ok,
+                   f"rule {rule.name!r} keeps {len(rule.state_names)} values per parameter")
+
+
+def check_identity(claim: Claim) -> ClaimResult:
+    found = {i.id: i for i in all_identities()}
+    ident = found.get(claim.options["identity"])
+    if ident is None:
+        raise InputError(f"claim {claim.id}: unknown identity {claim.options['identity']!r} "
+                         f"(known: {', '.join(found)})")
+    return _judged(claim, ident.title, "holds", "proved" if ident.proved else "not proved",
+                   ident.proved, f"{ident.title}: {ident.method}")
+
+
+def check_experiment(claim: Claim) -> ClaimResult:
+    e = experiment(claim.options["experiment"])
+    return _judged(claim, e.title, "holds", "holds" if e.holds else "does not hold", e.holds,
+                   e.finding)
+
+
+def check_audit(claim: Claim, audits: dict[tuple[str, str], Any]) -> ClaimResult:
+    o = claim.options
+    key = (o["impl"], o["optimizer"])
+    try:
+        result = audits.get(key) or audit(o["impl"], o["optimizer"],
+                                          o.get("problem", "probe"))
+    except InputError as exc:
+        return _uncheckable(claim, str(exc))
+    d = result.diagnosis
+    if d.verdict == "consistent":
+        computes = d.claimed
+    else:
+        computes = d.explanation.rule if d.explanation else "unexplained"
+    return _judged(claim, f"{o['impl']} {o['optimizer']}", o["expect"], computes,
+                   computes == o["expect"], f"audit of {o['impl']} ({result.version}): {d.summary}")
+
+
+CHECKERS: dict[str, Callable[[Claim], ClaimResult]] = {
+    "formula": check_formula, "critical_points": check_critical_points,
+    "default": check_default, "api": check_api_claim, "state": check_state,
+    "identity": check_identity, "experiment": check_experiment,
+    "statement": lambda c: _uncheckable(c, c.options["reason"]),
+}
+
+
+def check_claim(claim: Claim, goldens: dict[str, Trace],
+                audits: dict[tuple[str, str], Any] | None = None) -> ClaimResult:
+    if claim.kind == "trace":
+        return check_trace(claim, goldens)
+    if claim.kind == "audit":
+        return check_audit(claim, audits or {})
+    return CHECKERS[claim.kind](claim)
+
+
+def check_claims(claims: ClaimsFile, goldens: dict[str, Trace],
+                 audits: dict[tuple[str, str], Any] | None = None) -> tuple[ClaimResult, ...]:
+    return tuple(check_claim(c, goldens, audits) for c in claims.claims)
 
 
 def iteration_of(claim: Claim) -> str:

@@ -79,7 +79,9 @@ def _exact_literal(literal: str, where: str | None) -> sp.Rational:
 
 class _Builder:
     def __init__(self, source: str, names: Mapping[str, sp.Symbol],
-                 data: Mapping[str, Sequence[sp.Rational]], where: str | None):
+                 data: Mapping[str, Sequence[sp.Rational]], where: str | None,
+                 exponents: Sequence[sp.Symbol] = ()):
+        self.exponents = tuple(exponents)
         self.source = source
         self.names = names
         self.data = data
@@ -129,7 +131,7 @@ class _Builder:
     def check_power(self, base: sp.Expr, exponent: sp.Expr) -> None:
         if exponent.is_number and (not exponent.is_rational or abs(exponent) > MAX_INT_EXPONENT):
             raise self.fail(f"exponent {exponent} not allowed (rational, at most {MAX_INT_EXPONENT})")
-        if not exponent.is_number:
+        if not exponent.is_number and exponent not in self.exponents:
             raise self.fail("exponent must be a number")
         if base == 0 and exponent < 0:
             raise self.fail("division by zero")
@@ -165,8 +167,9 @@ class _Builder:
 
 def parse_expr(source: str, names: Mapping[str, sp.Symbol],
                data: Mapping[str, Sequence[sp.Rational]] | None = None,
-               *, where: str | None = None) -> sp.Expr:
-    """Build a SymPy expression from ``source``; only ``names`` (and ``data`` in reductions)."""
+               *, where: str | None = None, exponents: Sequence[sp.Symbol] = ()) -> sp.Expr:
+    """Build a SymPy expression from ``source``; only ``names`` (and ``data`` in reductions).
+    ``exponents``: symbols allowed as exponents (a step counter t in β^t); else only numbers."""
     if not isinstance(source, str):
         raise InputError(f"expression must be a string, got {type(source).__name__}", where=where)
     if len(source) > MAX_LENGTH:
@@ -176,7 +179,7 @@ def parse_expr(source: str, names: Mapping[str, sp.Symbol],
     except (SyntaxError, ValueError) as exc:
         raise InputError(f"cannot parse expression {source!r}: {exc.msg if hasattr(exc, 'msg') else exc}",
                          where=where) from None
-    builder = _Builder(source.strip(), names, data or {}, where)
+    builder = _Builder(source.strip(), names, data or {}, where, exponents)
     expr = builder.build(tree.body)
     if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise builder.fail("expression is not finite")
