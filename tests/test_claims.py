@@ -1,6 +1,7 @@
 """Claim verdicts: printed precision, confirmations and the article's known errors."""
 
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -47,3 +48,99 @@ def test_bad_claims_file(tmp_path):
                    'kind = "trace"\ngolden = "g"\nstep = 1\nquantity = "grad"\nclaimed = 0.5\n')
     with pytest.raises(InputError, match="claimed"):
         load_claims(bad)
+
+
+# --- claims of other kinds (tests/fixtures/claims_small.toml holds one or two of each) --------
+
+FIXTURE = Path(__file__).parent / "fixtures" / "claims_small.toml"
+
+
+@pytest.fixture(scope="module")
+def small():
+    goldens = load_committed(load_manifest())
+    return {r.claim.id: r for r in check_claims(load_claims(FIXTURE), goldens)}
+
+
+def test_formula_claims(results, small):
+    # The article's Adam formulas are the rule (Kingma & Ba Algorithm 1) …
+    for cid in ("formula.adam.m", "formula.adam.v", "formula.adam.m_hat", "formula.adam.v_hat",
+                "formula.adam.update", "formula.gd.update", "formula.lr.grad_w",
+                "formula.lr.grad_b", "formula.quartic.gradient"):
+        assert results[cid].verdict == CONFIRMED, cid
+    # … ε inside the root is a different rule (RMSProp-Keras style): differs unless ε = 0
+    assert small["adam.eps_inside"].verdict == CONTRADICTED
+    # d/dθ (θ⁴ − 3θ³ + 2) = 4θ³ − 9θ², not 4θ³ − 6θ²
+    wrong = small["quartic.wrong_gradient"]
+    assert wrong.verdict == CONTRADICTED and wrong.items[0].golden == "4*theta**3 - 9*theta**2"
+
+
+def test_symbolic_and_default_claims(results, small):
+    # quartic: θ = 0 is a stationary inflection point, 9/4 the only minimum (f'' = 81/4 > 0)
+    q = results["quartic.minima"]
+    assert q.verdict == CONTRADICTED and q.items[0].golden == "1"
+    assert small["well.two_minima"].verdict == CONFIRMED
+    # Kingma & Ba (2015) Algorithm 1: ε = 1e-8, so 1e-7 (Keras's default) is not the paper's
+    assert results["default.eps"].verdict == CONFIRMED
+    assert small["eps.default"].verdict == CONTRADICTED
+
+
+def test_api_and_statement_claims(results, small):
+    assert small["numpy.norm"].verdict == CONFIRMED
+    missing = small["numpy.missing"]
+    assert missing.verdict == CONTRADICTED and "frobenius" in missing.note
+    assert small["taste"].verdict == "not checkable" and small["taste"].note == "a matter of taste"
+    from importlib.util import find_spec
+
+    if find_spec("mlx"):  # the article's MLX snippet uses PyTorch's API
+        for cid in ("mlx.adam.call", "mlx.cross_entropy", "mlx.zero_grad", "mlx.backward",
+                    "mlx.lstm", "mlx.step"):
+            assert results[cid].verdict == CONTRADICTED, cid
+        assert "'lr'" in results["mlx.adam.call"].note
+
+
+@pytest.mark.parametrize("body, message", [
+    ('kind = "formula"\nreference = "rule"\noptimizer = "adam"\nquantity = "m"\n'
+     'claimed = "__import__(1)"', "unknown function"),
+    ('kind = "formula"\nreference = "rule"\noptimizer = "adam"\nquantity = "mm"\n'
+     'claimed = "m"', "computes no"),
+    ('kind = "experiment"\nexperiment = "nope"', "unknown experiment"),
+    ('kind = "default"\noptimizer = "adam"\nquantity = "eps"', "needs field 'claimed'"),
+    ('kind = "statement"\nreason = "r"\nextra = "x"', "no field 'extra'"),
+    ('kind = "api"\ntarget = "os; rm"', "dotted name"),
+    ('kind = "identity"\nidentity = "nope"', "unknown identity"),
+])
+def test_bad_claims_of_other_kinds(tmp_path, body, message):
+    bad = tmp_path / "c.toml"
+    bad.write_text(f'document = "d"\n[[claim]]\nid = "a"\nsection = "s"\nquote = "q"\n{body}\n')
+    with pytest.raises(InputError, match=message):
+        load_claims(bad)
+
+
+# --- where the worked example's errors come from ---------------------------------------------
+
+@pytest.fixture(scope="module")
+def sources():
+    from verify.provenance import trace_sources
+
+    goldens = load_committed(load_manifest())
+    claims = load_claims(paths.ARTICLE_CLAIMS)
+    res = check_claims(claims, goldens)
+    return {(s.claim_id, s.label): s for s in trace_sources(res, goldens)}
+
+
+def test_error_sources(sources):
+    # GD iteration 2: from its own residuals [1.44, 2.56, 3.68, 4.8, 5.92] the gradient is
+    # −(2/5)·(1.44 + 5.12 + 11.04 + 19.2 + 29.6) = −26.56, not the printed −28.16: introduced
+    g = sources[("lr.gd.it2.grad", "w")]
+    assert g.origin == "introduced" and g.recomputed == "-26.56"
+    assert "-33.6" in g.explanation  # and at its own parameters (0.44, 0.12) it is −33.6
+    # its update w2 = 0.44 + 0.01·28.16 = 0.7216 follows from the wrong gradient: inherited
+    assert sources[("lr.gd.it2.update", "w")].origin == "inherited"
+    # its predictions are those of w = 0.88, b = −0.32 (0.88·x − 0.32 = 0.56, 1.44, …)
+    p = sources[("lr.gd.it2.prediction", "[1]")]
+    assert p.origin == "introduced" and "w = 22/25, b = -8/25" in p.explanation
+    # Adam iteration 2: m = 0.9·(−4.4) + 0.1·(−28.16) = −6.776 uses GD's gradient
+    m = sources[("lr.adam.it2.m", "w")]
+    assert m.origin == "introduced" and "linear_regression.gd's printed gradient" in m.explanation
+    # m̂ = −6.776/(1 − 0.81) = −35.663… follows from the printed m: inherited
+    assert sources[("lr.adam.it2.m_hat", "w")].origin == "inherited"

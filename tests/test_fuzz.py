@@ -85,11 +85,21 @@ def test_fuzz_problem_loader(tmp_path_factory, top, init, data):
     load_lines(tmp_path_factory, lines, load_problem)
 
 
+CLAIM_KINDS = st.sampled_from(['"trace"', '"formula"', '"critical_points"', '"default"',
+                               '"api"', '"state"', '"identity"', '"experiment"', '"audit"',
+                               '"statement"'])
+
+
 @FAST
 @given(st.lists(st.fixed_dictionaries({}, optional={
-    "id": toml_value, "section": toml_value, "quote": toml_value, "kind": toml_value,
+    "id": toml_value, "section": toml_value, "quote": toml_value,
+    "kind": st.one_of(CLAIM_KINDS, toml_value),
     "golden": toml_value, "step": toml_value, "quantity": toml_value,
-    "claimed": toml_value}), max_size=3), st.booleans())
+    "claimed": st.one_of(expr_text.map(json.dumps), toml_value),
+    "reference": st.one_of(st.sampled_from(['"rule"', '"gradient"']), toml_value),
+    "optimizer": toml_value, "problem": toml_value, "experiment": toml_value,
+    "target": toml_value, "identity": toml_value, "reason": toml_value, "args": toml_value,
+    "kwargs": toml_value, "call": toml_value}), max_size=3), st.booleans())
 def test_fuzz_claims_loader(tmp_path_factory, claims, with_document):
     record("claims file")
     lines = ['document = "d"'] if with_document else []

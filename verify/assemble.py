@@ -19,10 +19,13 @@ from .auditing import AuditResult, audit, installed
 from .claims import ClaimResult, ClaimsFile, check_claims, load_claims
 from .compare import Comparison, compare
 from .errors import InputError
+from .experiments import Experiment, experiment
 from .golden import run_golden
 from .goldenset import GoldenEntry, load_manifest, regenerate
 from .identities import Identity, all_identities
 from .problems import available_problems, find_problem
+from .provenance import Source, trace_sources
+from .runners.defaults import Shipped, shipped_adam_defaults
 from .runners.numpy_ import run_numpy
 from .symbolic import Derivation, derive
 from .trace import Trace, content, content_hash, loads
@@ -82,6 +85,9 @@ class Verification:
     reproductions: tuple[Reproduction, ...] = ()
     audits: tuple[AuditResult, ...] = ()
     audit_skips: tuple[tuple[str, str, str], ...] = ()  # (impl, optimizer, why not)
+    sources: tuple[Source, ...] = ()  # where each contradicted worked-example number comes from
+    experiments: tuple[Experiment, ...] = ()  # those the claims use, in first-use order
+    defaults: tuple[Shipped, ...] = ()  # Adam defaults each installed framework ships
 
     def counts(self) -> dict[str, int]:
         out = {"confirmed": 0, "contradicted": 0, "not checkable": 0}
@@ -145,7 +151,6 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
     entries = load_manifest(directory / "manifest.toml")
     infos = _golden_infos(entries, directory, progress)
     goldens = {g.id: g.trace for g in infos}
-    results = check_claims(claims, goldens)
     checks = _float32_checks(entries, goldens, progress)
     progress("symbolic derivations")
     derivations = tuple(derive(find_problem(n)) for n in available_problems())
@@ -159,8 +164,18 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
                 audits.append(audit(impl, optimizer, hyper=hyper))
             except InputError as exc:  # e.g. a framework without that optimizer
                 skips.append((impl, optimizer, str(exc)))
+    names = list(dict.fromkeys(c.options["experiment"] for c in claims.claims
+                               if c.kind == "experiment"))
+    done = []
+    for name in names:
+        progress(f"experiment {name}")
+        done.append(experiment(name))
+    progress("claims")
+    by_key = {(a.impl, a.spec.optimizer): a for a in audits if a.spec.problem.name == "probe"}
+    results = check_claims(claims, goldens, by_key)
     return Verification(claims, results, infos, checks, versions, derivations, all_identities(),
-                        _reproductions(infos), tuple(audits), tuple(skips))
+                        _reproductions(infos), tuple(audits), tuple(skips),
+                        trace_sources(results, goldens), tuple(done), shipped_adam_defaults())
 
 
 def _reproductions(infos: tuple[GoldenInfo, ...]) -> tuple[Reproduction, ...]:

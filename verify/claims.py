@@ -34,6 +34,8 @@ from .tomlfile import read_toml
 from .trace import Trace
 
 CONFIRMED, CONTRADICTED, NOT_CHECKABLE = "confirmed", "contradicted", "not checkable"
+IDENTITY_IDS = ("ema_closed_form", "bias_correction_exact", "first_step", "eps_hat_ordering",
+                "step_bound")
 
 # kind → the fields it needs besides id, section, quote, kind
 KINDS: dict[str, tuple[str, ...]] = {
@@ -160,9 +162,41 @@ def _load_one(item: Any, w: str) -> Claim:
             raise InputError(f"unknown optimizer {options[key]!r}", where=w)
     if "problem" in options and options["problem"] not in available_problems():
         raise InputError(f"unknown problem {options['problem']!r}", where=w)
-    return Claim(cid, toml_field(item, "section", str, w), toml_field(item, "quote", str, w),
-                 kind, toml_field(item, "golden", str, w, ""), step,
-                 toml_field(item, "quantity", str, w, ""), claimed, options)
+    claim = Claim(cid, toml_field(item, "section", str, w), toml_field(item, "quote", str, w),
+                  kind, toml_field(item, "golden", str, w, ""), step,
+                  toml_field(item, "quantity", str, w, ""), claimed, options)
+    _validate(claim, w)
+    return claim
+
+
+def _validate(claim: Claim, w: str) -> None:
+    """Checks that need no computation, so a bad file fails before any golden is run."""
+    o = claim.options
+    if claim.kind == "formula":
+        if o["reference"] not in ("rule", "gradient"):
+            raise InputError("field 'reference' must be 'rule' or 'gradient'", where=w)
+        need = "optimizer" if o["reference"] == "rule" else "problem"
+        if need not in o:
+            raise InputError(f"a {o['reference']} formula needs field {need!r}", where=w)
+        if len(claim.claimed) != 1:
+            raise InputError("a formula claim gives one expression", where=w)
+        try:
+            formula_expr(claim)
+        except InputError as exc:
+            raise InputError(str(exc), where=w) from None
+    elif claim.kind == "critical_points" and claim.quantity not in ("minimum", "maximum",
+                                                                     "saddle"):
+        raise InputError("quantity must be minimum, maximum or saddle", where=w)
+    elif claim.kind == "default" and claim.quantity not in PAPER_ADAM:
+        raise InputError(f"quantity must be one of {', '.join(PAPER_ADAM)}", where=w)
+    elif claim.kind == "identity" and o["identity"] not in IDENTITY_IDS:
+        raise InputError(f"unknown identity {o['identity']!r} "
+                         f"(known: {', '.join(IDENTITY_IDS)})", where=w)
+    elif claim.kind == "api" and not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+", o["target"]):
+        raise InputError("field 'target' must be a dotted name such as mlx.optimizers.Adam",
+                         where=w)
+    if claim.kind in ("default", "critical_points") and len(claim.claimed) != 1:
+        raise InputError("give one claimed value", where=w)
 
 
 def load_claims(path: Path) -> ClaimsFile:
@@ -254,19 +288,32 @@ def rule_formulas(optimizer: str) -> tuple[dict[str, sp.Symbol], dict[str, sp.Ex
     return names, values
 
 
-def _check_rule_formula(claim: Claim) -> ClaimResult:
-    optimizer = claim.options.get("optimizer")
-    if optimizer is None:
-        raise InputError(f"claim {claim.id}: a rule formula needs field 'optimizer'")
+def formula_expr(claim: Claim) -> tuple[sp.Expr, sp.Expr]:
+    """The claimed formula and the reference it is compared with, both as SymPy."""
+    if claim.options["reference"] == "gradient":
+        problem = find_problem(claim.options["problem"])
+        names = dict(zip(problem.params, problem.symbols, strict=True))
+        if claim.quantity not in names:
+            raise InputError(f"problem {problem.name} has no parameter {claim.quantity!r}")
+        data = dict(problem.data) | {name: exprs for name, exprs in problem.rows}
+        n = len(next(iter(problem.data), ("", ()))[1])
+        expr = parse_expr(claim.claimed[0], names | {"N": sp.Integer(n)}, data)
+        return expr, gradient(problem)[problem.params.index(claim.quantity)]
+    optimizer = claim.options["optimizer"]
     names, values = rule_formulas(optimizer)
     if claim.quantity not in values:
-        raise InputError(f"claim {claim.id}: {optimizer} computes no {claim.quantity!r} "
+        raise InputError(f"{optimizer} computes no {claim.quantity!r} "
                          f"(it computes: {', '.join(values)})")
     symbols = names | {k: sp.Symbol(k) for k in values if k not in names}
-    expr = parse_expr(claim.claimed[0], symbols, where=f"claim {claim.id}", exponents=(T,))
+    expr = parse_expr(claim.claimed[0], symbols, exponents=(T,))
     # a formula may be written in terms of other quantities of the same step (m̂ = m/(1 − β1ᵗ))
     expr = expr.xreplace({symbols[k]: v for k, v in values.items() if k not in names})
-    ref = values[claim.quantity]
+    return expr, values[claim.quantity]
+
+
+def _check_rule_formula(claim: Claim) -> ClaimResult:
+    optimizer = claim.options["optimizer"]
+    expr, ref = formula_expr(claim)
     ok = sp.simplify(expr - ref) == 0
     return _judged(claim, claim.quantity, claim.claimed[0], sp.sstr(ref), ok,
                    f"compared with one step of rule {optimizer!r} run on SymPy symbols"
@@ -274,29 +321,16 @@ def _check_rule_formula(claim: Claim) -> ClaimResult:
 
 
 def _check_gradient_formula(claim: Claim) -> ClaimResult:
-    problem = find_problem(claim.options.get("problem", ""))
-    names = {p: s for p, s in zip(problem.params, problem.symbols, strict=True)}
-    if claim.quantity not in names:
-        raise InputError(f"claim {claim.id}: problem {problem.name} has no parameter "
-                         f"{claim.quantity!r}")
-    data = dict(problem.data) | {name: exprs for name, exprs in problem.rows}
-    n = len(next(iter(problem.data), ("", ()))[1])
-    expr = parse_expr(claim.claimed[0], names | {"N": sp.Integer(n)}, data,
-                      where=f"claim {claim.id}")
-    ref = gradient(problem)[problem.params.index(claim.quantity)]
+    expr, ref = formula_expr(claim)
     ok = sp.expand(expr - ref) == 0
     return _judged(claim, f"∂L/∂{claim.quantity}", claim.claimed[0], sp.sstr(sp.expand(ref)), ok,
-                   f"compared with SymPy's gradient of problem {problem.name!r}")
+                   f"compared with SymPy's gradient of problem {claim.options['problem']!r}")
 
 
 def check_formula(claim: Claim) -> ClaimResult:
-    reference = claim.options["reference"]
-    if reference == "rule":
+    if claim.options["reference"] == "rule":
         return _check_rule_formula(claim)
-    if reference == "gradient":
-        return _check_gradient_formula(claim)
-    raise InputError(f"claim {claim.id}: reference must be 'rule' or 'gradient', not "
-                     f"{reference!r}")
+    return _check_gradient_formula(claim)
 
 
 # --- symbolic facts, defaults, APIs, identities, experiments, audits ---------------------------
@@ -315,8 +349,6 @@ def check_critical_points(claim: Claim) -> ClaimResult:
 
 def check_default(claim: Claim) -> ClaimResult:
     name = claim.quantity
-    if name not in PAPER_ADAM:
-        raise InputError(f"claim {claim.id}: no paper default for {name!r}")
     paper = PAPER_ADAM[name]
     ok = as_fraction(claim.claimed[0]) == as_fraction(paper)
     ships = []
@@ -348,11 +380,7 @@ def check_state(claim: Claim) -> ClaimResult:
 
 
 def check_identity(claim: Claim) -> ClaimResult:
-    found = {i.id: i for i in all_identities()}
-    ident = found.get(claim.options["identity"])
-    if ident is None:
-        raise InputError(f"claim {claim.id}: unknown identity {claim.options['identity']!r} "
-                         f"(known: {', '.join(found)})")
+    ident = {i.id: i for i in all_identities()}[claim.options["identity"]]
     return _judged(claim, ident.title, "holds", "proved" if ident.proved else "not proved",
                    ident.proved, f"{ident.title}: {ident.method}")
 

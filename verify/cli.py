@@ -58,17 +58,19 @@ def _writable_dir(path: Path) -> Path:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .assemble import verify_document
+    from .figures import draw
     from .report import render
 
     claims = Path(args.claims) if args.claims else paths.ARTICLE_CLAIMS
     out_dir = _writable_dir(Path(args.out) if args.out else paths.REPORTS)  # fail before work
     verification = verify_document(claims, progress=_progress)
-    _done_progress()
-    text = render(verification)
-    name = "article.md" if claims == paths.ARTICLE_CLAIMS else f"{claims.stem}.md"
-    target = out_dir / name
+    name = "article" if claims == paths.ARTICLE_CLAIMS else claims.stem
+    target = out_dir / f"{name}.md"
     try:
-        write_atomic(target, text)
+        _progress("figures")
+        figures = draw(verification, out_dir, name)
+        _done_progress()
+        write_atomic(target, render(verification, figures))
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror}", where=str(target)) from None
     counts = verification.counts()

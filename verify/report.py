@@ -9,12 +9,17 @@ import sympy as sp
 from .assemble import Verification
 from .auditing import AuditResult
 from .bench import BenchResult
-from .claims import CONFIRMED, CONTRADICTED, ClaimResult, iteration_of
+from .claims import CONFIRMED, CONTRADICTED, NOT_CHECKABLE, ClaimResult, iteration_of
+from .experiments import Experiment
 
 QUANTITY = {"params": "parameters", "grad": "gradient", "loss": "loss", "m": "m (1st moment)",
             "v": "v (2nd moment)", "m_hat": "m̂ (bias-corrected)", "v_hat": "v̂ (bias-corrected)",
             "prediction": "prediction", "residual": "error y − ŷ"}
-MARK = {CONFIRMED: "✅ confirmed", CONTRADICTED: "❌ contradicted"}
+MARK = {CONFIRMED: "✅ confirmed", CONTRADICTED: "❌ contradicted", NOT_CHECKABLE: "➖ not checkable"}
+KIND_TITLE = {"trace": "worked-example numbers", "formula": "formulas", "default": "stated defaults",
+              "api": "framework code", "critical_points": "critical points", "state": "optimizer state",
+              "identity": "identities", "experiment": "behavioural statements (experiments)",
+              "audit": "framework behaviour (audit)", "statement": "not checkable statements"}
 
 
 def sig(text: str | None, digits: int = 12) -> str:
@@ -38,10 +43,18 @@ def num(x: Fraction | float | None, digits: int = 4) -> str:
     return f"{float(x):+.{digits}g}"
 
 
-def render(v: Verification) -> str:
-    parts = [_header(v), _summary(v), _worked_example(v), _symbolic(v), _reproductions(v),
-             _float32(v), _audit_table(v), _footer(v)]
-    return "\n\n".join(p.rstrip() for p in parts) + "\n"
+def render(v: Verification, figures: dict[str, str] | None = None) -> str:
+    """The report; ``figures`` maps figure names to paths relative to the report."""
+    figs = figures or {}
+    parts = [_header(v), _summary(v), _worked_example(v), _other_claims(v),
+             _experiments(v, figs), _symbolic(v), _reproductions(v), _float32(v),
+             _audit_table(v, figs), _footer(v)]
+    return "\n\n".join(p.rstrip() for p in parts if p) + "\n"
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a table cell: no pipes, no newlines."""
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _header(v: Verification) -> str:
@@ -74,6 +87,25 @@ def _summary(v: Verification) -> str:
         ok = sum(r.verdict == "consistent" for r in v.audits)
         lines.append(f"- Framework audit: {ok} of {len(v.audits)} implementation × optimizer "
                      "pairs consistent with the rule they claim, to float32 rounding.")
+    kinds: dict[str, dict[str, int]] = {}
+    for r in v.results:
+        row = kinds.setdefault(r.claim.kind, {CONFIRMED: 0, CONTRADICTED: 0, NOT_CHECKABLE: 0})
+        row[r.verdict] += 1
+    lines += ["", "| claims about | confirmed | contradicted | not checkable |", "|---|---|---|---|"]
+    lines += [f"| {KIND_TITLE.get(k, k)} | {n[CONFIRMED]} | {n[CONTRADICTED]} | "
+              f"{n[NOT_CHECKABLE]} |" for k, n in kinds.items()]
+    if v.sources:
+        introduced = sum(s.origin == "introduced" for s in v.sources)
+        inherited = sum(s.origin == "inherited" for s in v.sources)
+        lines += ["", f"Of the contradicted worked-example numbers, {introduced} are errors "
+                      f"introduced at their own step and {inherited} are inherited (they follow "
+                      "from the article's own wrong earlier numbers); see the *origin* column."]
+    if v.experiments:
+        lines += ["", "Behavioural claims, each tested by an experiment with a declared protocol:",
+                  ""]
+        for r in v.results:
+            if r.claim.kind == "experiment":
+                lines.append(f"- {MARK[r.verdict]}: “{_cell(r.claim.quote)}” — {r.note}")
     worst = _worst_items(v.results, 5)
     if worst:
         lines += ["", "Largest disagreements (relative to the golden value):", "",
@@ -95,22 +127,100 @@ def _worked_example(v: Verification) -> str:
              "The article fits y = w·x + b to x = [1, 2, 3, 4, 5], y = [2, 4, 6, 8, 10] by mean "
              "squared error from w = b = 0, step size 0.01 (Adam: β1 = 0.9, β2 = 0.999, "
              "ε = 1e-8). Each row is one printed number; *difference* is article − golden."]
+    lines += ["", "*Origin* (for contradicted numbers): each number recomputed from the article's "
+                  "own inputs — its printed numbers of the previous iteration and of the same "
+                  "step, through its own formulas where those were confirmed. **introduced**: "
+                  "the number does not follow from them (the error is made at this step; the "
+                  "value it should have had given the article's inputs is shown); inherited: it "
+                  "follows from them, within their printed precision."]
+    origin = {(s.claim_id, s.label): s for s in v.sources}
     groups: dict[str, list[ClaimResult]] = {}
     for r in v.results:
-        groups.setdefault(iteration_of(r.claim), []).append(r)
+        if r.claim.kind == "trace":
+            groups.setdefault(iteration_of(r.claim), []).append(r)
     for name, results in groups.items():
         lines += ["", f"### {name}", "",
-                  "| claim | quantity | | article | golden | difference | verdict |",
-                  "|---|---|---|---|---|---|---|"]
+                  "| claim | quantity | | article | golden | difference | verdict | origin |",
+                  "|---|---|---|---|---|---|---|---|"]
         for r in results:
             q = QUANTITY.get(r.claim.quantity, r.claim.quantity)
             for it in r.items:
                 lines.append(f"| `{r.claim.id}` | {q} | {it.label} | {it.claimed} | "
                              f"{sig(it.golden)} | {num(it.diff)} | "
-                             f"{MARK.get(it.verdict, it.verdict)} |")
+                             f"{MARK.get(it.verdict, it.verdict)} | "
+                             f"{_origin(origin.get((r.claim.id, it.label)))} |")
             if r.note:
-                lines.append(f"| `{r.claim.id}` | | | | | | not checkable: {r.note} |")
+                lines.append(f"| `{r.claim.id}` | | | | | | not checkable: {_cell(r.note)} | |")
     return "\n".join(lines)
+
+
+def _origin(s) -> str:
+    if s is None:
+        return ""
+    if s.origin == "introduced":
+        return _cell(f"**introduced** (from its own inputs: {s.recomputed}); {s.explanation}")
+    return _cell(s.origin)
+
+
+def _other_claims(v: Verification) -> str:
+    others = [r for r in v.results if r.claim.kind not in ("trace", "experiment")]
+    if not others:
+        return ""
+    lines = ["## Formulas, defaults, code and statements", "",
+             "Formulas are compared symbolically with one step of the rule the goldens use, run "
+             "on SymPy symbols (or with SymPy's gradient of the problem); defaults with Kingma & "
+             "Ba (2015), Algorithm 1; code with the installed packages' signatures."]
+    groups: dict[str, list[ClaimResult]] = {}
+    for r in others:
+        groups.setdefault(r.claim.kind, []).append(r)
+    for kind, results in groups.items():
+        lines += ["", f"### {KIND_TITLE.get(kind, kind).capitalize()}", "",
+                  "| claim | section | article | checked against | verdict | evidence |",
+                  "|---|---|---|---|---|---|"]
+        for r in results:
+            it = r.items[0]
+            found = it.golden if it.golden is not None else "—"
+            lines.append(f"| `{r.claim.id}` | {_cell(r.claim.section)} | "
+                         f"{_cell(r.claim.quote)} | `{_cell(found)}` | "
+                         f"{MARK.get(r.verdict, r.verdict)} | {_cell(r.note)} |")
+    if v.defaults and "default" in groups:
+        names = ("lr", "beta1", "beta2", "eps")
+        lines += ["", "Adam's defaults as shipped (read from each constructor's signature; "
+                      "*required*: no default, the user must pass one):", "",
+                  "| source | where | α | β1 | β2 | ε | other |", "|---|---|---|---|---|---|---|",
+                  "| Kingma & Ba (2015) | Algorithm 1 | 0.001 | 0.9 | 0.999 | 1e-8 | |"]
+        for d in v.defaults:
+            other = ", ".join(f"{k} = {val}" for k, val in d.values.items() if k not in names)
+            lines.append(f"| {d.framework} {d.version} | `{d.where}` | "
+                         + " | ".join(d.values.get(n, "—") for n in names) + f" | {other} |")
+    return "\n".join(lines)
+
+
+def _experiments(v: Verification, figures: dict[str, str]) -> str:
+    if not v.experiments:
+        return ""
+    lines = ["## Experiments", "",
+             "Each behavioural claim is tested by an experiment whose protocol is stated before "
+             "its result. Runs use the same update rules as the goldens, in float64."]
+    claims = {}
+    for r in v.results:
+        if r.claim.kind == "experiment":
+            claims.setdefault(r.claim.options["experiment"], []).append(r)
+    for e in v.experiments:
+        lines += ["", f"### {e.title}", ""]
+        for r in claims.get(e.id, []):
+            lines.append(f"Claim `{r.claim.id}` ({_cell(r.claim.section)}): “{r.claim.quote}” — "
+                         f"**{MARK[r.verdict]}**.")
+        lines += ["", f"*Protocol.* {e.protocol}", "", _table(e), "", f"*Finding.* {e.finding}"]
+        if e.id in figures:
+            lines += ["", f"![{e.title}]({figures[e.id]})"]
+    return "\n".join(lines)
+
+
+def _table(e: Experiment) -> str:
+    rows = ["| " + " | ".join(e.columns) + " |", "|" + "---|" * len(e.columns)]
+    rows += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in e.rows]
+    return "\n".join(rows)
 
 
 def _g(e) -> str:
@@ -188,7 +298,7 @@ def _float32(v: Verification) -> str:
     return "\n".join(lines)
 
 
-def _audit_table(v: Verification) -> str:
+def _audit_table(v: Verification, figures: dict[str, str]) -> str:
     lines = ["## Framework audit", "",
              "Every implementation installed here, on the probe battery (`probe` problem, "
              "12 steps, ε = 0.1, β2 = 0.9, weight decay 0.1; momentum without dampening), "
@@ -202,6 +312,8 @@ def _audit_table(v: Verification) -> str:
         lines += ["", "Not audited: " + "; ".join(f"`{i}` {o} ({why})"
                                                   for i, o, why in v.audit_skips) + "."]
     lines += ["", ENVELOPE_METHOD]
+    if "audit" in figures:
+        lines += ["", f"![float32 error per step of each audited Adam]({figures['audit']})"]
     return "\n".join(lines)
 
 

@@ -1,0 +1,143 @@
+"""Draw the report's figures (PNG, matplotlib's Agg backend) from a ``Verification``.
+
+Like ``report.py`` this only renders what the pipeline computed; it returns the figures it
+wrote as {name: path relative to the report}, which ``report.render`` links.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .arith import Float64Arith  # noqa: E402
+from .assemble import Verification  # noqa: E402
+from .evaluate import compile_expr  # noqa: E402
+from .experiments import Experiment  # noqa: E402
+from .problems import find_problem  # noqa: E402
+
+DIR = "figures"
+_PREFIX = ["report"]  # set by draw(): one report's figures do not overwrite another's
+COLORS = {"gd": "#1f77b4", "adam": "#d62728", "momentum": "#2ca02c"}
+
+
+def _save(fig: plt.Figure, out_dir: Path, name: str) -> str:
+    (out_dir / DIR).mkdir(parents=True, exist_ok=True)
+    rel = f"{DIR}/{_PREFIX[0]}-{name}.png"
+    fig.savefig(out_dir / rel, dpi=110, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return rel
+
+
+def _loss_curves(e: Experiment, out_dir: Path) -> str:
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    for r in e.runs:
+        ax.semilogy(np.arange(len(r.loss)), r.loss, label=f"{r.optimizer}, α = {r.lr}",
+                    color=COLORS.get(r.optimizer))
+    ax.axvline(5, color="grey", lw=0.8, ls=":")
+    ax.text(5.5, ax.get_ylim()[1] * 0.5, "the article's 5 iterations", fontsize=8, color="grey")
+    ax.set(xlabel="step t", ylabel="MSE loss", title="Worked example: loss, GD vs Adam")
+    ax.legend()
+    return _save(fig, out_dir, "worked_example_loss")
+
+
+def _gd_rates(e: Experiment, out_dir: Path) -> str:
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    for r in e.runs:
+        if len(r.loss) > 2 and r.optimizer == "gd":
+            loss = np.array(r.loss)
+            ax.semilogy(np.arange(len(loss))[np.isfinite(loss)], loss[np.isfinite(loss)],
+                        label=f"GD, α = {r.lr}")
+    ax.set_ylim(1e-30, 1e4)
+    ax.set(xlabel="step t", ylabel="MSE loss", title="Worked example: GD at four step sizes")
+    ax.legend(fontsize=8)
+    return _save(fig, out_dir, "gd_step_sizes")
+
+
+def _rosenbrock(e: Experiment, out_dir: Path) -> str:
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    x, y = np.meshgrid(np.linspace(-1.6, 1.6, 300), np.linspace(-0.6, 2.2, 300))
+    f = (1 - x) ** 2 + 100 * (y - x**2) ** 2
+    ax.contour(x, y, f, levels=np.logspace(-1, 3, 14), colors="#bbbbbb", linewidths=0.6)
+    best = {}
+    for row, r in zip(e.rows, e.runs, strict=True):
+        steps = int(row[2]) if row[2].isdigit() else 10**9
+        if r.optimizer not in best or steps < best[r.optimizer][0]:
+            best[r.optimizer] = (steps, r)
+    for opt, (_, r) in best.items():
+        p = np.array(r.params)
+        ax.plot(p[:, 0], p[:, 1], lw=0.9, color=COLORS.get(opt),
+                label=f"{opt}, α = {r.lr} (its best on the grid)")
+    ax.plot([1], [1], "k*", ms=10, label="minimum (1, 1)")
+    ax.plot([-1.2], [1], "ko", ms=4, label="start (−1.2, 1)")
+    ax.set(xlabel="x", ylabel="y", title="Rosenbrock: trajectories on the contours")
+    ax.legend(fontsize=8, loc="lower right")
+    return _save(fig, out_dir, "rosenbrock")
+
+
+def _one_d(e: Experiment, out_dir: Path, name: str, xs: np.ndarray, pick) -> str:
+    problem = find_problem(e.problem)
+    f = compile_expr(problem.loss, problem.symbols, Float64Arith())
+
+    def loss(t: np.ndarray) -> np.ndarray:
+        return np.asarray(f([t]), dtype=float) * np.ones_like(t)
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    ax.plot(xs, loss(xs), color="black", lw=1)
+    for r in e.runs:
+        if not pick(r):
+            continue
+        p = np.array([q[0] for q in r.params])
+        p = p[np.isfinite(p)]
+        ax.plot(p, loss(p), ".", ms=3, alpha=0.6, color=COLORS.get(r.optimizer),
+                label=f"{r.optimizer}, α = {r.lr}, θ0 = {r.start[0]:g}")
+    ax.set(xlabel="θ", ylabel="f(θ)", title=e.title)
+    ax.legend(fontsize=8)
+    return _save(fig, out_dir, name)
+
+
+def _audit_ulps(v: Verification, out_dir: Path) -> str | None:
+    audits = [a for a in v.audits if a.spec.optimizer == "adam"]
+    if not audits:
+        return None
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    for a in audits:
+        steps = sorted({d.t for d in a.vs_golden.diffs if d.quantity == "params"})
+        worst = [max((d.ulps if d.ulps is not None else np.nan) for d in a.vs_golden.diffs
+                     if d.quantity == "params" and d.t == t) for t in steps]
+        ax.plot(steps, np.maximum(worst, 0.5), marker="o", ms=3, label=a.impl)
+    ax.set_yscale("log")
+    ax.set(xlabel="step t", ylabel="max ULP of θ vs golden (0 drawn at 0.5)",
+           title="Adam on the probe battery: float32 error per step")
+    ax.legend(fontsize=7, ncol=2)
+    return _save(fig, out_dir, "audit_ulps")
+
+
+def draw(v: Verification, out_dir: Path, prefix: str = "report") -> dict[str, str]:
+    """Write every figure the verification has data for (``figures/<prefix>-*.png`` under
+    ``out_dir``); return {name: path relative to out_dir}."""
+    _PREFIX[0] = prefix
+    out: dict[str, str] = {}
+    by_id = {e.id: e for e in v.experiments}
+    if "worked_example_curves" in by_id:
+        out["worked_example_curves"] = _loss_curves(by_id["worked_example_curves"], out_dir)
+    if "gd_oscillation" in by_id:
+        out["gd_oscillation"] = _gd_rates(by_id["gd_oscillation"], out_dir)
+    if "rosenbrock_speed" in by_id:
+        out["rosenbrock_speed"] = _rosenbrock(by_id["rosenbrock_speed"], out_dir)
+    if "quartic_stall" in by_id:
+        out["quartic_stall"] = _one_d(
+            by_id["quartic_stall"], out_dir, "quartic", np.linspace(-0.8, 2.8, 400),
+            lambda r: r.lr == "0.01")
+    if "double_well_escape" in by_id:
+        out["double_well_escape"] = _one_d(
+            by_id["double_well_escape"], out_dir, "double_well", np.linspace(-1.7, 2.1, 400),
+            lambda r: r.lr == "0.05" and r.start[0] == 2.0)
+    ulps = _audit_ulps(v, out_dir)
+    if ulps:
+        out["audit"] = ulps
+    return out
