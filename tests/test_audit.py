@@ -81,6 +81,8 @@ FRAMEWORK_FINDINGS = [
     ("keras", "adamw", "keras", "adamw-epshat"),
     ("keras", "amsgrad", "keras", "amsgrad-epshat"),
     ("keras", "rmsprop", "keras", "rmsprop-epsinside"),
+    ("keras-torch", "adam", "keras", "adam-epshat"),        # the same on the torch backend
+    ("keras-torch", "rmsprop", "keras", "rmsprop-epsinside"),
 ]
 
 
@@ -93,3 +95,30 @@ def test_framework_diagnoses(impl, optimizer, module, expected):
     else:
         assert r.verdict == "discrepant" and r.diagnosis.explanation is not None
         assert r.diagnosis.explanation.rule == expected, r.diagnosis.summary
+
+
+# Low-precision audits: the framework runs with bfloat16/float16 parameters and state; the
+# envelope and the ULPs are in that format. Expected verdicts are the float32 findings above
+# (the rule an implementation computes does not depend on the format).
+@pytest.mark.parametrize("impl,optimizer,dtype,module,expected", [
+    ("torch-fused", "adam", "bfloat16", "torch", None),
+    ("torch-foreach", "amsgrad", "float16", "torch", None),
+    ("mlx-default", "adam", "bfloat16", "mlx", "adam-nobias"),
+    ("optax", "rmsprop", "float16", "optax", "rmsprop-epsinside"),
+])
+def test_low_precision_audits(impl, optimizer, dtype, module, expected):
+    pytest.importorskip(module)
+    r = verify.audit(impl, optimizer, dtype=dtype, samples=8)
+    assert r.dtype == dtype and r.trace.arithmetic["dtype"] == dtype
+    if expected is None:
+        assert r.verdict == "consistent", r.diagnosis.summary
+    else:
+        assert r.diagnosis.explanation is not None
+        assert r.diagnosis.explanation.rule == expected, r.diagnosis.summary
+
+
+@pytest.mark.parametrize("impl", ["keras", "tests.fixtures.user_optimizers:adam"])
+def test_low_precision_where_unsupported_is_one_clear_error(impl, capsys):
+    assert main(["audit", "--impl", impl, "--dtype", "float16"]) == 2
+    err = capsys.readouterr().err
+    assert "float16 runs are supported for" in err and err.count("\n") == 1

@@ -1,4 +1,5 @@
-"""ULP distance and correct rounding to float32, checked against NumPy's own conversions."""
+"""ULP distance and correct rounding to float32, float16 and bfloat16, checked against NumPy's
+and ml_dtypes' own conversions."""
 
 from fractions import Fraction
 
@@ -6,7 +7,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from verify.arith import round_to_float32
+from verify.arith import FORMATS, round_to, round_to_float32
 from verify.compare import ulp_distance, value_diff
 
 
@@ -37,3 +38,37 @@ def test_value_diff_errors():
     # float32(0.01) = 0.00999999977648258209228515625 exactly
     assert d.ulps == 0
     assert abs(d.abs_err - 2.2351741790771484375e-10) < 1e-24
+
+
+# --- float16 and bfloat16 -------------------------------------------------------------------
+
+F16, BF16 = FORMATS["float16"], FORMATS["bfloat16"]
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, width=64))
+def test_round_to_float16_matches_numpy(x):
+    # NumPy converts float64 → float16 with one correct rounding (an independent implementation)
+    with np.errstate(over="ignore"):
+        expected = np.float16(x)
+    assert round_to(Fraction(x), F16) == expected or (np.isinf(expected) and
+                                                      np.isinf(round_to(Fraction(x), F16)))
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, width=32))
+def test_round_to_bfloat16_matches_ml_dtypes_on_float32(x):
+    # a float32 input is rounded once by ml_dtypes' float32 → bfloat16 cast
+    expected = np.array([x], dtype=np.float32).astype(BF16.dtype)[0]
+    got = round_to(Fraction(float(np.float32(x))), BF16)
+    assert got == expected or (np.isinf(expected) and np.isinf(got))
+
+
+def test_ulps_are_counted_in_the_runs_format():
+    one = np.float16(1)
+    assert ulp_distance(one, np.nextafter(one, np.float16(2)), F16) == 1
+    assert ulp_distance(np.float16(-6e-8), np.float16(6e-8), F16) == 2  # smallest subnormals
+    b = BF16.dtype(1)
+    assert ulp_distance(b, BF16.dtype(1.0078125), BF16) == 1  # 1 + 2⁻⁷: bfloat16's next value
+    # float16's spacing at 1 is 2⁻¹⁰, so 2⁻⁷ is 8 of its ulps
+    assert ulp_distance(np.float16(1), np.float16(1.0078125), F16) == 8
+    d = value_diff(1, "params", 0, "1.0078125", "1", BF16)
+    assert d.ulps == 1

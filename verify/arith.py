@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -177,28 +178,73 @@ class RationalArith(_ScalarOps):
         return True
 
 
-def round_to_float32(q: Fraction) -> np.float32:
-    """Round an exact rational to the nearest float32 (ties to even), with no double rounding."""
+@dataclass(frozen=True)
+class FloatFormat:
+    """A binary floating-point format: ``precision`` significand bits (hidden bit included),
+    normal exponents ``emin``..``emax``; ``dtype`` the NumPy (or ml_dtypes) scalar type."""
+
+    name: str
+    precision: int
+    emin: int
+    emax: int
+
+    @property
+    def dtype(self) -> Any:
+        if self.name == "bfloat16":
+            import ml_dtypes
+
+            return ml_dtypes.bfloat16
+        return {"float32": np.float32, "float16": np.float16, "float64": np.float64}[self.name]
+
+
+FORMATS = {"float32": FloatFormat("float32", 24, -126, 127),
+           "float16": FloatFormat("float16", 11, -14, 15),
+           "bfloat16": FloatFormat("bfloat16", 8, -126, 127)}
+LOW_DTYPES = tuple(FORMATS)
+
+
+def float_format(name: str) -> FloatFormat:
+    if name not in FORMATS:
+        raise ValueError(f"dtype must be one of {', '.join(FORMATS)}, not {name!r}")
+    return FORMATS[name]
+
+
+def round_to(q: Fraction, fmt: FloatFormat) -> Any:
+    """Round an exact rational to the nearest value of ``fmt`` (ties to even), no double
+    rounding: the significand is computed from the exact rational."""
+    dtype = fmt.dtype
     if q == 0:
-        return np.float32(0.0)
+        return dtype(0.0)
     sign = -1 if q < 0 else 1
     a = abs(q)
     e = a.numerator.bit_length() - a.denominator.bit_length()
     if Fraction(2) ** e > a:
         e -= 1
-    e = max(e, -126)  # below this the spacing is fixed (subnormals)
-    scale = Fraction(2) ** (23 - e)
-    scaled = a * scale
+    e = max(e, fmt.emin)  # below this the spacing is fixed (subnormals)
+    shift = fmt.precision - 1
+    scaled = a * Fraction(2) ** (shift - e)
     n, rem = divmod(scaled.numerator, scaled.denominator)
     twice = 2 * rem
     if twice > scaled.denominator or (twice == scaled.denominator and n % 2 == 1):
         n += 1
-    if e > 127:
-        return np.float32(sign * math.inf)
-    value = math.ldexp(float(n), e - 23)  # exact: n has at most 25 bits
-    if value > float(np.finfo(np.float32).max):
-        return np.float32(sign * math.inf)
-    return np.float32(sign * value)
+    if n == 2 ** fmt.precision:  # rounding carried into the next binade
+        n, e = n // 2, e + 1
+    if e > fmt.emax:
+        return dtype(sign * math.inf)
+    return dtype(sign * math.ldexp(float(n), e - shift))  # exact in float64 and in dtype
+
+
+def round_to_float32(q: Fraction) -> np.float32:
+    """Round an exact rational to the nearest float32 (ties to even), with no double rounding."""
+    return round_to(q, FORMATS["float32"])
+
+
+def ordered_int(x: Any, fmt: FloatFormat) -> int:
+    """Map values of ``fmt`` to integers so that adjacent values differ by 1 (±0 coincide)."""
+    bits = {"float16": np.int16, "bfloat16": np.int16}.get(fmt.name, np.int32)
+    i = int(np.array(x, dtype=fmt.dtype).view(bits))
+    sign_mask = (1 << (8 * np.dtype(bits).itemsize - 1)) - 1
+    return i if i >= 0 else -(i & sign_mask)
 
 
 SCALAR_PLACEMENTS = ("float32", "float64", "mixed")
@@ -213,21 +259,20 @@ class Float32Arith:
     1 − β in double, but 1 − βᵗ as a plain float32 power (as optax does)."""
 
     vectorized = True
-    name = "float32"
-    kind = "float32"
-    dtype = np.float32
 
-    one = np.float32(1)
-
-    def __init__(self, scalars: str = "float32"):
+    def __init__(self, scalars: str = "float32", dtype: str = "float32"):
         if scalars not in SCALAR_PLACEMENTS:
             raise ValueError(f"scalars must be one of {SCALAR_PLACEMENTS}, not {scalars!r}")
+        self.fmt = float_format(dtype)
+        self.dtype = self.fmt.dtype
+        self.name = self.kind = dtype
+        self.one = self.dtype(1)
         self.scalars = scalars
         self._exact: dict[Any, Fraction] = {}
 
     def complement(self, x: Any) -> Any:
         q = self._source(x)
-        return self.one - x if q is None else round_to_float32(1 - q)
+        return self.one - x if q is None else round_to(1 - q, self.fmt)
 
     def _source(self, x: Any) -> Fraction | None:
         if self.scalars == "float32" or not np.isscalar(x):
@@ -237,37 +282,38 @@ class Float32Arith:
     def activate(self) -> contextlib.AbstractContextManager:
         return np.errstate(all="ignore")
 
-    def num(self, value: Rationalish) -> np.float32:
+    def num(self, value: Rationalish) -> Any:
         q = as_fraction(value)
-        x = round_to_float32(q)
+        x = round_to(q, self.fmt)
         if self.scalars != "float32":
             self._exact.setdefault(float(x), q)
         return x
 
     def zeros_like(self, x: Any) -> Any:
-        return np.zeros_like(x, dtype=np.float32)
+        return np.zeros_like(x, dtype=self.dtype)
 
     def vector(self, values: list[Any]) -> np.ndarray:
-        return np.array(values, dtype=np.float32)
+        return np.array(values, dtype=self.dtype)
 
     def sqrt(self, x: Any) -> Any:
         return np.sqrt(x)
 
     def one_minus_pow(self, beta: Any, t: int) -> Any:
-        """1 − β^t to a few float32 ulps: −expm1(t·log1p(−(1 − β))), all in float32.
+        """1 − β^t to a few ulps: −expm1(t·log1p(−(1 − β))), all in the working format.
 
         The direct ``1 - beta**t`` cancels: for β = 0.999, t = 2 it loses about 3e-5 relative
         (the rounding error of β^t near 1 divided by a result near 0.002).
         """
         q = self._source(beta)
         if q is not None and self.scalars == "mixed":
-            return self.one - np.power(np.float32(beta), np.float32(t))
+            return self.one - np.power(self.dtype(beta), self.dtype(t))
         if q is not None:
             ctx = mpmath.MPContext()
             ctx.dps = 30
-            return np.float32(float(1 - (ctx.mpf(q.numerator) / q.denominator) ** t))
-        one = np.float32(1)
-        return -np.expm1(np.float32(t) * np.log1p(-(one - beta)))
+            return round_to(Fraction(float(1 - (ctx.mpf(q.numerator) / q.denominator) ** t)),
+                            self.fmt)
+        one = self.one
+        return -np.expm1(self.dtype(t) * np.log1p(-(one - beta)))
 
     def maximum(self, a: Any, b: Any) -> Any:
         return np.maximum(a, b)
@@ -287,20 +333,19 @@ class Float32Arith:
 
 
 def float32_text(x: Any) -> str:
-    """Shortest decimal string that reads back as the same float32."""
+    """Shortest decimal string that reads back as the same float32 (float16 and bfloat16
+    values are float32 values too, so this names them exactly)."""
     return str(np.float32(x))
 
 
 class Float64Arith(Float32Arith):
     """IEEE binary64 through NumPy, for long exploratory runs (experiments), not for goldens."""
 
-    name = "float64"
-    kind = "float64"
-    dtype = np.float64
-    one = np.float64(1)
-
     def __init__(self) -> None:
         super().__init__("float32")
+        self.name = self.kind = "float64"
+        self.dtype = np.float64
+        self.one = np.float64(1)
 
     def complement(self, x: Any) -> Any:
         return self.one - x

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .arith import LOW_DTYPES
 from .compare import Comparison, compare
-from .diagnose import PROBE_HYPER, Diagnosis, candidate_hyper, diagnose, replayed_gradients
+from .diagnose import Diagnosis, candidate_hyper, diagnose, probe_hyper, replayed_gradients
 from .errors import InputError
 from .golden import run_golden
 from .problems import find_problem
@@ -17,7 +18,9 @@ from .spec import RunSpec
 from .trace import Trace
 
 BUILTIN = ("numpy", "torch", "torch-foreach", "torch-fused", "mlx", "mlx-default", "optax",
-           "keras")
+           "keras", "keras-torch")
+LOW_PRECISION = ("numpy", "torch", "torch-foreach", "torch-fused", "mlx", "mlx-default",
+                 "optax")  # float16 / bfloat16 runs
 
 
 @dataclass(frozen=True)
@@ -39,26 +42,29 @@ class AuditResult:
         return self.vs_golden.max_ulps("params")
 
 
-def run_impl(impl: str | Callable[..., Any], spec: RunSpec) -> Trace:
+def run_impl(impl: str | Callable[..., Any], spec: RunSpec, dtype: str = "float32") -> Trace:
+    if dtype != "float32" and (callable(impl) or impl not in LOW_PRECISION):
+        raise InputError(f"{dtype} runs are supported for {', '.join(LOW_PRECISION)}, "
+                         f"not {impl if isinstance(impl, str) else 'a user callable'}")
     if callable(impl):
         from .runners.user import run_user
 
         return run_user(spec, impl)
     if impl == "numpy":
-        return run_numpy(spec)
+        return run_numpy(spec, dtype=dtype)
     if impl in ("torch", "torch-foreach", "torch-fused"):
         from .runners.torch_ import run_torch
 
-        return run_torch(spec, impl)
+        return run_torch(spec, impl, dtype=dtype)
     if impl in ("mlx", "mlx-default"):
         from .runners.mlx_ import run_mlx
 
-        return run_mlx(spec, impl)
+        return run_mlx(spec, impl, dtype)
     if impl == "optax":
         from .runners.optax_ import run_optax
 
-        return run_optax(spec, impl)
-    if impl == "keras":
+        return run_optax(spec, impl, dtype)
+    if impl in ("keras", "keras-torch"):
         from .runners.keras_ import run_keras
 
         return run_keras(spec, impl)
@@ -71,12 +77,15 @@ def run_impl(impl: str | Callable[..., Any], spec: RunSpec) -> Trace:
 
 
 def audit(impl: str | Callable[..., Any], optimizer: str = "adam", problem: str = "probe",
-          hyper: dict[str, str] | None = None, steps: int = 12, samples: int = 16) -> AuditResult:
+          hyper: dict[str, str] | None = None, steps: int = 12, samples: int = 16,
+          dtype: str = "float32") -> AuditResult:
     """Audit ``impl`` running ``optimizer`` on ``problem`` (default: the probe battery with its
-    hyperparameters, which tell every catalogue variant apart)."""
-    source = dict(PROBE_HYPER) | dict(hyper or {})
+    hyperparameters, which tell every catalogue variant apart) in ``dtype``."""
+    if dtype not in LOW_DTYPES:
+        raise InputError(f"unknown dtype {dtype!r} (known: {', '.join(LOW_DTYPES)})")
+    source = probe_hyper(dtype) | dict(hyper or {})
     spec = RunSpec(find_problem(problem), optimizer, candidate_hyper(optimizer, source), steps)
-    trace = run_impl(impl, spec)
+    trace = run_impl(impl, spec, dtype)
     grads = replayed_gradients(trace)
     golden = run_golden(spec, grads=grads)
     d = diagnose(trace, spec, samples, hyper=source)
@@ -100,4 +109,6 @@ def installed() -> list[str]:
         out.append("optax")
     if find_spec("keras") and find_spec("jax"):
         out.append("keras")
+    if find_spec("keras") and find_spec("torch"):
+        out.append("keras-torch")
     return out

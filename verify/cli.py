@@ -210,11 +210,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
     hyper = {k: getattr(args, k) for k in HYPER if getattr(args, k) is not None}
     _progress(f"auditing {args.impl}")
     out_dir = _writable_dir(Path(args.out) if args.out else paths.REPORTS)  # fail before work
-    result = audit(args.impl, args.optimizer, args.problem, hyper, args.steps, args.samples)
+    result = audit(args.impl, args.optimizer, args.problem, hyper, args.steps, args.samples,
+                   args.dtype)
     _done_progress()
     text = render_audit(result)
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in result.impl)
-    target = out_dir / f"audit-{safe}-{result.spec.optimizer}.md"
+    suffix = "" if result.dtype == "float32" else f"-{result.dtype}"
+    target = out_dir / f"audit-{safe}-{result.spec.optimizer}{suffix}.md"
     try:
         write_atomic(target, text)
     except OSError as exc:
@@ -291,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
         a.add_argument(f"--{h.replace('_', '-')}", dest=h, help=f"{h} as a decimal string")
     a.add_argument("--out", help="output directory for the Markdown audit (default: reports/)")
     a.add_argument("--strict", action="store_true", help="exit 1 when the verdict is discrepant")
+    a.add_argument("--dtype", default="float32", choices=("float32", "float16", "bfloat16"),
+                   help="the run's floating-point format (float16/bfloat16: all but keras and user code)")
     a.set_defaults(func=cmd_audit)
 
     b = sub.add_parser("bench", help="benchmarks, side by side, as ratios")

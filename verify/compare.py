@@ -1,18 +1,20 @@
 """Diff a float32 trace against a golden trace: absolute and relative error and ULP distance.
 
-The ULP distance is counted in float32 between the tested value and the golden value rounded
-correctly to float32, so 0 means "the best float32 answer" and 1 means one neighbour off.
+The ULP distance is counted in the tested run's format (float32, float16 or bfloat16) between the
+tested value and the golden value rounded correctly to that format, so 0 means "the best answer
+in that format" and 1 means one neighbour off.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
-from .arith import as_fraction
-from .golden import float32_of, is_finite_text
+from .arith import FORMATS, FloatFormat, as_fraction, float_format, ordered_int, round_to
+from .golden import is_finite_text
 from .trace import Trace
 
 
@@ -59,35 +61,41 @@ class Comparison:
                        and (d.ulps is None or d.ulps > ulps)), key=lambda d: d.t)
 
 
-def ordered_int(x: np.float32) -> int:
-    """Map float32 to integers so that adjacent floats differ by 1 (−0 and +0 coincide)."""
-    i = int(np.array(x, dtype=np.float32).view(np.int32))
-    return i if i >= 0 else -(i & 0x7FFFFFFF)
-
-
-def ulp_distance(a: np.float32, b: np.float32) -> int | None:
+def ulp_distance(a: Any, b: Any, fmt: FloatFormat = FORMATS["float32"]) -> int | None:
+    """How many values of ``fmt`` lie between a and b (None if exactly one is not finite)."""
+    a, b = fmt.dtype(a), fmt.dtype(b)
     if not (np.isfinite(a) and np.isfinite(b)):
         return 0 if (np.isnan(a) and np.isnan(b)) or a == b else None
-    return abs(ordered_int(a) - ordered_int(b))
+    return abs(ordered_int(a, fmt) - ordered_int(b, fmt))
 
 
-def value_diff(t: int, quantity: str, index: int, tested: str, golden: str) -> ValueDiff:
-    """Errors of a float32 value (its shortest decimal text) against a golden decimal."""
+def value_of(text: str, fmt: FloatFormat) -> Any:
+    """The value a trace's text names, in ``fmt`` (texts are float32-exact for every format)."""
+    return fmt.dtype(np.float32(text))
+
+
+def value_diff(t: int, quantity: str, index: int, tested: str, golden: str,
+               fmt: FloatFormat = FORMATS["float32"]) -> ValueDiff:
+    """Errors of a tested value (its decimal text) against a golden decimal; ULPs in ``fmt``
+    against the golden rounded correctly to ``fmt``."""
+    mine = value_of(tested, fmt)
+    ref = round_to(as_fraction(golden), fmt) if is_finite_text(golden) else value_of(golden, fmt)
     if not (is_finite_text(tested) and is_finite_text(golden)):
-        u = ulp_distance(np.float32(tested), float32_of(golden))
-        return ValueDiff(t, quantity, index, tested, golden, float("inf"), float("inf"), u)
-    a = Fraction(float(np.float32(tested)))  # the exact value of the float32 the text names
+        return ValueDiff(t, quantity, index, tested, golden, float("inf"), float("inf"),
+                         ulp_distance(mine, ref, fmt))
+    a = Fraction(float(np.float32(tested)))  # the exact value the text names
     g = as_fraction(golden)
     err = abs(a - g)
     rel = float(err / abs(g)) if g != 0 else (0.0 if err == 0 else float("inf"))
-    u = ulp_distance(np.float32(tested), float32_of(golden))
-    return ValueDiff(t, quantity, index, tested, golden, float(Fraction(err)), rel, u)
+    return ValueDiff(t, quantity, index, tested, golden, float(Fraction(err)), rel,
+                     ulp_distance(mine, ref, fmt))
 
 
 def compare(tested: Trace, golden: Trace, tested_name: str = "tested",
             golden_name: str = "golden") -> Comparison:
     """Compare every value both traces record, step by step (the shorter trace bounds it)."""
     gsteps = {s.t: s for s in golden.steps}
+    fmt = float_format(tested.arithmetic.get("dtype", "float32"))
     diffs = []
     for s in tested.steps:
         g = gsteps.get(s.t)
@@ -97,6 +105,6 @@ def compare(tested: Trace, golden: Trace, tested_name: str = "tested",
             mine, theirs = s.values(q), g.values(q)
             if mine is None or theirs is None:
                 continue
-            diffs += [value_diff(s.t, q, i, a, b)
+            diffs += [value_diff(s.t, q, i, a, b, fmt)
                       for i, (a, b) in enumerate(zip(mine, theirs, strict=True))]
     return Comparison(tested_name, golden_name, tuple(diffs))

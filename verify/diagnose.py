@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .arith import SCALAR_PLACEMENTS
+from .arith import SCALAR_PLACEMENTS, float_format
 from .compare import ulp_distance
 from .envelope import Envelope, envelope
 from .errors import InputError
@@ -37,6 +37,18 @@ FAMILIES = {
 # that every variant leaves its own trace.
 PROBE_HYPER = {"lr": "0.01", "beta1": "0.9", "beta2": "0.9", "eps": "0.1",
                "weight_decay": "0.1", "momentum": "0.9", "dampening": "0.5", "alpha": "0.9"}
+
+
+# The step must span many units in the last place of the parameters for the variants to
+# separate: at |θ| ≈ 1 a bfloat16 ulp is 2⁻⁷ ≈ 0.008 and a float16 ulp 2⁻¹⁰, so the narrow
+# formats get a larger step size (measured: with lr 0.01 only 12 of the 19 variants are told
+# apart in bfloat16 and 18 in float16; with these, all 19).
+PROBE_LR = {"float32": "0.01", "float16": "0.1", "bfloat16": "0.5"}
+
+
+def probe_hyper(dtype: str = "float32") -> dict[str, str]:
+    """The probe battery's hyperparameters for runs in ``dtype``."""
+    return dict(PROBE_HYPER, lr=PROBE_LR[dtype])
 
 
 def candidate_hyper(rule: str, hyper: dict[str, str]) -> dict[str, str]:
@@ -77,28 +89,43 @@ class Diagnosis:
     best_claimed: Candidate
     candidates: tuple[Candidate, ...]
     envelope_samples: int
+    dtype: str = "float32"
+    first_outside: tuple[int, str] | None = None  # claimed rule's envelope, first exit
+
+    def scalars_text(self, c: Candidate) -> str:
+        """Where the scalar constants were derived ("float32" placement = the run's format)."""
+        return self.dtype if c.scalars == "float32" else c.scalars
 
     @property
     def summary(self) -> str:
         if self.verdict == "consistent":
-            return (f"consistent with {self.claimed} to float32 rounding "
-                    f"(scalars in {self.best_claimed.scalars})")
+            return (f"consistent with {self.claimed} to {self.dtype} rounding "
+                    f"(scalars in {self.scalars_text(self.best_claimed)})")
+        where = (f"; leaves the {self.claimed} envelope at step {self.first_outside[0]} "
+                 f"({self.first_outside[1]})" if self.first_outside else "")
         if self.explanation is None:
-            return f"discrepant with {self.claimed}; unexplained by the catalogue"
+            return f"discrepant with {self.claimed}{where}; unexplained by the catalogue"
         e = self.explanation
-        return (f"discrepant with {self.claimed}; computes {e.rule} "
-                f"(scalars in {e.scalars}, {e.max_ulps} ULP from its reference)")
+        return (f"discrepant with {self.claimed}{where}; computes {e.rule} "
+                f"(scalars in {self.scalars_text(e)}, {e.max_ulps} ULP from its reference)")
+
+
+def _dtype(trace: Trace) -> str:
+    return trace.arithmetic.get("dtype", "float32")
 
 
 def _params(trace: Trace) -> dict[int, np.ndarray]:
-    return {s.t: np.array([np.float32(v) for v in s.params], dtype=np.float32) for s in trace.steps}
+    dt = float_format(_dtype(trace)).dtype
+    return {s.t: np.array([np.float32(v) for v in s.params], dtype=np.float32).astype(dt)
+            for s in trace.steps}
 
 
-def _max_ulps(a: dict[int, np.ndarray], b: dict[int, np.ndarray]) -> int | None:
+def _max_ulps(a: dict[int, np.ndarray], b: dict[int, np.ndarray], dtype: str) -> int | None:
     worst = 0
+    fmt = float_format(dtype)
     for t in a.keys() & b.keys():
         for x, y in zip(a[t], b[t], strict=True):
-            u = ulp_distance(x, y)
+            u = ulp_distance(x, y, fmt)
             if u is None:
                 return None
             worst = max(worst, u)
@@ -106,13 +133,18 @@ def _max_ulps(a: dict[int, np.ndarray], b: dict[int, np.ndarray]) -> int | None:
 
 
 def _inside(env: Envelope, tested: Trace) -> bool:
+    return first_outside(env, tested) is None
+
+
+def first_outside(env: Envelope, tested: Trace) -> tuple[int, str] | None:
+    """The first (step, quantity) of ``tested`` outside the envelope, or None."""
     for s in tested.steps:
         if not env.contains(s.t, "params", np.array([np.float32(v) for v in s.params])):
-            return False
+            return s.t, "params"
         for k, vals in s.state.items():
             if not env.contains(s.t, k, np.array([np.float32(v) for v in vals])):
-                return False
-    return True
+                return s.t, k
+    return None
 
 
 def replayed_gradients(tested: Trace) -> list[list[Fraction]] | None:
@@ -134,26 +166,36 @@ def diagnose(tested: Trace, spec: RunSpec, samples: int = 16,
         raise InputError(f"unknown optimizer {spec.optimizer!r}")
     grads = replayed_gradients(tested)
     got = _params(tested)
+    dtype = _dtype(tested)
     candidates = []
+    exits = {}
     for rule in family(spec.rule.name):
         cspec = RunSpec(spec.problem, rule, candidate_hyper(rule, source), spec.steps,
                         schedule=spec.schedule)
         for scalars in PLACEMENTS:
-            ref = _params(run_numpy(cspec, scalars=scalars, grads=grads))
-            ulps = _max_ulps(got, ref)
-            inside = _inside(envelope(cspec, samples, scalars=scalars, grads=grads), tested) \
-                if rule == spec.rule.name or (ulps is not None and ulps <= ENVELOPE_WORTH_CHECKING_ULPS) \
-                else False
+            ref = _params(run_numpy(cspec, scalars=scalars, grads=grads, dtype=dtype))
+            ulps = _max_ulps(got, ref, dtype)
+            inside = False
+            if rule == spec.rule.name or (ulps is not None
+                                          and ulps <= ENVELOPE_WORTH_CHECKING_ULPS):
+                env = envelope(cspec, samples, scalars=scalars, grads=grads, dtype=dtype)
+                out = first_outside(env, tested)
+                inside = out is None
+                if rule == spec.rule.name:
+                    exits[scalars] = out
             candidates.append(Candidate(rule, scalars, ulps, inside))
     own = [c for c in candidates if c.rule == spec.rule.name]
     best_own = min(own, key=_rank)
     if any(c.inside_envelope for c in own):
         return Diagnosis(spec.rule.name, "consistent", None,
-                         next(c for c in own if c.inside_envelope), tuple(candidates), samples)
+                         next(c for c in own if c.inside_envelope), tuple(candidates), samples,
+                         dtype)
     others = [c for c in candidates if c.inside_envelope]
     explanation = min(others, key=_rank) if others else None
+    # the latest exit over the placements: how long the run stays a correct one in any of them
+    latest = max((e for e in exits.values() if e), key=lambda e: e[0], default=None)
     return Diagnosis(spec.rule.name, "discrepant", explanation, best_own, tuple(candidates),
-                     samples)
+                     samples, dtype, latest)
 
 
 def _rank(c: Candidate) -> tuple[int, float]:

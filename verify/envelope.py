@@ -1,10 +1,11 @@
-"""The float32 rounding envelope of a rule: what a correct float32 implementation can produce.
+"""The rounding envelope of a rule: what a correct implementation in a given format (float32,
+float16, bfloat16) can produce.
 
 Monte Carlo arithmetic in random-rounding mode (Parker 1997; Verificarlo, Denis et al. 2016;
-Sohier et al. 2021): every float32 operation of the reference rule (and of the gradient) is
-computed exactly enough in float64 and then rounded to one of its two float32 neighbours with
+Sohier et al. 2021): every operation of the reference rule (and of the gradient) is computed
+exactly enough in float64 and then rounded to one of its two neighbours in the format with
 probability 1/2. N such runs give, per value, an envelope [min, max] of results that correct
-float32 arithmetic reaches.
+arithmetic in that format reaches.
 """
 
 from __future__ import annotations
@@ -14,32 +15,36 @@ from typing import Any
 
 import numpy as np
 
-from .arith import Float32Arith
+from .arith import Float32Arith, float_format
 from .engine import run_in
 from .spec import RunSpec
 
 
 class _RR:
-    """A float32 array whose every arithmetic result is randomly rounded to float32."""
+    """An array in the working format whose every arithmetic result is randomly rounded."""
 
     __slots__ = ("a",)
     rng: np.random.Generator = np.random.default_rng(0)
+    dtype: Any = np.float32
 
     def __init__(self, a: Any):
-        self.a = np.asarray(a, dtype=np.float32)
+        self.a = np.asarray(a, dtype=_RR.dtype)
 
     @classmethod
     def round(cls, x64: np.ndarray) -> _RR:
         x64 = np.asarray(x64, dtype=np.float64)
-        near = x64.astype(np.float32)
+        # float64 → float32 → narrower: the second rounding cannot change the result when the
+        # first keeps ≥ 2p + 2 bits (24 ≥ 2·11 + 2), and random rounding only needs neighbours
+        near = x64.astype(np.float32).astype(cls.dtype)
         exact = near.astype(np.float64) == x64
-        other = np.where(near.astype(np.float64) < x64, np.nextafter(near, np.float32(np.inf)),
-                         np.nextafter(near, np.float32(-np.inf)))
+        up, down = cls.dtype(np.inf), cls.dtype(-np.inf)
+        other = np.where(near.astype(np.float64) < x64, np.nextafter(near, up),
+                         np.nextafter(near, down))
         flip = (cls.rng.random(near.shape) < 0.5) & ~exact & np.isfinite(x64)
         return cls(np.where(flip, other, near))
 
     def _op(self, other: Any, fn) -> _RR:
-        b = other.a if isinstance(other, _RR) else np.asarray(other, dtype=np.float32)
+        b = other.a if isinstance(other, _RR) else np.asarray(other, dtype=_RR.dtype)
         return _RR.round(fn(self.a.astype(np.float64), b.astype(np.float64)))
 
     def __add__(self, o): return self._op(o, np.add)  # noqa: E704
@@ -62,40 +67,41 @@ class _RR:
 
 
 class Float32RandomRounding(Float32Arith):
-    """Float32Arith whose operations round randomly (one Monte Carlo sample per run)."""
+    """Float32Arith (in any of its formats) whose operations round randomly (one Monte Carlo
+    sample per run)."""
 
-    name = "float32-random-rounding"
-
-    def __init__(self, seed: int, scalars: str = "float32"):
-        super().__init__(scalars)
+    def __init__(self, seed: int, scalars: str = "float32", dtype: str = "float32"):
+        super().__init__(scalars, dtype)
+        self.name = f"{dtype}-random-rounding"
         self.rng = np.random.default_rng(seed)
 
     def activate(self):
         _RR.rng = self.rng
+        _RR.dtype = self.dtype
         return np.errstate(all="ignore")
 
     def num(self, value):
         return _RR(super().num(value))
 
     def complement(self, x):
-        return _RR(super().complement(_raw(x).reshape(()).item() if _raw(x).ndim == 0
-                                      else _raw(x)))
+        r = _raw(x)
+        return _RR(super().complement(self.dtype(r.reshape(()).item()) if r.ndim == 0 else r))
 
     def zeros_like(self, x):
         return _RR(np.zeros_like(_raw(x)))
 
     def vector(self, values):
-        return _RR(np.array([_raw(v) for v in values], dtype=np.float32).reshape(-1))
+        return _RR(np.array([_raw(v) for v in values], dtype=self.dtype).reshape(-1))
 
     def sqrt(self, x):
         return _RR.round(np.sqrt(_raw(x).astype(np.float64)))
 
     def one_minus_pow(self, beta, t):
         b = _raw(beta)
-        if self._source(np.float32(b.reshape(()).item()) if b.ndim == 0 else b) is not None:
-            if self.scalars == "mixed":  # a float32 power, randomly rounded, then 1 − it
-                return _RR(np.float32(1) - _RR.round(b.astype(np.float64) ** t).a)
-            return _RR(super().one_minus_pow(np.float32(b.reshape(()).item()), t))
+        if self._source(self.dtype(b.reshape(()).item()) if b.ndim == 0 else b) is not None:
+            if self.scalars == "mixed":  # a power in the format, randomly rounded, then 1 − it
+                return _RR(self.one - _RR.round(b.astype(np.float64) ** t).a)
+            return _RR(super().one_minus_pow(self.dtype(b.reshape(()).item()), t))
         return _RR.round(-np.expm1(t * np.log1p(-(1 - b.astype(np.float64)))))
 
     def maximum(self, a, b):
@@ -116,7 +122,7 @@ class Float32RandomRounding(Float32Arith):
 
 
 def _raw(x: Any) -> np.ndarray:
-    return x.a if isinstance(x, _RR) else np.asarray(x, dtype=np.float32)
+    return x.a if isinstance(x, _RR) else np.asarray(x, dtype=_RR.dtype)
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,7 @@ class Envelope:
     samples: int
     lo: dict[tuple[int, str], np.ndarray]
     hi: dict[tuple[int, str], np.ndarray]
+    dtype: str = "float32"
 
     def contains(self, t: int, quantity: str, values: np.ndarray, slack_ulps: int = 2) -> bool:
         """Inside [min, max] widened by ``slack_ulps`` (a finite sample under-covers the
@@ -133,31 +140,34 @@ class Envelope:
         key = (t, quantity)
         if key not in self.lo:
             return True
+        dt = float_format(self.dtype).dtype
         lo, hi = self.lo[key], self.hi[key]
         for _ in range(slack_ulps):
-            lo, hi = np.nextafter(lo, np.float32(-np.inf)), np.nextafter(hi, np.float32(np.inf))
-        v = np.asarray(values, dtype=np.float32)
+            lo, hi = np.nextafter(lo, dt(-np.inf)), np.nextafter(hi, dt(np.inf))
+        v = np.asarray(values, dtype=dt)
         return bool(np.all((v >= lo) & (v <= hi) | (np.isnan(v) & np.isnan(lo))))
 
 
 def envelope(spec: RunSpec, samples: int = 16, seed: int = 2021, scalars: str = "float32",
-             grads=None) -> Envelope:
-    """Run the reference rule ``samples`` times in random-rounding float32 (on the replayed
-    gradient stream ``grads`` if given)."""
+             grads=None, dtype: str = "float32") -> Envelope:
+    """Run the reference rule ``samples`` times in random rounding in ``dtype`` (on the
+    replayed gradient stream ``grads`` if given)."""
     runs = []
     hyper = spec.full_hyper()
-    arith = [Float32Arith(scalars)] + [Float32RandomRounding(seed + k, scalars)
-                                       for k in range(samples)]
+    arith = [Float32Arith(scalars, dtype)] + [Float32RandomRounding(seed + k, scalars, dtype)
+                                              for k in range(samples)]
+    dt = arith[0].dtype
     for ar in arith:  # the round-to-nearest run belongs to the envelope too
+        _RR.dtype = dt
         raw = run_in(spec, ar, hyper, grads=grads)
-        runs.append({(r.record.t, q): np.array([_raw(v) for v in vals], dtype=np.float32)
+        runs.append({(r.record.t, q): np.array([_raw(v) for v in vals], dtype=dt)
                      for r in raw for q, vals in _quantities(r).items()})
     keys = set.intersection(*(set(r) for r in runs))
     lo, hi = {}, {}
     for key in keys:
         stack = np.stack([r[key] for r in runs])
         lo[key], hi[key] = stack.min(axis=0), stack.max(axis=0)
-    return Envelope(samples, lo, hi)
+    return Envelope(samples, lo, hi, dtype)
 
 
 def _quantities(raw) -> dict[str, list]:

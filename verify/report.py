@@ -86,7 +86,13 @@ def _summary(v: Verification) -> str:
     if v.audits:
         ok = sum(r.verdict == "consistent" for r in v.audits)
         lines.append(f"- Framework audit: {ok} of {len(v.audits)} implementation × optimizer "
-                     "pairs consistent with the rule they claim, to float32 rounding.")
+                     "pairs consistent with the rule they claim, to the rounding of their format.")
+        for r in v.audits:
+            e = r.diagnosis.explanation
+            if r.verdict != "consistent":
+                lines.append(f"  - `{r.impl}` {r.spec.optimizer}: computes "
+                             f"**{e.rule if e else 'something unexplained'}**"
+                             + (f" (scalars in {e.scalars})" if e else ""))
     kinds: dict[str, dict[str, int]] = {}
     for r in v.results:
         row = kinds.setdefault(r.claim.kind, {CONFIRMED: 0, CONTRADICTED: 0, NOT_CHECKABLE: 0})
@@ -355,9 +361,10 @@ def _dur(seconds: float) -> str:
 ENVELOPE_METHOD = (
     "Verdict method: the implementation's own gradients are replayed into the reference rule; "
     "the reference runs once with round-to-nearest and N times in Monte Carlo arithmetic "
-    "(random rounding of every float32 operation; Parker 1997, Sohier et al. 2021), for scalar "
-    "constants (1 − β, 1 − βᵗ) derived in float32, in double, or mixed (1 − β in double, "
-    "βᵗ as a float32 power); the implementation is *consistent* when its "
+    "(random rounding of every operation in the run's format — float32, float16 or bfloat16; "
+    "Parker 1997, Sohier et al. 2021), for scalar constants (1 − β, 1 − βᵗ) derived in that "
+    "format, in double, or mixed (1 − β in double, βᵗ as a power in the format); the "
+    "implementation is *consistent* when its "
     "parameters and optimizer state lie inside one of these envelopes (widened by 2 ULP) at "
     "every step. Otherwise every catalogue variant is tried the same way and the one whose "
     "envelope holds the run is reported.")
@@ -372,8 +379,8 @@ def render_audit(r: AuditResult) -> str:
              f"- **verdict: {d.summary}**",
              f"- largest distance from the golden (same gradients): {r.max_ulps} ULP", "",
              ENVELOPE_METHOD + f" N = {d.envelope_samples}.", "",
-             "| candidate | scalars | max ULP from its float32 reference | inside its envelope |",
+             f"| candidate | scalars | max ULP from its {r.dtype} reference | inside its envelope |",
              "|---|---|---|---|"]
-    lines += [f"| {c.rule} | {c.scalars} | {'—' if c.max_ulps is None else c.max_ulps} | "
+    lines += [f"| {c.rule} | {d.scalars_text(c)} | {'—' if c.max_ulps is None else c.max_ulps} | "
               f"{'yes' if c.inside_envelope else 'no'} |" for c in d.candidates]
     return "\n".join(lines) + "\n"

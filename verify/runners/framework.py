@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arith import as_fraction, float32_text, round_to_float32
+from ..arith import FORMATS, FloatFormat, as_fraction, float32_text, float_format, round_to
 from ..evaluate import compile_expr
 from ..golden import optimizer_header, problem_header, status_of
 from ..problems import Problem
@@ -17,16 +17,17 @@ from ..trace import Step, Trace
 
 
 class OpsArith:
-    """Evaluates a SymPy expression with a framework's array operations, constants in float32."""
+    """Evaluates a SymPy expression with a framework's array operations, constants rounded once
+    to the run's format (float32 unless told)."""
 
     vectorized = False
     kind = "framework"
 
-    def __init__(self, ops: Any, const: Callable[[float], Any]):
-        self.ops, self.const = ops, const
+    def __init__(self, ops: Any, const: Callable[[float], Any], fmt: FloatFormat = FORMATS["float32"]):
+        self.ops, self.const, self.fmt = ops, const, fmt
 
     def num(self, value: Any) -> Any:
-        return self.const(float(round_to_float32(as_fraction(value))))
+        return self.const(float(round_to(as_fraction(value), self.fmt)))
 
     def sqrt(self, x: Any) -> Any:
         return self.ops.sqrt(x)
@@ -45,12 +46,15 @@ def phase_losses(problem: Problem, ar: Any) -> list[Callable[[list[Any]], Any]]:
     return [compile_expr(e, problem.symbols, ar) for e in (problem.phases or (problem.loss,))]
 
 
-def init_float32(problem: Problem) -> np.ndarray:
-    return np.array([round_to_float32(as_fraction(v)) for v in problem.init], dtype=np.float32)
+def init_float32(problem: Problem, dtype: str = "float32") -> np.ndarray:
+    """The start rounded once to ``dtype``, held in float32 (which represents it exactly)."""
+    fmt = float_format(dtype)
+    return np.array([np.float32(round_to(as_fraction(v), fmt)) for v in problem.init],
+                    dtype=np.float32)
 
 
 def texts(values: Any) -> tuple[str, ...]:
-    return tuple(float32_text(v) for v in np.asarray(values, dtype=np.float32).reshape(-1))
+    return tuple(float32_text(v) for v in np.asarray(values).astype(np.float32).reshape(-1))
 
 
 def make_trace(spec: RunSpec, impl: str, versions: dict[str, str],
@@ -60,13 +64,16 @@ def make_trace(spec: RunSpec, impl: str, versions: dict[str, str],
     steps = tuple(Step(t, texts(p), None if g is None else texts(g),
                        {k: texts(v) for k, v in state.items()})
                   for t, (p, g, state) in enumerate(rows))
-    arithmetic = {"kind": "float32", "implementation": impl, "dtype": "float32",
+    dtype = (extra or {}).get("dtype", "float32")
+    arithmetic = {"kind": dtype, "implementation": impl, "dtype": dtype,
                   "versions": versions} | (extra or {})
     return Trace(problem_header(spec.problem), optimizer_header(spec), arithmetic, steps,
                  status_of(steps, spec.steps))
 
 
 def project(problem: Problem, p: np.ndarray) -> np.ndarray:
+    """Clip onto the box domain, in float32 (exact for every format's values)."""
+    p = np.asarray(p).astype(np.float32)
     if not problem.domain:
         return p
     lo = np.array([float(a) for a, _ in problem.domain], dtype=np.float32)
@@ -74,12 +81,30 @@ def project(problem: Problem, p: np.ndarray) -> np.ndarray:
     return np.minimum(np.maximum(p, lo), hi)
 
 
-def jax_gradients(problem: Problem) -> list[Callable[[Any], Any]]:
-    """JAX autodiff gradient of each phase loss, as functions of the float32 parameter vector."""
+def jax_gradients(problem: Problem, dtype: str = "float32") -> list[Callable[[Any], Any]]:
+    """JAX autodiff gradient of each phase loss, as functions of the parameter vector."""
     import jax
     import jax.numpy as jnp
 
-    ar = OpsArith(jnp, lambda x: jnp.asarray(x, dtype=jnp.float32))
+    jdt = getattr(jnp, dtype)
+    ar = OpsArith(jnp, lambda x: jnp.asarray(x, dtype=jdt), float_format(dtype))
     n = len(problem.params)
     return [jax.grad(lambda p, fn=fn: fn([p[i] for i in range(n)]))
             for fn in phase_losses(problem, ar)]
+
+
+def torch_gradients(problem: Problem) -> list[Callable[[np.ndarray], np.ndarray]]:
+    """PyTorch autograd gradient of each phase loss, float32 array in, float32 array out."""
+    import torch
+
+    ar = OpsArith(torch, lambda x: torch.tensor(x, dtype=torch.float32))
+    n = len(problem.params)
+
+    def make(fn):
+        def grad(p: np.ndarray) -> np.ndarray:
+            x = torch.tensor(np.asarray(p, dtype=np.float32), requires_grad=True)
+            fn([x[i] for i in range(n)]).backward()
+            return x.grad.numpy()
+        return grad
+
+    return [make(fn) for fn in phase_losses(problem, ar)]

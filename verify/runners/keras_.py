@@ -1,16 +1,25 @@
-"""Keras 3 optimizers (``keras.optimizers``), on the JAX backend unless KERAS_BACKEND says
-otherwise, fed the problem's float32 gradients (JAX autodiff of the same loss)."""
+"""Keras 3 optimizers (``keras.optimizers``) on the JAX backend (``keras``) or the PyTorch
+backend (``keras-torch``), fed the backend's own float32 autodiff gradients of the loss.
+
+Keras picks its backend once per process, so ``keras-torch`` runs in a child process
+(``python -m verify.runners.keras_``) that prints the trace.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
+from ..problems import load_problem
 from ..spec import RunSpec
-from ..trace import Trace
-from .framework import init_float32, jax_gradients, make_trace, project
+from ..trace import Trace, dumps, loads
+from .framework import init_float32, jax_gradients, make_trace, project, torch_gradients
 
 SUPPORTED = ("gd", "momentum", "nesterov", "adam", "adamw", "amsgrad", "rmsprop")
 
@@ -32,24 +41,49 @@ def _optimizer(keras, rule: str, f: dict[str, float]):
 
 
 def run_keras(spec: RunSpec, impl: str = "keras") -> Trace:
+    if spec.rule.name not in SUPPORTED:
+        raise InputError(f"keras.optimizers has no counterpart of {spec.rule.name!r}")
+    if impl == "keras-torch":
+        return _run_child(spec, "torch")
     os.environ.setdefault("KERAS_BACKEND", "jax")
     try:
-        import jax
-        import jax.numpy as jnp
         import keras
     except ImportError:
         raise InputError("Keras 3 with JAX is not installed (pip install 'adam-verify[keras,jax]')"
                          ) from None
-    if spec.rule.name not in SUPPORTED:
-        raise InputError(f"keras.optimizers has no counterpart of {spec.rule.name!r}")
+    if keras.backend.backend() != "jax":
+        raise InputError(f"Keras was already loaded with the {keras.backend.backend()} backend; "
+                         "unset KERAS_BACKEND or use --impl keras-torch")
+    return _run_here(spec, impl)
+
+
+def _run_here(spec: RunSpec, impl: str) -> Trace:
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        jax_grads = jax_gradients(spec.problem)
+        grads = [lambda p, fn=fn: np.asarray(fn(jnp.asarray(p))) for fn in jax_grads]
+        versions = {"jax": jax.__version__}
+    else:
+        import torch
+
+        grads = torch_gradients(spec.problem)
+        versions = {"torch": torch.__version__}
     f = {k: float(v) for k, v in spec.full_hyper().items()}
     opt = _optimizer(keras, spec.rule.name, f)
-    grads = jax_gradients(spec.problem)
     var = keras.Variable(init_float32(spec.problem), dtype="float32")
     opt.build([var])
     rows = [(np.asarray(var.numpy()), None, {})]
     for t in range(1, spec.steps + 1):
-        g = grads[t % len(grads)](jnp.asarray(var.numpy()))
+        g = grads[t % len(grads)](np.asarray(var.numpy()))
+        if backend == "torch":
+            import torch
+
+            g = torch.as_tensor(g)
         opt.apply_gradients([(g, var)])
         if spec.problem.domain:
             var.assign(project(spec.problem, np.asarray(var.numpy())))
@@ -61,5 +95,31 @@ def run_keras(spec: RunSpec, impl: str = "keras") -> Trace:
                 state[key if spec.rule.name not in ("momentum", "nesterov") else "buf"] = \
                     np.asarray(v.numpy())
         rows.append((np.asarray(var.numpy()), np.asarray(g), state))
-    return make_trace(spec, impl, {"keras": keras.__version__, "backend": keras.backend.backend(),
-                                   "jax": jax.__version__}, rows)
+    return make_trace(spec, impl, {"keras": keras.__version__, "backend": backend} | versions,
+                      rows)
+
+
+def _run_child(spec: RunSpec, backend: str) -> Trace:
+    if not spec.problem.source:
+        raise InputError("keras-torch needs a problem loaded from a file")
+    job = {"problem": spec.problem.source, "optimizer": spec.optimizer,
+           "hyper": spec.full_hyper(), "steps": spec.steps, "schedule": spec.schedule}
+    env = dict(os.environ, KERAS_BACKEND=backend)
+    res = subprocess.run([sys.executable, "-m", "verify.runners.keras_", json.dumps(job)],
+                         capture_output=True, text=True, env=env)
+    if res.returncode != 0:
+        last = (res.stderr.strip().splitlines() or ["no output"])[-1]
+        raise InputError(f"keras on the {backend} backend failed: {last}")
+    return loads(res.stdout, f"keras-{backend}")
+
+
+def _child(argv: list[str]) -> int:
+    job = json.loads(argv[0])
+    spec = RunSpec(load_problem(Path(job["problem"])), job["optimizer"], job["hyper"],
+                   job["steps"], schedule=job["schedule"])
+    sys.stdout.write(dumps(_run_here(spec, f"keras-{os.environ['KERAS_BACKEND']}")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child(sys.argv[1:]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..arith import float_format
 from ..errors import InputError
 from ..spec import RunSpec
 from ..trace import Trace
@@ -30,7 +31,8 @@ def _optimizer(optim, rule: str, f: dict[str, float], bias_correction: bool):
     return optim.Adam(**kw)
 
 
-def run_mlx(spec: RunSpec, impl: str = "mlx") -> Trace:
+def run_mlx(spec: RunSpec, impl: str = "mlx", dtype: str = "float32") -> Trace:
+    """Run mlx.optimizers with parameters (so gradients and state) in ``dtype``."""
     try:
         import mlx.core as mx
         import mlx.optimizers as optim
@@ -41,25 +43,30 @@ def run_mlx(spec: RunSpec, impl: str = "mlx") -> Trace:
                          f"(supported: {', '.join(SUPPORTED)})")
     f = {k: float(v) for k, v in spec.full_hyper().items()}
     opt = _optimizer(optim, spec.rule.name, f, bias_correction=impl == "mlx")
-    ar = OpsArith(mx, lambda x: mx.array(x, dtype=mx.float32))
+    mdt = getattr(mx, dtype)
+    ar = OpsArith(mx, lambda x: mx.array(x, dtype=mdt), float_format(dtype))
     losses = phase_losses(spec.problem, ar)
     n = len(spec.problem.params)
     grads = [mx.grad(lambda p, fn=fn: fn([p[i] for i in range(n)])) for fn in losses]
-    params = {"p": mx.array(init_float32(spec.problem))}
-    rows = [(np.array(params["p"]), None, {})]
+
+    def host(a):  # NumPy has no bfloat16 of its own: values go out through float32 (exact)
+        return np.array(a.astype(mx.float32))
+
+    params = {"p": mx.array(init_float32(spec.problem, dtype)).astype(mdt)}
+    rows = [(host(params["p"]), None, {})]
     for t in range(1, spec.steps + 1):
         g = grads[t % len(grads)](params["p"])
         params = opt.apply_gradients({"p": g}, params)
         mx.eval(params)
-        p = project(spec.problem, np.array(params["p"]))
-        params = {"p": mx.array(p)}
-        state = {k: np.array(v) for k, v in opt.state["p"].items() if k in ("m", "v")}
+        p = project(spec.problem, host(params["p"]))
+        params = {"p": mx.array(p).astype(mdt)}
+        state = {k: host(v) for k, v in opt.state["p"].items() if k in ("m", "v")}
         if "v" in state and spec.rule.name.startswith(("momentum", "nesterov", "gd")):
             state = {"buf": state.pop("v")}
-        rows.append((p, np.array(g), state))
+        rows.append((p, host(g), state))
     return make_trace(spec, impl, {"mlx": mx.__version__ if hasattr(mx, "__version__")
                                    else _version("mlx")}, rows,
-                      {"bias_correction": impl == "mlx"})
+                      {"bias_correction": impl == "mlx", "dtype": dtype})
 
 
 def _version(dist: str) -> str:

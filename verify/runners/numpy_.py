@@ -14,12 +14,13 @@ from ..trace import Step, Trace
 
 
 def run_numpy(spec: RunSpec, progress: Callable[[int], None] | None = None,
-              scalars: str = "float32", grads=None) -> Trace:
-    """Run ``spec`` in float32: hyperparameters, data and constants rounded once to float32
-    (``scalars="float64"``: 1 − β and 1 − βᵗ derived in double, then rounded)."""
+              scalars: str = "float32", grads=None, dtype: str = "float32") -> Trace:
+    """Run ``spec`` in ``dtype`` (float32, float16 or bfloat16; every operation rounded to it):
+    hyperparameters, data and constants rounded once (``scalars="float64"``: 1 − β and 1 − βᵗ
+    derived in double, then rounded)."""
     hyper = spec.full_hyper()
     with np.errstate(all="ignore"):
-        raw = run_in(spec, Float32Arith(scalars), hyper, progress, grads)
+        raw = run_in(spec, Float32Arith(scalars, dtype), hyper, progress, grads)
         steps = tuple(Step(
             t=r.record.t,
             params=_texts(r.record.params),
@@ -29,7 +30,7 @@ def run_numpy(spec: RunSpec, progress: Callable[[int], None] | None = None,
             loss=float32_text(r.loss),
             rows={k: _texts(v) for k, v in r.rows.items()},
         ) for r in raw)
-    arithmetic = {"kind": "float32", "implementation": "numpy", "dtype": "float32",
+    arithmetic = {"kind": dtype, "implementation": "numpy", "dtype": dtype,
                   "scalars": scalars,
                   "hyper_effective": effective_hyper(hyper, "float32"),
                   "versions": {"numpy": np.__version__}}

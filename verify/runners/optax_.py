@@ -43,7 +43,8 @@ def _state(opt_state) -> dict[str, np.ndarray]:
     return found
 
 
-def run_optax(spec: RunSpec, impl: str = "optax") -> Trace:
+def run_optax(spec: RunSpec, impl: str = "optax", dtype: str = "float32") -> Trace:
+    """Run optax with parameters (so gradients and state) in ``dtype``."""
     try:
         import jax
         import jax.numpy as jnp
@@ -55,13 +56,16 @@ def run_optax(spec: RunSpec, impl: str = "optax") -> Trace:
                          f"(supported: {', '.join(SUPPORTED)})")
     f = {k: float(v) for k, v in spec.full_hyper().items()}
     opt = _optimizer(optax, spec.rule.name, f)
-    grads = jax_gradients(spec.problem)
-    p = jnp.asarray(init_float32(spec.problem))
+    jdt = getattr(jnp, dtype)
+    grads = jax_gradients(spec.problem, dtype)
+    p = jnp.asarray(init_float32(spec.problem, dtype)).astype(jdt)
     state = opt.init(p)
     rows = [(np.asarray(p), None, {})]
     for t in range(1, spec.steps + 1):
         g = grads[t % len(grads)](p)
         updates, state = opt.update(g, state, p)
         p = jnp.asarray(project(spec.problem, np.asarray(optax.apply_updates(p, updates))))
+        p = p.astype(jdt)
         rows.append((np.asarray(p), np.asarray(g), _state(state)))
-    return make_trace(spec, impl, {"jax": jax.__version__, "optax": optax.__version__}, rows)
+    return make_trace(spec, impl, {"jax": jax.__version__, "optax": optax.__version__}, rows,
+                      {"dtype": dtype})

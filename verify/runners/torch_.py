@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..arith import as_fraction, float32_text, round_to_float32
+from ..arith import as_fraction, float32_text, float_format, round_to
 from ..errors import InputError
 from ..evaluate import compile_expr
 from ..golden import optimizer_header, problem_header, status_of
@@ -48,7 +48,8 @@ def _optimizer(torch: Any, rule: str, hyper: dict[str, str], params: list, mode:
 
 
 def run_torch(spec: RunSpec, impl: str = "torch",
-              progress: Callable[[int], None] | None = None) -> Trace:
+              progress: Callable[[int], None] | None = None, dtype: str = "float32") -> Trace:
+    """Run torch.optim on ``spec`` with parameters (and so gradients and state) in ``dtype``."""
     try:
         import torch
     except ImportError:
@@ -58,11 +59,13 @@ def run_torch(spec: RunSpec, impl: str = "torch",
                          f"(supported: {', '.join(SUPPORTED)})")
     mode = MODES[impl]
     problem = spec.problem
-    ar = OpsArith(torch, lambda x: torch.tensor(x, dtype=torch.float32))
+    tdt = getattr(torch, dtype)
+    fmt = float_format(dtype)
+    ar = OpsArith(torch, lambda x: torch.tensor(x, dtype=tdt), fmt)
     losses = [compile_expr(e, problem.symbols, ar) for e in (problem.phases or (problem.loss,))]
     hyper = spec.full_hyper()
-    p = torch.tensor([float(round_to_float32(as_fraction(v))) for v in problem.init],
-                     dtype=torch.float32, requires_grad=True)
+    p = torch.tensor([float(round_to(as_fraction(v), fmt)) for v in problem.init],
+                     dtype=tdt, requires_grad=True)
     opt = _optimizer(torch, spec.rule.name, hyper, [p], mode)
     full_loss = compile_expr(problem.loss, problem.symbols, ar)
 
@@ -70,10 +73,13 @@ def run_torch(spec: RunSpec, impl: str = "torch",
         return [p[i] for i in range(p.shape[0])]
 
     def texts(tensor):
-        return tuple(float32_text(x) for x in tensor.detach().numpy())
+        return tuple(float32_text(x) for x in tensor.detach().float().numpy())
+
+    def loss_text():
+        return float32_text(full_loss(values()).float().numpy())
 
     with torch.no_grad():
-        steps = [Step(0, texts(p), loss=float32_text(full_loss(values()).numpy()))]
+        steps = [Step(0, texts(p), loss=loss_text())]
     for t in range(1, spec.steps + 1):
         opt.zero_grad()
         loss = losses[t % len(losses)](values())
@@ -86,12 +92,11 @@ def run_torch(spec: RunSpec, impl: str = "torch",
                     p[i].clamp_(float(lo), float(hi))
         state = {STATE_NAMES[k]: texts(v) for k, v in opt.state[p].items() if k in STATE_NAMES}
         with torch.no_grad():
-            steps.append(Step(t, texts(p), grad, state,
-                              loss=float32_text(full_loss(values()).numpy())))
+            steps.append(Step(t, texts(p), grad, state, loss=loss_text()))
         if progress:
             progress(t)
     steps_t = tuple(steps)
-    arithmetic = {"kind": "float32", "implementation": impl, "dtype": "float32",
+    arithmetic = {"kind": dtype, "implementation": impl, "dtype": dtype,
                   "mode": mode, "versions": {"torch": torch.__version__}}
     return Trace(problem_header(problem), optimizer_header(spec), arithmetic, steps_t,
                  status_of(steps_t, spec.steps))
