@@ -208,10 +208,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from .report import render_audit
 
     hyper = {k: getattr(args, k) for k in HYPER if getattr(args, k) is not None}
+    if args.size:
+        return _audit_tensor(args, hyper)
     _progress(f"auditing {args.impl}")
     out_dir = _writable_dir(Path(args.out) if args.out else paths.REPORTS)  # fail before work
-    result = audit(args.impl, args.optimizer, args.problem, hyper, args.steps, args.samples,
-                   args.dtype)
+    result = audit(args.impl, args.optimizer, args.problem, hyper, args.steps or 12,
+                   args.samples, args.dtype)
     _done_progress()
     text = render_audit(result)
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in result.impl)
@@ -225,6 +227,76 @@ def cmd_audit(args: argparse.Namespace) -> int:
           f"{result.diagnosis.summary}; max {result.max_ulps} ULP from the golden")
     print(f"wrote {target}")
     return 1 if args.strict and result.verdict != "consistent" else 0
+
+
+def _audit_tensor(args: argparse.Namespace, hyper: dict[str, str]) -> int:
+    from .report import render_tensor_audit
+    from .sampled import audit_tensor
+
+    if args.dtype != "float32" or args.problem != "probe":
+        raise InputError("--size audits run float32 on seeded gradient streams; "
+                         "drop --dtype/--problem")
+    out_dir = _writable_dir(Path(args.out) if args.out else paths.REPORTS)
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in args.impl)
+    stem = f"audit-{safe}-{args.optimizer}-{args.size}"
+    steps = args.steps or 100
+    result = audit_tensor(args.impl, args.optimizer, args.size, steps, args.seed, hyper,
+                          samples=min(args.samples, 8), npz=out_dir / f"{stem}.npz",
+                          progress=_progress)
+    _done_progress()
+    target = out_dir / f"{stem}.md"
+    try:
+        write_atomic(target, render_tensor_audit(result))
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", where=str(target)) from None
+    where = "" if result.first_outside is None else (
+        f"; leaves it at step {result.first_outside[0]}, coordinate {result.first_outside[1]}, "
+        f"by up to {result.beyond_ulps:.3g} ulps")
+    print(f"{args.impl} {args.optimizer} on {args.size} parameters × {steps} steps: "
+          f"{result.verdict} with its rounding envelope{where}; max {result.max_ulps_shadow:.3g} "
+          f"ulps from the float64 shadow (every coordinate), {result.max_ulps_golden:.3g} from "
+          f"the certified golden ({result.sampled} sampled + {result.extremes} extreme "
+          f"coordinates); {sum(result.seconds.values()):.1f} s")
+    print(f"wrote {target} and {result.npz}")
+    return 1 if args.strict and result.verdict != "consistent" else 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    import csv
+    import io
+
+    from .report import render_sweep
+    from .sweep import CSV_COLUMNS, csv_rows, dask_executor, load_sweep, run_sweep
+
+    spec = Path(args.spec)
+    cells = load_sweep(spec)
+    out_dir = _writable_dir(Path(args.out) if args.out else paths.REPORTS)
+    executor = dask_executor(args.scheduler) if args.scheduler else None
+    rows = run_sweep(cells, executor, args.workers,
+                     progress=lambda d, n: _bar_always(d, n, "sweep"))
+    _done_progress()
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(csv_rows(rows))
+    md, table = out_dir / f"sweep-{spec.stem}.md", out_dir / f"sweep-{spec.stem}.csv"
+    try:
+        write_atomic(md, render_sweep(rows, spec.name))
+        write_atomic(table, buf.getvalue())
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", where=str(out_dir)) from None
+    failed = sum(r.verdict == "failed" for r in rows)
+    discrepant = sum(r.verdict == "discrepant" for r in rows)
+    print(f"{len(rows)} cells: {len(rows) - failed - discrepant} consistent, {discrepant} "
+          f"discrepant, {failed} failed; wrote {md} and {table}")
+    return 0
+
+
+def _bar_always(done: int, total: int, label: str) -> None:
+    if sys.stderr.isatty():
+        width = 30
+        filled = width * done // total
+        _progress(f"{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -283,16 +355,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("audit", help="audit an optimizer implementation against the goldens")
     a.add_argument("--impl", required=True,
-                   help="numpy, torch, torch-foreach, torch-fused, or MODULE:CALLABLE")
+                   help="numpy, torch, torch-foreach, torch-fused, mlx, mlx-default, optax, "
+                        "keras, keras-torch, or MODULE:CALLABLE")
     a.add_argument("--optimizer", default="adam")
     a.add_argument("--problem", default="probe", help="default: the probe battery")
-    a.add_argument("--steps", type=_positive_int, default=12)
+    a.add_argument("--steps", type=_positive_int,
+                   help="steps (default 12 on a problem, 100 with --size)")
     a.add_argument("--samples", type=_positive_int, default=16,
                    help="Monte Carlo runs for the rounding envelope")
     for h in HYPER:
         a.add_argument(f"--{h.replace('_', '-')}", dest=h, help=f"{h} as a decimal string")
     a.add_argument("--out", help="output directory for the Markdown audit (default: reports/)")
     a.add_argument("--strict", action="store_true", help="exit 1 when the verdict is discrepant")
+    a.add_argument("--size", type=_positive_int,
+                   help="audit a tensor of this many parameters on seeded gradient streams "
+                        "(sampled certified goldens + a float64 shadow of every coordinate)")
+    a.add_argument("--seed", type=int, default=0, help="seed of the --size gradient streams")
     a.add_argument("--dtype", default="float32", choices=("float32", "float16", "bfloat16"),
                    help="the run's floating-point format (float16/bfloat16: all but keras and user code)")
     a.set_defaults(func=cmd_audit)
@@ -300,6 +378,13 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="benchmarks, side by side, as ratios")
     b.add_argument("--out", help="also write the Markdown table here (e.g. reports/benchmarks.md)")
     b.set_defaults(func=cmd_bench)
+
+    w = sub.add_parser("sweep", help="audit every cell of a grid (TOML) and tabulate")
+    w.add_argument("spec", help="sweep file: [sweep] impl, optimizer, problem, dtype, hyper")
+    w.add_argument("--workers", type=_positive_int, help="local processes (default: CPUs)")
+    w.add_argument("--scheduler", help="Dask scheduler address (tcp://host:port) to run on")
+    w.add_argument("--out", help="output directory (default: reports/)")
+    w.set_defaults(func=cmd_sweep)
 
     c = sub.add_parser("claims", help="check a claims file and print the verdicts")
     c.add_argument("file", nargs="?")

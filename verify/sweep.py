@@ -1,0 +1,153 @@
+"""Sweeps: audit every cell of a grid (implementation × optimizer × hyperparameters × problem ×
+dtype) through a ``concurrent.futures``-style executor — local processes, or a Dask
+distributed cluster — and collect one row per cell. A failing cell is a row with its error,
+never the end of the sweep.
+
+A sweep file (TOML)::
+
+    [sweep]
+    impl = ["numpy", "torch-foreach"]
+    optimizer = ["adam", "amsgrad"]
+    problem = ["probe"]          # optional, default ["probe"]
+    dtype = ["float32"]          # optional
+    steps = 12                   # optional
+    samples = 8                  # optional, Monte Carlo runs per envelope
+    [sweep.hyper]                # optional: each key a list of decimal strings
+    lr = ["0.01", "0.001"]
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from .arith import LOW_DTYPES
+from .errors import InputError
+from .expr import parse_number
+from .tomlfile import field, read_toml
+
+MAX_CELLS = 10_000
+
+
+@dataclass(frozen=True)
+class Cell:
+    index: int
+    impl: str
+    optimizer: str
+    problem: str
+    dtype: str
+    hyper: tuple[tuple[str, str], ...]
+    steps: int
+    samples: int
+
+
+@dataclass(frozen=True)
+class Row:
+    cell: Cell
+    verdict: str  # consistent | discrepant | failed
+    max_ulps: int | None
+    diagnosis: str
+    seconds: float
+    error: str = ""
+
+
+def _strings(table: dict, key: str, where: str, default: list[str] | None = None) -> list[str]:
+    items = field(table, key, list, where, default)
+    if not items or not all(isinstance(x, str) for x in items):
+        raise InputError(f"field {key!r} must be a non-empty list of strings", where=where)
+    return items
+
+
+def load_sweep(path: Path) -> list[Cell]:
+    where = str(path)
+    table = field(read_toml(path), "sweep", dict, where)
+    known = {"impl", "optimizer", "problem", "dtype", "steps", "samples", "hyper"}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise InputError(f"[sweep] has no field {unknown[0]!r}", where=where)
+    impls = _strings(table, "impl", where)
+    optimizers = _strings(table, "optimizer", where)
+    problems = _strings(table, "problem", where, ["probe"])
+    dtypes = _strings(table, "dtype", where, ["float32"])
+    for d in dtypes:
+        if d not in LOW_DTYPES:
+            raise InputError(f"unknown dtype {d!r} (known: {', '.join(LOW_DTYPES)})", where=where)
+    steps = field(table, "steps", int, where, 12)
+    samples = field(table, "samples", int, where, 8)
+    if not 1 <= steps <= 10_000 or not 1 <= samples <= 256:
+        raise InputError("steps must be 1..10000 and samples 1..256", where=where)
+    hyper = field(table, "hyper", dict, where, {})
+    grids = []
+    for key, values in hyper.items():
+        values = _strings(hyper, key, f"{where}: [sweep.hyper]")
+        for v in values:
+            parse_number(v, where=f"{where}: [sweep.hyper].{key}")
+        grids.append([(key, v) for v in values])
+    combos = list(itertools.product(*grids)) or [()]
+    product = list(itertools.product(impls, optimizers, problems, dtypes, combos))
+    if len(product) > MAX_CELLS:
+        raise InputError(f"{len(product)} cells; at most {MAX_CELLS}", where=where)
+    return [Cell(i, impl, opt, prob, dt, tuple(h), steps, samples)
+            for i, (impl, opt, prob, dt, h) in enumerate(product)]
+
+
+def run_cell(cell: Cell) -> Row:
+    """Audit one cell (in a worker process); any failure becomes the row's error."""
+    from .auditing import audit
+
+    t0 = time.perf_counter()
+    try:
+        r = audit(cell.impl, cell.optimizer, cell.problem, dict(cell.hyper), cell.steps,
+                  cell.samples, cell.dtype)
+        return Row(cell, r.verdict, r.max_ulps, r.diagnosis.summary, time.perf_counter() - t0)
+    except Exception as exc:  # noqa: BLE001 — a sweep records a failing cell and goes on
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return Row(cell, "failed", None, "", time.perf_counter() - t0,
+                   f"{type(exc).__name__}: {message}")
+
+
+def run_sweep(cells: list[Cell], executor: Executor | None = None, workers: int | None = None,
+              progress: Callable[[int, int], None] | None = None) -> list[Row]:
+    """Run every cell through ``executor`` (default: a local process pool); rows in cell order."""
+    own = executor is None
+    pool = executor or ProcessPoolExecutor(workers)
+    try:
+        futures = [pool.submit(run_cell, c) for c in cells]
+        rows = []
+        for done, f in enumerate(as_completed(futures), 1):
+            rows.append(f.result())
+            if progress:
+                progress(done, len(cells))
+    finally:
+        if own:
+            pool.shutdown()
+    return sorted(rows, key=lambda r: r.cell.index)
+
+
+def dask_executor(address: str) -> Executor:
+    """A concurrent.futures executor on the Dask cluster whose scheduler is at ``address``."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError("Dask distributed is not installed (pip install 'adam-verify[dask]')"
+                         ) from None
+    try:
+        client = Client(address, timeout="10s")
+    except OSError as exc:
+        raise InputError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    return client.get_executor()
+
+
+CSV_COLUMNS = ("impl", "optimizer", "problem", "dtype", "hyper", "verdict", "max_ulps",
+               "diagnosis", "seconds", "error")
+
+
+def csv_rows(rows: list[Row]) -> list[tuple[str, ...]]:
+    return [(r.cell.impl, r.cell.optimizer, r.cell.problem, r.cell.dtype,
+             " ".join(f"{k}={v}" for k, v in r.cell.hyper), r.verdict,
+             "" if r.max_ulps is None else str(r.max_ulps), r.diagnosis, f"{r.seconds:.2f}",
+             r.error) for r in rows]
