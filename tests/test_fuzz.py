@@ -169,7 +169,9 @@ cli_args = st.lists(st.one_of(
                      "linear_regression", "quartic", "adam", "gd", "nope", "0.01", "-1", "nan",
                      "1e999", "0", "3", "1,2", "inv-sqrt", "float32", "mpmath", "--claims",
                      "/nonexistent", "--identities", "--help-me", "audit", "--impl",
-                     "tensorflow", "no_such_module:fn", "--samples"]),
+                     "tensorflow", "no_such_module:fn", "--samples", "sweep", "--workers",
+                     "--scheduler", "tcp://127.0.0.1:9", "--dtype", "float16", "bfloat16",
+                     "--size", "--seed", "/nonexistent.toml"]),
     st.text(max_size=6)), max_size=7)
 
 

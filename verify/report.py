@@ -347,6 +347,12 @@ def render_bench(result: BenchResult) -> str:
     for what, base, cand in result.rows:
         lines.append(f"| {what} | {base.name} | {_dur(base.per_unit)}/{base.unit} | {cand.name} | "
                      f"{_dur(cand.per_unit)}/{cand.unit} | **{base.per_unit / cand.per_unit:.1f}×** |")
+    for t in result.tables:
+        lines += ["", f"## {t.title}", "", "| " + " | ".join(t.columns) + " |",
+                  "|" + "---|" * len(t.columns)]
+        lines += ["| " + " | ".join(row) + " |" for row in t.rows]
+        if t.note:
+            lines += ["", t.note]
     return "\n".join(lines) + "\n"
 
 
