@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pytest
 
 import verify.sampled as sampled
 from verify.runners.tensor import stepper
@@ -48,3 +49,12 @@ def test_a_different_rule_is_caught(monkeypatch):
     assert r.verdict == "discrepant" and r.first_outside[0] == 1
     # first step: m/√v without correction is (1 − β1)/√(1 − β2) ≈ 3.16 times Adam's ±α step
     assert r.beyond_ulps > 1000 and math.isfinite(r.max_ulps_shadow)
+    assert r.closest[0] == "adam-nobias" and r.closest[2] == 0  # it is that rule, exactly
+
+
+def test_torch_is_the_claimed_rule_up_to_evaluation_order():
+    pytest.importorskip("torch")
+    r = sampled.audit_tensor("torch-foreach", size=20_000, steps=40, samples=4, workers=1)
+    # torch.optim.Adam evaluates Algorithm 1 in another order, with double-precision scalars
+    assert r.verdict in ("consistent", "consistent up to evaluation order")
+    assert r.closest[0] == "adam" and r.closest[1] == "float64"

@@ -156,6 +156,8 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
     derivations = tuple(derive(find_problem(n)) for n in available_problems())
     versions = {"adam-verify": __version__, "python": platform.python_version(),
                 "sympy": sp.__version__, "mpmath": mpmath.__version__, "numpy": np.__version__}
+    versions |= _distribution_versions(("gmpy2", "matplotlib", "ml_dtypes", "torch", "jax",
+                                        "optax", "mlx", "keras"))
     audits, skips = [], []
     for impl in installed():
         for optimizer, hyper in AUDITED:
@@ -176,6 +178,19 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
     return Verification(claims, results, infos, checks, versions, derivations, all_identities(),
                         _reproductions(infos), tuple(audits), tuple(skips),
                         trace_sources(results, goldens), tuple(done), shipped_adam_defaults())
+
+
+def _distribution_versions(names: tuple[str, ...]) -> dict[str, str]:
+    """Installed versions, read from package metadata (nothing is imported)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in names:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out
 
 
 def _reproductions(infos: tuple[GoldenInfo, ...]) -> tuple[Reproduction, ...]:

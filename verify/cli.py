@@ -253,7 +253,8 @@ def _audit_tensor(args: argparse.Namespace, hyper: dict[str, str]) -> int:
         f"; leaves it at step {result.first_outside[0]}, coordinate {result.first_outside[1]}, "
         f"by up to {result.beyond_ulps:.3g} ulps")
     print(f"{args.impl} {args.optimizer} on {args.size} parameters × {steps} steps: "
-          f"{result.verdict} with its rounding envelope{where}; max {result.max_ulps_shadow:.3g} "
+          f"{result.verdict} with its rounding envelope{where}; nearest variant "
+          f"{result.closest[0]} ({result.closest[2]:.3g} ulps); max {result.max_ulps_shadow:.3g} "
           f"ulps from the float64 shadow (every coordinate), {result.max_ulps_golden:.3g} from "
           f"the certified golden ({result.sampled} sampled + {result.extremes} extreme "
           f"coordinates); {sum(result.seconds.values()):.1f} s")

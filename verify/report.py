@@ -403,6 +403,8 @@ def render_tensor_audit(r) -> str:
              "per-coordinate scales 10⁻³…10), hyperparameters " + hyper,
              f"- **verdict: {r.verdict}** with the rounding envelope"
              + (f" (scalars in {r.placement})" if r.placement else "") + f": {where}",
+             f"- nearest catalogue variant on the checked coordinates: **{r.closest[0]}** "
+             f"(scalars in {r.closest[1]}, {r.closest[2]:.3g} operand ulps)",
              f"- every coordinate vs a float64 shadow of the rule: at most "
              f"{r.max_ulps_shadow:.3g} operand ulps",
              f"- {r.sampled} random coordinates (probability {r.detect:g} of including one of "
@@ -411,6 +413,11 @@ def render_tensor_audit(r) -> str:
              f"goldens ({r.certified_digits} digits): at most {r.max_ulps_golden:.3g} operand "
              f"ulps; the shadow itself is within {r.shadow_error_ulps:.2g} ulps of them",
              f"- checked trajectories: `{r.npz}`" if r.npz else "", "",
+             "Verdicts: *consistent* — inside the rounding envelope (random rounding of the rule "
+             "in Algorithm 1's operation order, + 2 operand ulps); *consistent up to evaluation "
+             "order* — outside it, but the nearest catalogue variant is the claimed rule, within "
+             "8 operand ulps of its float32 run (the same rule, operations in another order); "
+             "*discrepant* — otherwise.", "",
              "An operand ulp is a float32 ulp of the largest |θ| the coordinate has had so far: "
              "rounding errors are absolute and carry over, so once θ shrinks they would be "
              "thousands of ulps of the result for arithmetic as good as float32 allows.", "",
