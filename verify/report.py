@@ -11,6 +11,8 @@ from .auditing import AuditResult
 from .bench import BenchResult
 from .claims import CONFIRMED, CONTRADICTED, NOT_CHECKABLE, ClaimResult, iteration_of
 from .experiments import Experiment
+from .sampled import TensorAudit
+from .sweep import Row
 
 QUANTITY = {"params": "parameters", "grad": "gradient", "loss": "loss", "m": "m (1st moment)",
             "v": "v (2nd moment)", "m_hat": "m̂ (bias-corrected)", "v_hat": "v̂ (bias-corrected)",
@@ -392,7 +394,7 @@ def render_audit(r: AuditResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_tensor_audit(r) -> str:
+def render_tensor_audit(r: TensorAudit) -> str:
     """A large-tensor (sampled) audit as Markdown."""
     hyper = ", ".join(f"{k} = {v}" for k, v in r.hyper.items())
     where = ("inside the envelope at every checked coordinate and step" if r.first_outside is None
@@ -431,7 +433,7 @@ def render_tensor_audit(r) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_sweep(rows, source: str) -> str:
+def render_sweep(rows: list[Row], source: str) -> str:
     """A sweep's rows as a Markdown table with a count of verdicts."""
     counts: dict[str, int] = {}
     for r in rows:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .arith import Float32Arith, Float64Arith
+from .arith import Float32Arith, Float64Arith, as_fraction
 from .envelope import Float32RandomRounding, _raw
 from .errors import InputError
 from .rules import RULES
@@ -195,7 +195,7 @@ def audit_tensor(impl: str, optimizer: str = "adam", size: int = 1_000_000, step
                           [[_exact(v) for v in grads[:, j]] for j in range(chosen.size)],
                           workers=workers)
     clock[f"certified goldens of {chosen.size} coordinates"] = time.perf_counter() - t2
-    gold64 = np.array([[float(_fraction(text)) for text in coord]
+    gold64 = np.array([[float(as_fraction(text)) for text in coord]
                        for coord in gold.params], dtype=np.float64).T  # [t, j]
     max_golden = float(operand_ulps(traj, gold64, np.maximum.accumulate(np.abs(gold64))).max())
     shadow_err = _shadow_error(rule, full, x0[chosen], grads, gold.params)
@@ -235,12 +235,6 @@ def _exact(x: np.float32) -> str:
     return str(Decimal(float(x)))
 
 
-def _fraction(text: str):
-    from .arith import as_fraction
-
-    return as_fraction(text)
-
-
 def _shadow_error(rule, hyper, x0: np.ndarray, grads: np.ndarray, golden) -> float:
     """Worst distance of the float64 shadow from the certified golden, in float32 ulps."""
     ar = Float64Arith()
@@ -250,7 +244,7 @@ def _shadow_error(rule, hyper, x0: np.ndarray, grads: np.ndarray, golden) -> flo
     for t in range(1, grads.shape[0] + 1):
         delta, state, _ = rule.update(grads[t - 1].astype(np.float64), state, x, t, hp, ar)
         x = x + delta
-        ref = np.array([float(_fraction(coord[t])) for coord in golden])
+        ref = np.array([float(as_fraction(coord[t])) for coord in golden])
         spacing = np.spacing(np.abs(ref).astype(np.float32)).astype(np.float64)
         worst = max(worst, float(np.max(np.abs(x - ref) / spacing)))
     return worst
