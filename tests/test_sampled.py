@@ -1,11 +1,13 @@
 """Large-tensor audits by sampling: the sample size, the shadow, detection of a wrong rule."""
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
 
 import verify.sampled as sampled
+from verify.arith import as_fraction
 from verify.runners.tensor import stepper
 
 
@@ -35,9 +37,11 @@ def test_reference_implementation_is_consistent(tmp_path):
     data = np.load(tmp_path / "a.npz")
     n = r.sampled + r.extremes
     assert data["implementation"].shape == (31, n) and data["golden"].shape == (31, n)
-    # the npz's golden texts are decimal strings that round to the recorded float32 values
-    # within the reported distance
+    # golden values are decimal strings, not binary floats; at t = 0 they are the exact
+    # decimal expansions of the float32 starting values the implementation recorded
     assert data["golden"].dtype.kind == "U"
+    assert all(as_fraction(text) == Fraction(float(x))
+               for text, x in zip(data["golden"][0], data["implementation"][0], strict=True))
 
 
 def test_a_different_rule_is_caught(monkeypatch):

@@ -95,6 +95,15 @@ class Verification:
             out[r.verdict] += 1
         return out
 
+    def kind_counts(self) -> dict[str, dict[str, int]]:
+        """Verdict counts per kind of claim, kinds in first-use order."""
+        out: dict[str, dict[str, int]] = {}
+        for r in self.results:
+            row = out.setdefault(r.claim.kind, {"confirmed": 0, "contradicted": 0,
+                                                "not checkable": 0})
+            row[r.verdict] += 1
+        return out
+
     def item_counts(self) -> dict[str, int]:
         out = {"confirmed": 0, "contradicted": 0, "not checkable": 0}
         for r in self.results:

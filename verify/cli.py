@@ -30,15 +30,15 @@ def _progress(message: str) -> None:
         print(f"\r\033[K{PROG}: {message}", end="", file=sys.stderr, flush=True)
 
 
-def _bar(done: int, total: int, label: str) -> None:
-    """A progress bar on stderr for long runs (only on a terminal)."""
-    if total < 200 or not sys.stderr.isatty():
+def _bar(done: int, total: int, label: str, smallest: int = 200) -> None:
+    """A progress bar on stderr for runs of at least ``smallest`` units (only on a terminal)."""
+    if total < smallest or not sys.stderr.isatty():
         return
     if done % max(1, total // 200) and done != total:
         return
     width = 30
     filled = width * done // total
-    _progress(f"{label} [{'#' * filled}{'.' * (width - filled)}] {100 * done // total:3d}%")
+    _progress(f"{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
 
 
 def _done_progress() -> None:
@@ -274,7 +274,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     out_dir = _writable_dir(Path(args.out) if args.out else paths.REPORTS)
     executor = dask_executor(args.scheduler) if args.scheduler else None
     rows = run_sweep(cells, executor, args.workers,
-                     progress=lambda d, n: _bar_always(d, n, "sweep"))
+                     progress=lambda d, n: _bar(d, n, "sweep", smallest=1))
     _done_progress()
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -291,13 +291,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(f"{len(rows)} cells: {len(rows) - failed - discrepant} consistent, {discrepant} "
           f"discrepant, {failed} failed; wrote {md} and {table}")
     return 0
-
-
-def _bar_always(done: int, total: int, label: str) -> None:
-    if sys.stderr.isatty():
-        width = 30
-        filled = width * done // total
-        _progress(f"{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

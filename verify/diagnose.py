@@ -133,10 +133,10 @@ def _max_ulps(a: dict[int, np.ndarray], b: dict[int, np.ndarray], dtype: str) ->
 
 
 def _inside(env: Envelope, tested: Trace) -> bool:
-    return first_outside(env, tested) is None
+    return first_exit(env, tested) is None
 
 
-def first_outside(env: Envelope, tested: Trace) -> tuple[int, str] | None:
+def first_exit(env: Envelope, tested: Trace) -> tuple[int, str] | None:
     """The first (step, quantity) of ``tested`` outside the envelope, or None."""
     for s in tested.steps:
         if not env.contains(s.t, "params", np.array([np.float32(v) for v in s.params])):
@@ -179,7 +179,7 @@ def diagnose(tested: Trace, spec: RunSpec, samples: int = 16,
             if rule == spec.rule.name or (ulps is not None
                                           and ulps <= ENVELOPE_WORTH_CHECKING_ULPS):
                 env = envelope(cspec, samples, scalars=scalars, grads=grads, dtype=dtype)
-                out = first_outside(env, tested)
+                out = first_exit(env, tested)
                 inside = out is None
                 if rule == spec.rule.name:
                     exits[scalars] = out

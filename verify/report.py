@@ -95,10 +95,7 @@ def _summary(v: Verification) -> str:
                 lines.append(f"  - `{r.impl}` {r.spec.optimizer}: computes "
                              f"**{e.rule if e else 'something unexplained'}**"
                              + (f" (scalars in {e.scalars})" if e else ""))
-    kinds: dict[str, dict[str, int]] = {}
-    for r in v.results:
-        row = kinds.setdefault(r.claim.kind, {CONFIRMED: 0, CONTRADICTED: 0, NOT_CHECKABLE: 0})
-        row[r.verdict] += 1
+    kinds = v.kind_counts()
     lines += ["", "| claims about | confirmed | contradicted | not checkable |", "|---|---|---|---|"]
     lines += [f"| {KIND_TITLE.get(k, k)} | {n[CONFIRMED]} | {n[CONTRADICTED]} | "
               f"{n[NOT_CHECKABLE]} |" for k, n in kinds.items()]

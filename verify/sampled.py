@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .arith import Float32Arith, Float64Arith, as_fraction
-from .envelope import Float32RandomRounding, _raw
+from .envelope import _RR, Float32RandomRounding
 from .errors import InputError
 from .rules import RULES
 from .runners.tensor import stepper
@@ -235,38 +235,37 @@ def _exact(x: np.float32) -> str:
     return str(Decimal(float(x)))
 
 
+def _path(rule, hyper: dict[str, str], ar, x0: np.ndarray, grads: np.ndarray) -> np.ndarray:
+    """θ_0 … θ_T of ``rule`` in backend ``ar`` on the gradient rows ``grads[t − 1]``."""
+    with ar.activate():
+        hp = {k: ar.num(v) for k, v in hyper.items()}
+        x = ar.vector(list(x0))
+        state = rule.init(x, ar)
+        out = [_values(x)]
+        for t in range(1, grads.shape[0] + 1):
+            delta, state, _ = rule.update(ar.vector(list(grads[t - 1])), state, x, t, hp, ar)
+            x = x + delta
+            out.append(_values(x))
+    return np.stack(out)
+
+
+def _values(x) -> np.ndarray:
+    """A backend vector as float64 values (random-rounding arrays unwrapped, nothing rounded)."""
+    return np.array(x.a if isinstance(x, _RR) else x, dtype=np.float64)
+
+
 def _shadow_error(rule, hyper, x0: np.ndarray, grads: np.ndarray, golden) -> float:
     """Worst distance of the float64 shadow from the certified golden, in float32 ulps."""
-    ar = Float64Arith()
-    hp = {k: ar.num(v) for k, v in hyper.items()}
-    x, state = x0.astype(np.float64), rule.init(x0.astype(np.float64), ar)
-    worst = 0.0
-    for t in range(1, grads.shape[0] + 1):
-        delta, state, _ = rule.update(grads[t - 1].astype(np.float64), state, x, t, hp, ar)
-        x = x + delta
-        ref = np.array([float(as_fraction(coord[t])) for coord in golden])
-        spacing = np.spacing(np.abs(ref).astype(np.float32)).astype(np.float64)
-        worst = max(worst, float(np.max(np.abs(x - ref) / spacing)))
-    return worst
+    shadow = _path(rule, hyper, Float64Arith(), x0, grads)
+    ref = np.array([[float(as_fraction(text)) for text in coord] for coord in golden]).T
+    return float(np.max(np.abs(shadow - ref) / spacing32(ref)))
 
 
 def _envelope(rule, hyper, x0: np.ndarray, grads: np.ndarray, samples: int, seed: int,
               scalars: str) -> tuple[np.ndarray, np.ndarray]:
     runs = [Float32Arith(scalars)] + [Float32RandomRounding(seed + 100 + s, scalars)
                                       for s in range(samples)]
-    paths = []
-    for ar in runs:
-        with ar.activate():
-            hp = {k: ar.num(v) for k, v in hyper.items()}
-            x = ar.vector(list(x0))
-            state = rule.init(x, ar)
-            out = [np.array(_raw(x), dtype=np.float32)]
-            for t in range(1, grads.shape[0] + 1):
-                delta, state, _ = rule.update(ar.vector(list(grads[t - 1])), state, x, t, hp, ar)
-                x = x + delta
-                out.append(np.array(_raw(x), dtype=np.float32))
-        paths.append(np.stack(out))
-    stack = np.stack(paths)
+    stack = np.stack([_path(rule, hyper, ar, x0, grads) for ar in runs]).astype(np.float32)
     return stack.min(axis=0), stack.max(axis=0)
 
 
@@ -288,20 +287,9 @@ def _closest_variant(optimizer: str, hyper: dict[str, str], x0: np.ndarray, grad
     scale = np.maximum.accumulate(np.abs(traj.astype(np.float64)), axis=0)
     for variant in family(optimizer):
         rule = RULES[variant]
-        hp_text = candidate_hyper(variant, hyper)
-        hp_text = {k: v for k, v in (dict(rule.defaults) | hp_text).items()}
+        hp_text = dict(rule.defaults) | candidate_hyper(variant, hyper)
         for scalars in ("float32", "float64", "mixed"):
-            ar = Float32Arith(scalars)
-            with ar.activate():
-                hp = {k: ar.num(v) for k, v in hp_text.items()}
-                x = ar.vector(list(x0))
-                state = rule.init(x, ar)
-                path = [x]
-                for t in range(1, grads.shape[0] + 1):
-                    delta, state, _ = rule.update(grads[t - 1], state, x, t, hp, ar)
-                    x = x + delta
-                    path.append(x)
-            ref = np.stack(path).astype(np.float64)
+            ref = _path(rule, hp_text, Float32Arith(scalars), x0, grads)
             with np.errstate(all="ignore"):
                 far = float(np.nanmax(np.abs(traj - ref) / spacing32(scale)))
             if far < best[2]:
