@@ -3,7 +3,7 @@ implementation of its family's base rule, is diagnosed as itself on the probe pr
 
 import pytest
 
-from verify.diagnose import FAMILIES, PROBE_HYPER, candidate_hyper, diagnose, probe_hyper
+from verify.auditing.diagnose import FAMILIES, PROBE_HYPER, candidate_hyper, diagnose, probe_hyper
 from verify.problems import find_problem
 from verify.runners.numpy_ import run_numpy
 from verify.spec import RunSpec

@@ -6,7 +6,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-import verify.sampled as sampled
+import verify.auditing.sampled as sampled
 from verify.arith import as_fraction
 from verify.runners.tensor import stepper
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from verify.auditing.sweep import load_sweep, run_cell, run_sweep
 from verify.errors import InputError
-from verify.sweep import load_sweep, run_cell, run_sweep
 
 GRID = """
 [sweep]

@@ -130,7 +130,7 @@ def adam_tensor_step(impl: str, n: int, steps: int = 5) -> Measurement:
 
 
 def sampled_audit(impl: str, size: int, steps: int) -> tuple[float, dict[str, float]]:
-    from .sampled import audit_tensor
+    from .auditing.sampled import audit_tensor
 
     t0 = time.perf_counter()
     r = audit_tensor(impl, "adam", size, steps)

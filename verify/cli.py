@@ -230,8 +230,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def _audit_tensor(args: argparse.Namespace, hyper: dict[str, str]) -> int:
+    from .auditing.sampled import audit_tensor
     from .report import render_tensor_audit
-    from .sampled import audit_tensor
 
     if args.dtype != "float32" or args.problem != "probe":
         raise InputError("--size audits run float32 on seeded gradient streams; "
@@ -266,8 +266,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     import csv
     import io
 
+    from .auditing.sweep import CSV_COLUMNS, csv_rows, dask_executor, load_sweep, run_sweep
     from .report import render_sweep
-    from .sweep import CSV_COLUMNS, csv_rows, dask_executor, load_sweep, run_sweep
 
     spec = Path(args.spec)
     cells = load_sweep(spec)

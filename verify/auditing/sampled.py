@@ -22,13 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .arith import Float32Arith, Float64Arith, as_fraction
+from ..arith import Float32Arith, Float64Arith, as_fraction
+from ..errors import InputError
+from ..rules import RULES
+from ..runners.tensor import stepper
+from ..spec import check_hyper
+from ..streams import golden_streams
 from .envelope import _RR, Float32RandomRounding
-from .errors import InputError
-from .rules import RULES
-from .runners.tensor import stepper
-from .spec import check_hyper
-from .streams import golden_streams
 
 DEFAULT_HYPER = {"lr": "0.001"}
 # An implementation outside the envelope of Algorithm 1's operation order, but whose nearest

@@ -7,15 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .arith import LOW_DTYPES
-from .compare import Comparison, compare
+from ..arith import LOW_DTYPES
+from ..compare import Comparison, compare
+from ..errors import InputError
+from ..golden import run_golden
+from ..problems import find_problem
+from ..runners.numpy_ import run_numpy
+from ..spec import RunSpec
+from ..trace import Trace
 from .diagnose import Diagnosis, candidate_hyper, diagnose, probe_hyper, replayed_gradients
-from .errors import InputError
-from .golden import run_golden
-from .problems import find_problem
-from .runners.numpy_ import run_numpy
-from .spec import RunSpec
-from .trace import Trace
 
 BUILTIN = ("numpy", "torch", "torch-foreach", "torch-fused", "mlx", "mlx-default", "optax",
            "keras", "keras-torch")
@@ -47,29 +47,29 @@ def run_impl(impl: str | Callable[..., Any], spec: RunSpec, dtype: str = "float3
         raise InputError(f"{dtype} runs are supported for {', '.join(LOW_PRECISION)}, "
                          f"not {impl if isinstance(impl, str) else 'a user callable'}")
     if callable(impl):
-        from .runners.user import run_user
+        from ..runners.user import run_user
 
         return run_user(spec, impl)
     if impl == "numpy":
         return run_numpy(spec, dtype=dtype)
     if impl in ("torch", "torch-foreach", "torch-fused"):
-        from .runners.torch_ import run_torch
+        from ..runners.torch_ import run_torch
 
         return run_torch(spec, impl, dtype=dtype)
     if impl in ("mlx", "mlx-default"):
-        from .runners.mlx_ import run_mlx
+        from ..runners.mlx_ import run_mlx
 
         return run_mlx(spec, impl, dtype)
     if impl == "optax":
-        from .runners.optax_ import run_optax
+        from ..runners.optax_ import run_optax
 
         return run_optax(spec, impl, dtype)
     if impl in ("keras", "keras-torch"):
-        from .runners.keras_ import run_keras
+        from ..runners.keras_ import run_keras
 
         return run_keras(spec, impl)
     if ":" in impl:
-        from .runners.user import run_user
+        from ..runners.user import run_user
 
         return run_user(spec, impl)
     raise InputError(f"unknown implementation {impl!r} (known: {', '.join(BUILTIN)}, "

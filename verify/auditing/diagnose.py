@@ -14,14 +14,14 @@ from fractions import Fraction
 
 import numpy as np
 
-from .arith import SCALAR_PLACEMENTS, float_format
-from .compare import ulp_distance
+from ..arith import SCALAR_PLACEMENTS, float_format
+from ..compare import ulp_distance
+from ..errors import InputError
+from ..rules import RULES
+from ..runners.numpy_ import run_numpy
+from ..spec import RunSpec
+from ..trace import Trace
 from .envelope import Envelope, envelope
-from .errors import InputError
-from .rules import RULES
-from .runners.numpy_ import run_numpy
-from .spec import RunSpec
-from .trace import Trace
 
 PLACEMENTS = SCALAR_PLACEMENTS
 FAMILIES = {

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from .arith import Float32Arith, float_format
-from .engine import run_in
-from .spec import RunSpec
+from ..arith import Float32Arith, float_format
+from ..engine import run_in
+from ..spec import RunSpec
 
 
 class _RR:

@@ -25,10 +25,10 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from .arith import LOW_DTYPES
-from .errors import InputError
-from .expr import parse_number
-from .tomlfile import field, read_toml
+from ..arith import LOW_DTYPES
+from ..errors import InputError
+from ..expr import parse_number
+from ..tomlfile import field, read_toml
 
 MAX_CELLS = 10_000
 
@@ -97,7 +97,7 @@ def load_sweep(path: Path) -> list[Cell]:
 
 def run_cell(cell: Cell) -> Row:
     """Audit one cell (in a worker process); any failure becomes the row's error."""
-    from .auditing import audit
+    from .run import audit
 
     t0 = time.perf_counter()
     try:
