@@ -212,19 +212,18 @@ def cmd_audit(args: argparse.Namespace) -> int:
         return _audit_tensor(args, hyper)
     _progress(f"auditing {args.impl}")
     out_dir = _writable_dir(Path(args.out) if args.out else paths.REPORTS)  # fail before work
-    result = audit(args.impl, args.optimizer, args.problem, hyper, args.steps or 12,
-                   args.samples, args.dtype)
+    result = audit(args.impl, args.optimizer, args.problem, hyper, args.steps, args.dtype,
+                   args.quick, progress=_progress)
     _done_progress()
     text = render_audit(result)
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in result.impl)
     suffix = "" if result.dtype == "float32" else f"-{result.dtype}"
-    target = out_dir / f"audit-{safe}-{result.spec.optimizer}{suffix}.md"
+    target = out_dir / f"audit-{safe}-{result.optimizer}{suffix}.md"
     try:
         write_atomic(target, text)
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror}", where=str(target)) from None
-    print(f"{result.impl} {result.spec.optimizer} ({result.dtype}, {result.version}): "
-          f"{result.diagnosis.summary}; max {result.max_ulps} ULP from the golden")
+    print(result.first_line())
     print(f"wrote {target}")
     return 1 if args.strict and result.verdict != "consistent" else 0
 
@@ -352,11 +351,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="numpy, torch, torch-foreach, torch-fused, mlx, mlx-default, optax, "
                         "keras, keras-torch, or MODULE:CALLABLE")
     a.add_argument("--optimizer", default="adam")
-    a.add_argument("--problem", default="probe", help="default: the probe battery")
+    a.add_argument("--problem", help="a problem whose gradients replace the probe stream in "
+                                      "the battery's settings (default: the probe)")
     a.add_argument("--steps", type=_positive_int,
-                   help="steps (default 12 on a problem, 100 with --size)")
-    a.add_argument("--samples", type=_positive_int, default=16,
-                   help="Monte Carlo runs for the rounding envelope")
+                   help="length of the probe setting, or of the setting made of the "
+                        "hyperparameters you give (default 12; 100 with --size)")
+    a.add_argument("--quick", action="store_true",
+                   help="run the probe setting only (the verdict says so)")
     for h in HYPER:
         a.add_argument(f"--{h.replace('_', '-')}", dest=h, help=f"{h} as a decimal string")
     a.add_argument("--out", help="output directory for the Markdown audit (default: reports/)")

@@ -47,18 +47,21 @@ class RawStep:
 
 def run_in(spec: RunSpec, ar: Any, hyper: dict[str, str],
            progress: Callable[[int], None] | None = None,
-           grads: Sequence[Sequence[Fraction]] | None = None) -> list[RawStep]:
+           grads: Sequence[Sequence[Fraction]] | None = None, measure: bool = True
+           ) -> list[RawStep]:
     """Run ``spec`` with hyperparameters ``hyper`` (decimal strings) converted by backend ``ar``.
 
     ``grads``, if given, replaces the problem's gradient: ``grads[t-1]`` is used at step t
-    (replaying another implementation's gradients isolates its optimizer arithmetic)."""
+    (replaying another implementation's gradients isolates its optimizer arithmetic).
+    ``measure=False`` skips the loss and row outputs (their RawStep fields are None/empty)."""
     with ar.activate():
-        return _run_in(spec, ar, hyper, progress, grads)
+        return _run_in(spec, ar, hyper, progress, grads, measure)
 
 
 def _run_in(spec: RunSpec, ar: Any, hyper: dict[str, str],
             progress: Callable[[int], None] | None,
-            grads: Sequence[Sequence[Fraction]] | None = None) -> list[RawStep]:
+            grads: Sequence[Sequence[Fraction]] | None = None, measure: bool = True
+            ) -> list[RawStep]:
     problem = spec.problem
     syms = problem.symbols
     hp = {k: ar.num(v) for k, v in hyper.items()}
@@ -72,5 +75,7 @@ def _run_in(spec: RunSpec, ar: Any, hyper: dict[str, str],
     steps = spec.steps if grads is None else min(spec.steps, len(grads))
     records = iterate(spec.rule, hp, init, grad_fn, steps, ar, progress, projection(problem, ar),
                       spec.schedule)
+    if not measure:
+        return [RawStep(r, None, {}) for r in records]
     return [RawStep(r, loss_fn(r.params), {k: f(r.params) for k, f in row_fns.items()})
             for r in records]
