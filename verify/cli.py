@@ -285,11 +285,44 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         write_atomic(table, buf.getvalue())
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror}", where=str(out_dir)) from None
-    failed = sum(r.verdict == "failed" for r in rows)
-    discrepant = sum(r.verdict == "discrepant" for r in rows)
-    print(f"{len(rows)} cells: {len(rows) - failed - discrepant} consistent, {discrepant} "
-          f"discrepant, {failed} failed; wrote {md} and {table}")
-    return 0
+    counts = {v: sum(r.verdict == v for r in rows)
+              for v in ("consistent", "discrepant", "not audited", "failed")}
+    print(f"{len(rows)} cells: " + ", ".join(f"{n} {v}" for v, n in counts.items())
+          + f"; wrote {md} and {table}")
+    return 1 if args.strict and counts["consistent"] < len(rows) else 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    import importlib
+
+    from .auditing.calibration import calibrate, load_counts, probes_from
+    from .report import render_calibration
+
+    if str(paths.ROOT) not in sys.path:
+        sys.path.insert(0, str(paths.ROOT))  # the calibration implementations live in tests/
+    try:
+        registry = importlib.import_module(args.mutants).MUTANTS
+    except (ImportError, AttributeError) as exc:
+        raise InputError(f"--mutants {args.mutants!r}: no MUTANTS registry there ({exc})") from None
+    out_dir = _writable_dir(Path(args.out) if args.out else paths.REPORTS)
+    score = calibrate(probes_from(registry), args.workers,
+                      progress=lambda d, n: _bar(d, n, "calibration", smallest=1))
+    _done_progress()
+    committed = paths.CALIBRATION.read_text() if paths.CALIBRATION.exists() else None
+    print(score.line())
+    if args.check:
+        if committed is None or load_counts(committed) != score.counts:
+            print(f"{paths.CALIBRATION} differs from this calibration (run calibrate --update)")
+            return 1
+        return 0
+    try:
+        write_atomic(out_dir / "calibration.md", render_calibration(score))
+        if args.update:
+            write_atomic(paths.CALIBRATION, score.to_json())
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", where=str(out_dir)) from None
+    print(f"wrote {out_dir / 'calibration.md'}" + (f" and {paths.CALIBRATION}" if args.update else ""))
+    return 0 if all(o.ok for o in score.outcomes) else 1
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -379,7 +412,20 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--workers", type=_positive_int, help="local processes (default: CPUs)")
     w.add_argument("--scheduler", help="Dask scheduler address (tcp://host:port) to run on")
     w.add_argument("--out", help="output directory (default: reports/)")
+    w.add_argument("--strict", action="store_true",
+                   help="exit 1 unless every cell is consistent (discrepant, not audited, failed)")
     w.set_defaults(func=cmd_sweep)
+
+    k = sub.add_parser("calibrate", help="the audit's mutation score: broken and correct "
+                                         "implementations, audited")
+    k.add_argument("--mutants", default="tests.mutants",
+                   help="module with a MUTANTS registry (default: tests.mutants)")
+    k.add_argument("--workers", type=_positive_int, help="processes (default: all cores)")
+    k.add_argument("--out", help="where calibration.md goes (default: reports/)")
+    k.add_argument("--update", action="store_true", help=f"also rewrite {paths.CALIBRATION.name}")
+    k.add_argument("--check", action="store_true",
+                   help="exit 1 if the committed score differs from this run's")
+    k.set_defaults(func=cmd_calibrate)
 
     c = sub.add_parser("claims", help="check a claims file and print the verdicts")
     c.add_argument("file", nargs="?")

@@ -112,7 +112,7 @@ def rmsprop(name: str, *, eps_inside: bool = False, slips: Slips = NO_SLIPS) -> 
         keep, gain = (ar.complement(rho), rho) if slips.swap_decay else (rho, ar.complement(rho))
         v = keep * state["v"] + gain * _second(g, slips, ar)
         root = ar.sqrt if slips.root else (lambda z: z)
-        denom = root(v + hp["eps"]) if eps_inside else root(v) + _eps(hp, slips)
+        denom = root(v + _eps(hp, slips)) if eps_inside else root(v) + _eps(hp, slips)
         return -(hp["lr"] * g / denom), {"v": v}, {}
 
     return Rule(name, {"lr": "0.01", "alpha": "0.99", "eps": "1e-8"}, init, update, ("v",), (),

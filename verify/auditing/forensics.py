@@ -118,8 +118,10 @@ def hypotheses(claimed: str) -> list[Hypothesis]:
                                rule.variant.get("amsgrad") == "v")
     elif "alpha" in rule.defaults:
         out = _rmsprop_hypotheses()
-    else:
+    elif "momentum" in rule.defaults:
         out = _momentum_hypotheses()
+    else:
+        out = []
     return out + GENERIC
 
 
@@ -133,6 +135,8 @@ def build(claimed: str, h: Hypothesis, extra: Slips | None = None) -> Rule:
         base = adam(name, slips=slips or Slips(), **v)
     elif "alpha" in rule.defaults:
         base = rmsprop(name, eps_inside=v.get("eps") == "inside", slips=slips or Slips())
+    elif "momentum" not in rule.defaults:  # plain gradient descent: only generic slips
+        base = rule
     else:
         kw = {"slips": slips} if slips else {}
         base = momentum(name, nesterov=v.get("nesterov", False),

@@ -136,7 +136,8 @@ class AuditResult:
         bad = next((s for s in self.settings if s.golden_ulps is not None and s.max_ulps is None),
                    None)
         if bad is None:
-            return "no setting ran"
+            ran = any(s.trace is not None for s in self.settings)
+            return "goldens not computed" if ran else "no setting ran"
         return f"{bad.ulps_text()} in setting {bad.setting.name}"
 
     @property

@@ -101,10 +101,13 @@ def replayed_gradients(tested: Trace) -> list[list[Fraction]] | None:
 
 def audit(impl: str | Callable[..., Any], optimizer: str = "adam", problem: str | None = None,
           hyper: dict[str, str] | None = None, steps: int | None = None, dtype: str = "float32",
-          quick: bool = False, progress: Callable[[str], None] = lambda s: None) -> AuditResult:
+          quick: bool = False, progress: Callable[[str], None] = lambda s: None,
+          golden: bool = True) -> AuditResult:
     """Audit ``impl`` as an implementation of ``optimizer`` in ``dtype`` over the battery
     (``battery.py``; ``quick``: the probe setting only). ``problem`` replaces the probe's
-    gradient stream; ``hyper`` adds a setting with those hyperparameters (``steps`` long)."""
+    gradient stream; ``hyper`` adds a setting with those hyperparameters (``steps`` long).
+    ``golden=False`` skips the certified goldens (the distance-from-golden column; the verdict
+    does not use them)."""
     if dtype not in LOW_DTYPES:
         raise InputError(f"unknown dtype {dtype!r} (known: {', '.join(LOW_DTYPES)})")
     if optimizer not in RULES:
@@ -137,7 +140,7 @@ def audit(impl: str | Callable[..., Any], optimizer: str = "adam", problem: str 
         if isinstance(t, InputError):
             rows.append(SettingResult(s, sp, None, None, None, NOT_RUN, (), str(t)))
         else:
-            rows.append(_setting_row(s, sp, t, by_setting[id(s)]))
+            rows.append(_setting_row(s, sp, t, by_setting[id(s)], golden))
     verdict = DISCREPANT if any(r.status == DISCREPANT for r in rows) else CONSISTENT
     wide = audit_findings(first, model, verdict, dtype)
     if first.arithmetic.get("unmapped_state") and verdict == CONSISTENT:
@@ -151,9 +154,11 @@ def audit(impl: str | Callable[..., Any], optimizer: str = "adam", problem: str 
                        "", quick)
 
 
-def _setting_row(s: Setting, spec: RunSpec, trace: Trace, j: Judgement) -> SettingResult:
+def _setting_row(s: Setting, spec: RunSpec, trace: Trace, j: Judgement, with_golden: bool
+                 ) -> SettingResult:
     tested = tested_arrays(trace)
-    golden = run_golden(spec, grads=replayed_gradients(trace), params_only=True)
+    golden = (run_golden(spec, grads=replayed_gradients(trace), params_only=True)
+              if with_golden else None)
     notes = list(j.missing)
     if tested.steps < spec.steps and j.undefined_at is None:
         notes.append(f"the trace ends at step {tested.steps} of {spec.steps}")
@@ -165,7 +170,7 @@ def _setting_row(s: Setting, spec: RunSpec, trace: Trace, j: Judgement) -> Setti
     else:
         status = CONSISTENT
     return SettingResult(s, spec, trace, j, golden, status, found, "; ".join(notes),
-                         operand_ulps(trace, golden))
+                         operand_ulps(trace, golden) if golden else None)
 
 
 def choose_model(rule, ran: list[tuple[RunSpec, Trace]]) -> tuple[Model | None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..assemble import Verification
 from ..auditing import AuditResult
+from ..auditing.calibration import Score
 from ..auditing.result import CONSISTENT, NOT_INFORMATIVE, NOT_RUN
 from ..auditing.sampled import TensorAudit
 from ..auditing.sweep import Row
@@ -139,4 +140,25 @@ def render_sweep(rows: list[Row], source: str) -> str:
         lines.append(f"| `{c.impl}` | {c.optimizer} | {c.problem} | {c.dtype} | {hyper} | "
                      f"{r.verdict} | {'—' if r.max_ulps is None else f'{r.max_ulps:.3g}'} | "
                      f"{_cell(r.error or r.diagnosis)} | {r.seconds:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def render_calibration(score: Score) -> str:
+    """The mutation score and one row per calibration implementation."""
+    lines = ["# Calibration of the audit: a mutation score", "",
+             f"**{score.line()}.**", "",
+             "Each implementation below was written by hand (`tests/mutants/`), correct ones in "
+             "different styles and broken ones with one bug each, and audited over the full "
+             "battery (`adam-verify calibrate`).", "",
+             "| implementation | claims | bug | expected | verdict | computes / named | ok |",
+             "|---|---|---|---|---|---|---|"]
+    for o in score.outcomes:
+        p = o.probe
+        expected = "consistent" if p.correct else (f"computes {p.computes}" if p.computes
+                                                   else f"names “{p.term}”")
+        found = o.computes if p.correct or p.computes else ("named" if o.named else "not named")
+        lines.append(f"| `{p.name}` | {p.optimizer} | {_cell(p.bug) or '—'} | {expected} | "
+                     f"{o.verdict} | {found} | {'✅' if o.ok else '❌'} |")
+    lines += ["", "Verdicts in full:", ""]
+    lines += [f"- `{o.probe.name}`: {_cell(o.summary)}" for o in score.outcomes]
     return "\n".join(lines) + "\n"
