@@ -16,6 +16,7 @@ import sympy as sp
 
 from . import __version__, paths
 from .auditing import AuditResult, audit, installed
+from .auditing.calibration import committed_line
 from .claims import ClaimResult, ClaimsFile, check_claims, load_claims
 from .compare import Comparison, compare
 from .errors import InputError
@@ -87,6 +88,7 @@ class Verification:
     sources: tuple[Source, ...] = ()  # where each contradicted worked-example number comes from
     experiments: tuple[Experiment, ...] = ()  # those the claims use, in first-use order
     defaults: tuple[Shipped, ...] = ()  # Adam defaults each installed framework ships
+    calibration: str | None = None  # the audit's committed mutation score, as a sentence
 
     def counts(self) -> dict[str, int]:
         out = {"confirmed": 0, "contradicted": 0, "not checkable": 0}
@@ -185,7 +187,8 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
     results = check_claims(claims, goldens, by_key)
     return Verification(claims, results, infos, checks, versions, derivations, all_identities(),
                         _reproductions(infos), tuple(audits), tuple(skips),
-                        trace_sources(results, goldens), tuple(done), shipped_adam_defaults())
+                        trace_sources(results, goldens), tuple(done), shipped_adam_defaults(),
+                        committed_line())
 
 
 def _distribution_versions(names: tuple[str, ...]) -> dict[str, str]:

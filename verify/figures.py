@@ -101,7 +101,7 @@ def _one_d(e: Experiment, out_dir: Path, name: str, xs: np.ndarray, pick) -> str
 
 
 def _audit_ulps(v: Verification, out_dir: Path) -> str | None:
-    audits = [a for a in v.audits if a.spec.optimizer == "adam"]
+    audits = [a for a in v.audits if a.optimizer == "adam" and a.primary.golden is not None]
     if not audits:
         return None
     fig, ax = plt.subplots(figsize=(6.4, 3.6))

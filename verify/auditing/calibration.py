@@ -64,12 +64,7 @@ class Score:
                 "false_alarms": sum(o.verdict != CONSISTENT for o in correct)}
 
     def line(self) -> str:
-        c = self.counts
-        return (f"mutation score: {c['flagged']}/{c['buggy']} broken implementations flagged; "
-                f"forensics named the wrong term for {c['named']}/{c['outside_catalogue']} bugs "
-                f"outside the catalogue, the diagnosis the variant for {c['diagnosed']}/"
-                f"{c['in_catalogue']} inside it; {c['false_alarms']}/{c['correct']} false alarms "
-                "on correct implementations written differently")
+        return counts_line(self.counts)
 
     def to_json(self) -> str:
         rows = [{"name": o.probe.name, "optimizer": o.probe.optimizer, "bug": o.probe.bug,
@@ -78,6 +73,24 @@ class Score:
                 for o in self.outcomes]
         return json.dumps({"counts": self.counts, "implementations": rows}, indent=1,
                           ensure_ascii=False) + "\n"
+
+
+def counts_line(c: dict[str, int]) -> str:
+    """The mutation score in one sentence."""
+    return (f"mutation score: {c['flagged']}/{c['buggy']} broken implementations flagged; "
+            f"forensics named the wrong term for {c['named']}/{c['outside_catalogue']} bugs "
+            f"outside the catalogue, the diagnosis the variant for {c['diagnosed']}/"
+            f"{c['in_catalogue']} inside it; {c['false_alarms']}/{c['correct']} false alarms "
+            "on correct implementations written differently")
+
+
+def committed_line() -> str | None:
+    """The committed score (derivations/calibration.json) as a sentence, if there is one."""
+    from .. import paths
+
+    if not paths.CALIBRATION.exists():
+        return None
+    return counts_line(load_counts(paths.CALIBRATION.read_text()))
 
 
 def check_one(probe: Probe) -> Outcome:

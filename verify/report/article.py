@@ -83,11 +83,8 @@ def _summary(v: Verification) -> str:
         lines.append(f"- Framework audit: {ok} of {len(v.audits)} implementation × optimizer "
                      "pairs consistent with the rule they claim, to the rounding of their format.")
         for r in v.audits:
-            e = r.diagnosis.explanation
             if r.verdict != "consistent":
-                lines.append(f"  - `{r.impl}` {r.spec.optimizer}: computes "
-                             f"**{e.rule if e else 'something unexplained'}**"
-                             + (f" (scalars in {e.scalars})" if e else ""))
+                lines.append(f"  - `{r.impl}` {r.optimizer}: {_cell(r.summary)}")
     kinds = v.kind_counts()
     lines += ["", "| claims about | confirmed | contradicted | not checkable |", "|---|---|---|---|"]
     lines += [f"| {KIND_TITLE.get(k, k)} | {n[CONFIRMED]} | {n[CONTRADICTED]} | "

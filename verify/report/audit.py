@@ -27,6 +27,9 @@ def audit_section(v: Verification, figures: dict[str, str]) -> str:
         lines += ["", "Not audited: " + "; ".join(f"`{i}` {o} ({why})"
                                                   for i, o, why in v.audit_skips) + "."]
     lines += ["", ENVELOPE_METHOD]
+    if v.calibration:
+        lines += ["", f"Calibration of this instrument (`adam-verify calibrate`, "
+                  f"`reports/calibration.md`): {v.calibration}."]
     if "audit" in figures:
         lines += ["", f"![float32 error per step of each audited Adam]({figures['audit']})"]
     return "\n".join(lines)
