@@ -115,7 +115,12 @@ class Bounded:
 
     def __mul__(self, o: Any) -> Bounded:
         o = self._lift(o)
-        e = np.abs(self.v) * o.e + np.abs(o.v) * self.e + self.e * o.e
+        if not o.e.ndim and not o.e:  # an exact factor (a hyperparameter, a tested value)
+            e = np.abs(o.v) * self.e
+        elif not self.e.ndim and not self.e:
+            e = np.abs(self.v) * o.e
+        else:
+            e = np.abs(self.v) * o.e + np.abs(o.v) * self.e + self.e * o.e
         return self.ctx.rounded(self.v * o.v, e)
 
     __rmul__ = __mul__

@@ -4,7 +4,7 @@ forensics names the terms that are off (``forensics.py``)."""
 
 from __future__ import annotations
 
-from ..arith import float_format
+from ..arith import as_fraction, float_format, round_to
 from ..rules import RULES, Rule
 from ..spec import RunSpec
 from ..trace import Trace
@@ -20,6 +20,7 @@ FAMILIES = {
     "momentum": ("gd", "momentum", "momentum-zero", "nesterov", "nesterov-zero"),
     "rmsprop": ("rmsprop", "rmsprop-epsinside"),
 }
+DECAYS = ("beta1", "beta2", "alpha", "momentum")
 SHORT = 100  # settings up to this many steps are judged first; long ones only for survivors
 
 
@@ -94,6 +95,10 @@ def held_where_defined(rule: Rule, runs: list[Run]) -> Model | None:
     """A scalar model under which ``rule`` holds the runs wherever it is defined, with some β
     that rounds to 1 in the format (1 − βᵗ = 0: the rule is 0/0 there, and the runs non-finite
     too) — the rule computed with hyperparameters the format cannot hold."""
+    fmt = float_format(runs[0].tested.dtype)
+    if not any(as_fraction(v) != 1 and float(round_to(as_fraction(v), fmt)) == 1.0
+               for r in runs for k, v in r.hyper.items() if k in DECAYS):
+        return None  # no β rounds to 1 in this format: nothing to explain this way
     res = judge(rule, runs, MODELS)
     for m, model in enumerate(MODELS):
         rows = [r[m] for r in res]

@@ -160,7 +160,7 @@ def judge(rule: Rule, runs: Sequence[Run], models: Sequence[Model], early: str |
             owner = ([j for _, j in rows] if early == "models" else
                      list(range(len(rows))) if early == "rows" else None)
             res = _judge_rows(rule, [runs[i] for i, _ in rows], [models[j] for _, j in rows],
-                              owner)
+                              owner, early)
             for (i, j), r in zip(rows, res, strict=True):
                 out[i][j] = r
                 if early == "models" and not r.inside:
@@ -174,7 +174,7 @@ def judge(rule: Rule, runs: Sequence[Run], models: Sequence[Model], early: str |
 
 
 def _judge_rows(rule: Rule, runs: list[Run], models: list[Model],
-                early: list[int] | None = None) -> list[Judgement]:
+                owner: list[int] | None = None, early: str | None = None) -> list[Judgement]:
     steps = runs[0].tested.steps
     missing = [_missing(rule, r.tested) for r in runs]
     if steps == 0 or any(r.tested.grads is None for r in runs):
@@ -188,11 +188,12 @@ def _judge_rows(rule: Rule, runs: list[Run], models: list[Model],
                                  for r in runs], axis=1) for k in names}
     exposed = {k: np.array([k in r.tested.state for r in runs])[:, None] for k in names}
     stream = Stream(rule, [r.hyper for r in runs], models, runs[0].tested.dtype,
-                    params.shape[1:], runs[0].schedule, _domain(runs, params.shape[2]))
+                    params.shape[1:], runs[0].schedule, _domain(runs, params.shape[2]),
+                    measure=early != "models")
     for t in range(1, steps + 1):
         stream.step(params[t - 1], grads[t - 1], params[t],
                     {k: tested_state[k][t] for k in names}, exposed)
-        if early is not None and stream.every_model_out(early):
+        if owner is not None and stream.every_model_out(owner):
             break
     return [dataclasses.replace(j, undefined_by_rounding=j.undefined_at is not None
                                 and not r.may_be_undefined)
@@ -208,13 +209,13 @@ class Stream:
     def __init__(self, rule: Rule, hypers: Sequence[dict[str, str]], models: Sequence[Model],
                  dtype: str, shape: tuple[int, ...], schedule: str = "constant",
                  domain: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
-                 per_coordinate: bool = False):
+                 per_coordinate: bool = False, measure: bool = True):
         self.rule, self.schedule, (self.lo, self.hi) = rule, schedule, domain
         self.ar = BoundArith(float_format(dtype), list(models))
         keys = sorted({k for h in hypers for k in h})
         self.hp = {k: self.ar.hyper([as_fraction(h.get(k, "0")) for h in hypers]) for k in keys}
         self.models = list(models)
-        self.tracker = _Tracker(len(hypers), self.ar, shape if per_coordinate else None)
+        self.tracker = _Tracker(len(hypers), self.ar, shape if per_coordinate else None, measure)
         with self.ar.activate():
             self.state = rule.init(Bounded(np.zeros(shape), 0.0, self.ar.ctx), self.ar)
         self.t = 0
@@ -269,8 +270,10 @@ class Stream:
 class _Tracker:
     """Accumulates, per row, the first exit and the worst distances over steps."""
 
-    def __init__(self, rows: int, ar: BoundArith, shape: tuple[int, ...] | None = None):
+    def __init__(self, rows: int, ar: BoundArith, shape: tuple[int, ...] | None = None,
+                 measure: bool = True):
         self.ar = ar
+        self.measure = measure  # distances, frozen steps, tallies; off: only exits matter
         self.far_coord = None if shape is None else np.zeros(shape)  # per coordinate, all steps
         self.out_coord = None if shape is None else np.zeros(shape, dtype=bool)
         self.per_step: list[tuple[int, float, float, int]] = []  # t, max, mean far; outside
@@ -291,9 +294,13 @@ class _Tracker:
         """Distances are counted in *operand ulps*: ulps of the larger of the value before
         and after the step, since a step's rounding errors are absolute (a value that cancels
         towards 0 would otherwise show thousands of ulps for arithmetic as good as it gets)."""
-        ref = Bounded(np.broadcast_to(ref.v, got.shape), np.broadcast_to(ref.e, got.shape), ref.ctx)
-        ulp = _ulp(np.maximum(np.abs(ref.v), np.abs(before)), self.ar.fmt)
+        if ref.v.shape != got.shape or ref.e.shape != got.shape:
+            ref = Bounded(np.broadcast_to(ref.v, got.shape), np.broadcast_to(ref.e, got.shape),
+                          ref.ctx)
         dist = np.abs(got - ref.v)
+        if not self.measure and (dist <= ref.e).all() and not self.done.any():
+            return  # inside everywhere (NaN compares False): nothing to record
+        ulp = _ulp(np.maximum(np.abs(ref.v), np.abs(before)), self.ar.fmt)
         dist[np.isinf(ref.v) & (got == ref.v)] = 0.0
         beyond = np.where(np.isnan(dist), np.inf, dist - ref.e)
         judged = mask & ~self.done[:, None] & np.isfinite(ref.e)
@@ -306,7 +313,7 @@ class _Tracker:
             if q == "params":
                 self.per_step.append((t, float(far[0].max()), float(far[0].mean()),
                                       int(np.count_nonzero(outside[0]))))
-        if self.narrow:  # once-rounded exact results: does it compute wider than it stores?
+        if self.narrow and self.measure:  # once-rounded exact results: wider than it stores?
             once = ref.v.astype(np.float32).astype(self.ar.fmt.dtype).astype(np.float64)
             hit = (once == got) & judged
             for r in range(got.shape[0]):
@@ -337,6 +344,8 @@ class _Tracker:
     def frozen_check(self, t: int, before: np.ndarray, delta: Bounded) -> None:
         """Steps where the exact update is under half an ulp of θ for every coordinate: a
         correct implementation rounding to nearest cannot move there."""
+        if not self.measure:
+            return
         half = 0.5 * _ulp(before, self.ar.fmt)
         still = (np.all(np.abs(delta.v) < half, axis=1) & np.all(before != 0, axis=1)
                  & np.any(delta.v != 0, axis=1))
