@@ -70,6 +70,7 @@ class Ctx:
         self.eta = 2.0 ** (fmt.emin - fmt.precision)
         self.max = (2 - 2.0 ** (1 - fmt.precision)) * 2.0**fmt.emax
         self.k = k
+        self.overflowed: np.ndarray | None = None  # rows whose exact values have overflowed
 
     def rounded(self, v: np.ndarray, e: np.ndarray) -> Bounded:
         """A result of the format: its bound grows by K roundings; beyond the largest finite
@@ -79,6 +80,9 @@ class Ctx:
         if (a + e).max() <= self.max:  # the common case: finite, no overflow (NaN fails this)
             return Bounded(v, e, self)
         certain = a - e > self.max
+        if certain.ndim >= 2 and certain.any():
+            rows = certain.any(axis=tuple(range(1, certain.ndim)))
+            self.overflowed = rows if self.overflowed is None else self.overflowed | rows
         v = np.where(certain, np.copysign(np.inf, v), v)
         e = np.where(certain, 0.0, e)
         e = np.where((a + e > self.max) & ~certain, np.inf, e)

@@ -108,6 +108,7 @@ class Judgement:
     exits: tuple[tuple[str, Exit], ...] = ()  # the first exit of each quantity
     finite_where_undefined: bool = False  # the trace is finite where the rule is 0/0
     undefined_by_rounding: bool = False  # 0/0 only under this model's rounded hyperparameters
+    overflowed: bool = False  # the rule's exact values overflowed the format (±inf, then NaN)
     rounded_exactly: tuple[tuple[str, int, int], ...] = ()  # (quantity, values, of them equal
     # to the exact local result rounded once to the format): 100 % means wider arithmetic
 
@@ -195,9 +196,14 @@ def _judge_rows(rule: Rule, runs: list[Run], models: list[Model],
                     {k: tested_state[k][t] for k in names}, exposed)
         if owner is not None and stream.every_model_out(owner):
             break
-    return [dataclasses.replace(j, undefined_by_rounding=j.undefined_at is not None
-                                and not r.may_be_undefined)
-            for j, r in zip(stream.judgements(steps, missing), runs, strict=True)]
+    over = stream.ar.ctx.overflowed
+    out = []
+    for i, (j, r) in enumerate(zip(stream.judgements(steps, missing), runs, strict=True)):
+        flowed = bool(over is not None and over[i]) or bool(
+            j.unjudged and j.undefined_at is not None and j.unjudged[0][0] <= j.undefined_at)
+        out.append(dataclasses.replace(j, overflowed=flowed, undefined_by_rounding=(
+            j.undefined_at is not None and not r.may_be_undefined and not flowed)))
+    return out
 
 
 class Stream:

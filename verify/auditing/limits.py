@@ -43,6 +43,9 @@ def findings(hyper: dict[str, str], tested: Tested, judgement: Judgement | None,
         if judgement.unjudged:
             t, what = judgement.unjudged[0]
             out.append(f"from step {t} {what} (not judged there)")
+        if judgement.overflowed:
+            out.append(f"the rule's exact values overflow {fmt.name} (a correct implementation "
+                       "reaches ±inf, then NaN)")
         if judgement.frozen:
             f = judgement.frozen
             out.append(f"the exact update is below half an ulp of θ at {len(f)} of "
@@ -81,6 +84,8 @@ def not_informative(judgement: Judgement, tested: Tested) -> bool:
     if judgement.steps == 0:
         return True
     if judgement.undefined_at == 1 or (judgement.unjudged and judgement.unjudged[0][0] == 1):
+        return True
+    if judgement.overflowed and judgement.undefined_at is not None:
         return True
     return len(judgement.frozen) == judgement.steps and not tested.state
 

@@ -56,6 +56,9 @@ def run_many(impl: str | Callable[..., Any], specs: list[RunSpec], dtype: str = 
             out.append(_run_one(impl, spec, dtype))
         except (InputError, ImplementationError) as exc:
             out.append(exc)
+        except (ValueError, TypeError, ArithmeticError) as exc:  # a framework refusing a setting
+            text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            out.append(InputError(f"{impl} refuses this setting: {text}"))
     return out
 
 
