@@ -73,10 +73,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         write_atomic(target, render(verification, figures))
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror}", where=str(target)) from None
-    counts = verification.counts()
-    print(f"wrote {target}: {len(verification.results)} claims, {counts['confirmed']} confirmed, "
-          f"{counts['contradicted']} contradicted, {counts['not checkable']} not checkable")
+    print(f"wrote {target}: {len(verification.results)} claims, "
+          f"{_tally(verification.counts())}")
     return 0
+
+
+def _tally(counts: dict[str, int]) -> str:
+    """"53 confirmed, 4 partly confirmed, …": the verdicts that occur, with their counts."""
+    return ", ".join(f"{n} {verdict}" for verdict, n in counts.items() if n)
 
 
 def _parse_init(text: str) -> tuple:
@@ -196,10 +200,8 @@ def cmd_claims(args: argparse.Namespace) -> int:
     v = verify_document(claims, progress=_progress)
     _done_progress()
     for r in v.results:
-        print(f"{r.verdict:14} {r.claim.id}")
-    c = v.counts()
-    print(f"{len(v.results)} claims: {c['confirmed']} confirmed, {c['contradicted']} "
-          f"contradicted, {c['not checkable']} not checkable")
+        print(f"{r.verdict:31} {r.claim.id}")
+    print(f"{len(v.results)} claims: {_tally(v.counts())}")
     return 0
 
 

@@ -220,7 +220,7 @@ def trace_sources(results: Sequence[ClaimResult], goldens: dict[str, Trace]) -> 
     out = []
     for r in results:
         c = r.claim
-        if c.kind != "trace" or r.verdict != CONTRADICTED or c.golden not in goldens:
+        if c.kind != "trace" or not r.failing() or c.golden not in goldens:
             continue
         if c.golden not in tracers:
             tracers[c.golden] = _Tracer(c.golden, goldens[c.golden], printed, formulas, goldens)

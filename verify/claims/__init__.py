@@ -19,16 +19,21 @@ from .loader import load_claims
 from .numbers import labels
 from .schema import IDENTITY_IDS, KINDS, OPTIONAL, Claim, ClaimsFile
 from .verdicts import (
+    ASSUMPTION,
     CONFIRMED,
     CONTRADICTED,
+    DEPENDS,
     NOT_CHECKABLE,
+    PARTLY,
+    VERDICTS,
     ClaimResult,
     ItemResult,
     check_item,
     printed_tolerance,
 )
 
-__all__ = ["CHECKERS", "CONFIRMED", "CONTRADICTED", "IDENTITY_IDS", "KINDS", "NOT_CHECKABLE",
-           "OPTIONAL", "Claim", "ClaimResult", "ClaimsFile", "ItemResult", "check_claim",
-           "check_claims", "check_item", "formula_expr", "iteration_of", "labels", "load_claims",
-           "printed_tolerance", "rule_formulas"]
+__all__ = ["ASSUMPTION", "CHECKERS", "CONFIRMED", "CONTRADICTED", "DEPENDS", "IDENTITY_IDS",
+           "KINDS", "NOT_CHECKABLE", "OPTIONAL", "PARTLY", "VERDICTS", "Claim", "ClaimResult",
+           "ClaimsFile", "ItemResult", "check_claim", "check_claims", "check_item",
+           "formula_expr", "iteration_of", "labels", "load_claims", "printed_tolerance",
+           "rule_formulas"]

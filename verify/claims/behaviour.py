@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from ..experiments import experiment
+from ..outcomes import label
 from .schema import Claim
-from .verdicts import ClaimResult, _judged
+from .verdicts import ClaimResult, _judged, _uncheckable
 
 
 def check_experiment(claim: Claim) -> ClaimResult:
+    """The experiment's graded verdict over its sweep; a claim that names one setting
+    (``at = "α = 0.01"``) is confirmed or contradicted by the outcome at that setting."""
     e = experiment(claim.options["experiment"])
-    return _judged(claim, e.title, "holds", "holds" if e.holds else "does not hold", e.holds,
-                   e.finding)
+    at = claim.options.get("at")
+    if at is None:
+        return _judged(claim, e.title, "holds", e.verdict, e.verdict, e.finding)
+    labels = [label(s) for s in e.judgement.settings]
+    if at not in labels:
+        return _uncheckable(claim, f"experiment {e.id!r} has no setting {at!r} "
+                                   f"(its settings: {'; '.join(labels)})")
+    here = e.judgement.whole()[labels.index(at)]
+    return _judged(claim, f"{e.title} at {at}", "holds", "holds" if here else "does not hold",
+                   here, f"At {at}: the claim {'holds' if here else 'fails'}. {e.finding}")

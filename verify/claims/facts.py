@@ -8,7 +8,7 @@ from ..problems import find_problem
 from ..rules import RULES
 from ..symbolic import derive
 from .schema import Claim
-from .verdicts import ClaimResult, _judged, _uncheckable
+from .verdicts import ASSUMPTION, CONFIRMED, ClaimResult, _judged, _uncheckable
 
 
 def check_critical_points(claim: Claim) -> ClaimResult:
@@ -32,6 +32,18 @@ def check_state(claim: Claim) -> ClaimResult:
 
 
 def check_identity(claim: Claim) -> ClaimResult:
-    ident = {i.id: i for i in all_identities()}[claim.options["identity"]]
-    return _judged(claim, ident.title, "holds", "proved" if ident.proved else "not proved",
-                   ident.proved, f"{ident.title}: {ident.method}")
+    """Confirmed when SymPy proves the identity; *holds only under an assumption* when the
+    claim names its assumption and an identity showing it fails without it, both proved."""
+    ids = {i.id: i for i in all_identities()}
+    ident = ids[claim.options["identity"]]
+    note = f"{ident.title}: {ident.method}"
+    counter = ids.get(claim.options.get("without", ""))
+    if counter is None or not ident.proved:
+        return _judged(claim, ident.title, "holds", "proved" if ident.proved else "not proved",
+                       ident.proved, note)
+    verdict = ASSUMPTION if counter.proved else CONFIRMED
+    note += (f". Assumption: {claim.options['assumption']}. Without it: {counter.title} — "
+             f"{counter.method}" if counter.proved else
+             f". The counterexample ({counter.title}) was not proved")
+    return _judged(claim, ident.title, "holds", f"proved under: {claim.options['assumption']}",
+                   verdict, note)

@@ -100,9 +100,14 @@ def _validate(claim: Claim, w: str) -> None:
         raise InputError("quantity must be minimum, maximum or saddle", where=w)
     elif claim.kind == "default" and claim.quantity not in PAPER_ADAM:
         raise InputError(f"quantity must be one of {', '.join(PAPER_ADAM)}", where=w)
-    elif claim.kind == "identity" and o["identity"] not in IDENTITY_IDS:
-        raise InputError(f"unknown identity {o['identity']!r} "
-                         f"(known: {', '.join(IDENTITY_IDS)})", where=w)
+    elif claim.kind == "identity":
+        for key in ("identity", "without"):
+            if key in o and o[key] not in IDENTITY_IDS:
+                raise InputError(f"unknown identity {o[key]!r} in field {key!r} "
+                                 f"(known: {', '.join(IDENTITY_IDS)})", where=w)
+        if ("without" in o) != ("assumption" in o):
+            raise InputError("fields 'assumption' and 'without' go together (the assumption, "
+                             "and the identity showing the claim fails without it)", where=w)
     elif claim.kind == "api" and not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+", o["target"]):
         raise InputError("field 'target' must be a dotted name such as mlx.optimizers.Adam",
                          where=w)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 IDENTITY_IDS = ("ema_closed_form", "bias_correction_exact", "first_step", "eps_hat_ordering",
-                "step_bound")
+                "step_bound", "bias_correction_drift", "step_scale_free", "step_unbounded")
 
 # kind → the fields it needs besides id, section, quote, kind
 KINDS: dict[str, tuple[str, ...]] = {
@@ -22,7 +22,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "statement": ("reason",),
 }
 OPTIONAL = {"formula": ("optimizer", "problem"), "api": ("args", "kwargs", "call"),
-            "audit": ("problem",)}
+            "audit": ("problem",), "identity": ("assumption", "without"), "experiment": ("at",)}
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,20 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..arith import as_fraction
+from ..outcomes import (
+    ASSUMPTION,
+    CONFIRMED,
+    CONTRADICTED,
+    DEPENDS,
+    NOT_CHECKABLE,
+    PARTLY,
+    VERDICTS,
+    combine,
+)
 from .schema import Claim
 
-CONFIRMED, CONTRADICTED, NOT_CHECKABLE = "confirmed", "contradicted", "not checkable"
+__all__ = ["ASSUMPTION", "CONFIRMED", "CONTRADICTED", "DEPENDS", "NOT_CHECKABLE", "PARTLY",
+           "VERDICTS", "ClaimResult", "ItemResult", "check_item", "printed_tolerance"]
 
 
 @dataclass(frozen=True)
@@ -40,10 +51,13 @@ class ClaimResult:
 
     @property
     def verdict(self) -> str:
-        verdicts = {i.verdict for i in self.items}
-        if NOT_CHECKABLE in verdicts or not verdicts:
-            return NOT_CHECKABLE
-        return CONTRADICTED if CONTRADICTED in verdicts else CONFIRMED
+        """The items' verdicts combined: a vector with some entries right and some wrong is
+        *partly confirmed* (``outcomes.combine``)."""
+        return combine([i.verdict for i in self.items])
+
+    def failing(self) -> tuple[str, ...]:
+        """Labels of the items that were contradicted (the part of the claim that fails)."""
+        return tuple(i.label for i in self.items if i.verdict == CONTRADICTED)
 
 
 def printed_tolerance(text: str) -> Fraction:
@@ -68,7 +82,9 @@ def _uncheckable(claim: Claim, why: str) -> ClaimResult:
                                     for i, c in enumerate(claimed)), why)
 
 
-def _judged(claim: Claim, label: str, claimed: str, found: str, ok: bool,
+def _judged(claim: Claim, label: str, claimed: str, found: str, ok: bool | str,
             note: str) -> ClaimResult:
-    return ClaimResult(claim, (ItemResult(label, claimed, found, None, None,
-                                          CONFIRMED if ok else CONTRADICTED),), note)
+    """A claim with one judged item; ``ok`` is a bool (confirmed or contradicted) or one of
+    the graded verdicts."""
+    verdict = ok if isinstance(ok, str) else (CONFIRMED if ok else CONTRADICTED)
+    return ClaimResult(claim, (ItemResult(label, claimed, found, None, None, verdict),), note)
