@@ -144,3 +144,53 @@ def test_error_sources(sources):
     assert m.origin == "introduced" and "linear_regression.gd's printed gradient" in m.explanation
     # m̂ = −6.776/(1 − 0.81) = −35.663… follows from the printed m: inherited
     assert sources[("lr.adam.it2.m_hat", "w")].origin == "inherited"
+
+
+# --- kinds added for coverage: reductions, literature, metadata, code -------------------------
+
+def _one(tmp_path, body: str):
+    f = tmp_path / "c.toml"
+    f.write_text(f'document = "d"\n[[claim]]\nid = "a"\nsection = "s"\nquote = "q"\n{body}\n')
+    return check_claims(load_claims(f), {})[0]
+
+
+def test_reductions(tmp_path):
+    # Adam without bias correction and β1 = 0 is RMSProp with ρ = β2 (both: v = ρv + (1 − ρ)g²,
+    # Δ = −α g/(√v + ε)); with β1 left free it is not
+    body = ('kind = "reduction"\noptimizer = "adam-nobias"\nequals = "rmsprop"\n'
+            'mapping = { alpha = "beta2", lr = "lr", eps = "eps" }\n')
+    assert _one(tmp_path, body + 'setting = { beta1 = "0" }').verdict == CONFIRMED
+    free = _one(tmp_path, body)
+    assert free.verdict == CONTRADICTED and "differ first at step 1" in free.note
+
+
+def test_literature_and_metadata(tmp_path):
+    lit = _one(tmp_path, 'kind = "literature"\ncites = "K&B 2015, §1"\nsays = "from adaptive '
+                         'moment estimation"\nverdict = "partly confirmed"')
+    assert lit.verdict == "partly confirmed" and "K&B 2015" in lit.note
+    meta = _one(tmp_path, 'kind = "metadata"\npackage = "numpy"\n'
+                          'contains = ["array", "no such phrase in numpy metadata zz"]')
+    assert meta.verdict == "partly confirmed"  # one phrase found, one not
+    gone = _one(tmp_path, 'kind = "metadata"\npackage = "no-such-dist-zz"\ncontains = ["x"]')
+    assert gone.verdict == "not checkable"
+
+
+def test_code_claim_counts_each_call(tmp_path):
+    r = _one(tmp_path, "kind = \"code\"\ncode = '''\nimport math\nmath.sqrt(2)\nmath.sqrt(2, 3)\n'''")
+    assert [i.verdict for i in r.items] == [CONFIRMED, CONFIRMED, CONTRADICTED]
+    assert r.verdict == "partly confirmed" and "3 imports and calls" in r.note
+
+
+@pytest.mark.parametrize("body, message", [
+    ('kind = "literature"\ncites = "c"\nsays = "s"\nverdict = "maybe"', "field 'verdict'"),
+    ('kind = "reduction"\noptimizer = "adam"\nequals = "rmsprop"\nmapping = { rho = "beta2" }',
+     "rmsprop has no hyperparameter 'rho'"),
+    ('kind = "metadata"\npackage = "numpy"\ncontains = "array"', "field 'contains' must be a list"),
+    ('kind = "identity"\nidentity = "first_step"\nassumption = "a"', "go together"),
+])
+def test_schema_errors_name_the_claim_and_field(tmp_path, body, message):
+    bad = tmp_path / "c.toml"
+    bad.write_text(f'document = "d"\n[[claim]]\nid = "my.claim"\nsection = "s"\nquote = "q"\n{body}\n')
+    with pytest.raises(InputError, match=message) as err:
+        load_claims(bad)
+    assert "(id 'my.claim')" in str(err.value)

@@ -90,6 +90,17 @@ def count_problems(text: str) -> list[str]:
         parts = sum(int(n) for n in re.findall(r"(\d+) [a-z]", rest))
         if parts != int(total):
             problems.append(f"{rest!r} adds up to {parts}, not {total}")
+    cov = re.search(r"\*\*(\d+) statements\*\* .*?\*\*(\d+) checked\*\*, (\d+) unchecked", text)
+    if cov is None:
+        problems.append("no coverage line")
+    else:
+        total, checked, unchecked = map(int, cov.groups())
+        if checked + unchecked != total:
+            problems.append(f"coverage: {checked} + {unchecked} is not {total}")
+        listed = text.split("| claim | statement | why it is not checked |")[-1]
+        rows = len(re.findall(r"^\| `", listed.split("\n\n")[0], flags=re.M)) if unchecked else 0
+        if rows != unchecked:
+            problems.append(f"coverage: {unchecked} unchecked but {rows} listed")
     lines = text.splitlines()
     start = next((i for i, line in enumerate(lines) if line.startswith("| claims about |")), None)
     if start is None:

@@ -16,7 +16,7 @@ import sympy as sp
 
 from . import __version__, paths
 from .auditing import AuditResult, audit, installed
-from .claims import VERDICTS, ClaimResult, ClaimsFile, check_claims, load_claims
+from .claims import NOT_CHECKABLE, VERDICTS, ClaimResult, ClaimsFile, check_claims, load_claims
 from .compare import Comparison, compare
 from .errors import InputError
 from .experiments import Experiment, experiment
@@ -66,6 +66,35 @@ class Reproduction:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """How much of the document the claims file checks. A statement is a claim, except that a
+    code block counts each of its imports and calls; unchecked: not-checkable claims and the
+    code items that could not be resolved here, each with its reason."""
+
+    statements: int
+    claims: int
+    unchecked: tuple[tuple[str, str, str], ...]  # (claim id or item, quote, reason)
+
+    @property
+    def checked(self) -> int:
+        return self.statements - len(self.unchecked)
+
+
+def coverage(results: tuple[ClaimResult, ...]) -> Coverage:
+    statements, unchecked = 0, []
+    for r in results:
+        if r.claim.kind == "code":
+            statements += len(r.items)
+            unchecked += [(f"{r.claim.id} {i.label}", i.claimed, i.golden or "")
+                          for i in r.items if i.verdict == NOT_CHECKABLE]
+        else:
+            statements += 1
+            if r.verdict == NOT_CHECKABLE:
+                unchecked.append((r.claim.id, r.claim.quote, r.note))
+    return Coverage(statements, len(results), tuple(unchecked))
+
+
+@dataclass(frozen=True)
 class ExampleRun:
     """A golden the document's worked example is checked against, described from its problem
     definition and its trace (so the report's description is the computation's)."""
@@ -105,6 +134,10 @@ class Verification:
     experiments: tuple[Experiment, ...] = ()  # those the claims use, in first-use order
     defaults: tuple[Shipped, ...] = ()  # Adam defaults each installed framework ships
     examples: tuple[ExampleRun, ...] = ()  # the goldens the worked-example claims use
+
+    @property
+    def coverage(self) -> Coverage:
+        return coverage(self.results)
 
     def counts(self) -> dict[str, int]:
         """Claims per verdict (every verdict present, zeros included): they sum to the claims."""

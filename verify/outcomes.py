@@ -72,10 +72,11 @@ class Judgement:
     def sentence(self) -> str:
         """Where the claim holds and where it fails, part by part, in a few sentences."""
         n = len(self.settings)
+        every = "the one setting tried" if n == 1 else f"every one of the {n} settings tried"
         if self.verdict == CONFIRMED:
-            text = f"The claim holds at every one of the {n} settings tried."
+            text = f"The claim holds at {every}."
         elif self.verdict == CONTRADICTED:
-            text = f"The claim fails at every one of the {n} settings tried."
+            text = f"The claim fails at {every}."
         elif self.verdict == DEPENDS:
             text = (f"The claim holds at {ranges(self.holds_at())} ({len(self.holds_at())} of "
                     f"{n} settings) and fails at the other {len(self.fails_at())}.")

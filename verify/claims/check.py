@@ -9,17 +9,21 @@ from typing import Any
 from ..trace import Trace
 from .audits import check_audit
 from .behaviour import check_experiment
+from .code import check_code_claim
 from .facts import check_critical_points, check_identity, check_state
 from .formulas import check_formula
 from .frameworks import check_api_claim, check_default
 from .numbers import check_trace
+from .reduction import check_reduction
 from .schema import Claim, ClaimsFile
+from .sources import check_literature, check_metadata
 from .verdicts import ClaimResult, _uncheckable
 
 CHECKERS: dict[str, Callable[[Claim], ClaimResult]] = {
     "formula": check_formula, "critical_points": check_critical_points,
     "default": check_default, "api": check_api_claim, "state": check_state,
-    "identity": check_identity, "experiment": check_experiment,
+    "identity": check_identity, "experiment": check_experiment, "code": check_code_claim,
+    "reduction": check_reduction, "literature": check_literature, "metadata": check_metadata,
     "statement": lambda c: _uncheckable(c, c.options["reason"]),
 }
 

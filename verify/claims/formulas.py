@@ -7,7 +7,7 @@ import sympy as sp
 
 from ..arith import SymbolicArith
 from ..errors import InputError
-from ..expr import parse_expr
+from ..expr import parse_expr, parse_number
 from ..problems import find_problem
 from ..rules import RULES
 from ..symbolic import gradient
@@ -35,14 +35,18 @@ def rule_formulas(optimizer: str) -> tuple[dict[str, sp.Symbol], dict[str, sp.Ex
 
 def formula_expr(claim: Claim) -> tuple[sp.Expr, sp.Expr]:
     """The claimed formula and the reference it is compared with, both as SymPy."""
-    if claim.options["reference"] == "gradient":
+    if claim.options["reference"] in ("gradient", "loss"):
         problem = find_problem(claim.options["problem"])
         names = dict(zip(problem.params, problem.symbols, strict=True))
-        if claim.quantity not in names:
-            raise InputError(f"problem {problem.name} has no parameter {claim.quantity!r}")
+        names |= {k: sp.Rational(parse_number(v)) for k, v in
+                  claim.options.get("constants", {}).items()}
         data = dict(problem.data) | {name: exprs for name, exprs in problem.rows}
         n = len(next(iter(problem.data), ("", ()))[1])
         expr = parse_expr(claim.claimed[0], names | {"N": sp.Integer(n)}, data)
+        if claim.options["reference"] == "loss":
+            return expr, problem.loss
+        if claim.quantity not in problem.params:
+            raise InputError(f"problem {problem.name} has no parameter {claim.quantity!r}")
         return expr, gradient(problem)[problem.params.index(claim.quantity)]
     optimizer = claim.options["optimizer"]
     names, values = rule_formulas(optimizer)
@@ -72,7 +76,16 @@ def _check_gradient_formula(claim: Claim) -> ClaimResult:
                    f"compared with SymPy's gradient of problem {claim.options['problem']!r}")
 
 
+def _check_loss_formula(claim: Claim) -> ClaimResult:
+    expr, ref = formula_expr(claim)
+    ok = sp.expand(expr - ref) == 0
+    return _judged(claim, "loss", claim.claimed[0], sp.sstr(sp.expand(ref)), ok,
+                   f"compared with the loss of problem {claim.options['problem']!r}")
+
+
 def check_formula(claim: Claim) -> ClaimResult:
     if claim.options["reference"] == "rule":
         return _check_rule_formula(claim)
+    if claim.options["reference"] == "loss":
+        return _check_loss_formula(claim)
     return _check_gradient_formula(claim)

@@ -9,14 +9,15 @@ from typing import Any
 
 from ..errors import InputError
 from ..experiments import EXPERIMENTS
-from ..expr import parse_number
+from ..expr import parse_expr, parse_number
+from ..outcomes import VERDICTS
 from ..problems import available_problems
 from ..rules import RULES
 from ..runners.defaults import PAPER_ADAM
 from ..tomlfile import field as toml_field
 from ..tomlfile import read_toml
 from .formulas import formula_expr
-from .schema import IDENTITY_IDS, KINDS, OPTIONAL, Claim, ClaimsFile
+from .schema import FIELD_TYPES, IDENTITY_IDS, KINDS, OPTIONAL, Claim, ClaimsFile
 
 
 def _claimed_strings(item: dict, w: str, numbers: bool) -> tuple[str, ...]:
@@ -35,6 +36,7 @@ def _load_one(item: Any, w: str) -> Claim:
     if not isinstance(item, dict):
         raise InputError("must be a table", where=w)
     cid = toml_field(item, "id", str, w)
+    w = f"{w} (id {cid!r})"
     kind = toml_field(item, "kind", str, w)
     if kind not in KINDS:
         raise InputError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})", where=w)
@@ -54,17 +56,12 @@ def _load_one(item: Any, w: str) -> Claim:
     options = {k: v for k, v in item.items() if k not in common + ("golden", "step", "quantity",
                                                                     "claimed")}
     for k, v in options.items():
-        if k in ("args",):
-            if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= 16:
-                raise InputError(f"field {k!r} must be an integer 0..16", where=w)
-        elif k == "call":
-            if not isinstance(v, bool):
-                raise InputError("field 'call' must be true or false", where=w)
-        elif k == "kwargs":
-            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-                raise InputError("field 'kwargs' must be a list of names", where=w)
-        elif not isinstance(v, str):
-            raise InputError(f"field {k!r} must be a string", where=w)
+        if not _has_type(v, FIELD_TYPES.get(k, "string")):
+            raise InputError(f"field {k!r} must be a {FIELD_TYPES.get(k, 'string')}", where=w)
+    if kind == "literature" and options["verdict"] not in VERDICTS[:-1]:
+        raise InputError(f"field 'verdict' must be one of {', '.join(VERDICTS[:-1])}", where=w)
+    if kind == "reduction":
+        _validate_reduction(options, w)
     if kind == "experiment" and options["experiment"] not in EXPERIMENTS:
         raise InputError(f"unknown experiment {options['experiment']!r} "
                          f"(known: {', '.join(EXPERIMENTS)})", where=w)
@@ -80,12 +77,51 @@ def _load_one(item: Any, w: str) -> Claim:
     return claim
 
 
+def _has_type(v: Any, spec: str) -> bool:
+    if spec.startswith("integer"):
+        lo, hi = {"integer ≥ 0": (0, 10**9), "integer 0..16": (0, 16),
+                  "integer 1..10": (1, 10)}[spec]
+        return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+    if spec == "true or false":
+        return isinstance(v, bool)
+    if spec in ("list of names", "list of strings"):
+        return isinstance(v, list) and all(isinstance(x, str) for x in v)
+    if spec == "table of strings":
+        return isinstance(v, dict) and all(isinstance(x, str) for x in v.values())
+    if spec == "list of [name, name] pairs":
+        return isinstance(v, list) and all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in v)
+    return isinstance(v, str)
+
+
+def _validate_reduction(o: dict[str, Any], w: str) -> None:
+    """Both optimizers known, the tables name their hyperparameters, the expressions parse,
+    the compared quantities exist."""
+    import sympy as sp
+
+    for key in ("optimizer", "equals"):
+        if o[key] not in RULES:
+            raise InputError(f"field {key!r}: unknown optimizer {o[key]!r}", where=w)
+    first, second = RULES[o["optimizer"]], RULES[o["equals"]]
+    names = {h: sp.Symbol(h) for h in first.defaults}
+    for key, rule in (("setting", first), ("mapping", second)):
+        for k, text in o.get(key, {}).items():
+            if k not in rule.defaults:
+                raise InputError(f"field {key!r}: {rule.name} has no hyperparameter {k!r}",
+                                 where=w)
+            parse_expr(text, names, where=f"{w}: field {key!r}.{k}")
+    for a, b in o.get("compare", [["delta", "delta"]]):
+        for q, rule in ((a, first), (b, second)):
+            if q not in ("delta",) + rule.state_names + rule.aux_names:
+                raise InputError(f"field 'compare': {rule.name} computes no {q!r}", where=w)
+
+
 def _validate(claim: Claim, w: str) -> None:
     """Checks that need no computation, so a bad file fails before any golden is run."""
     o = claim.options
     if claim.kind == "formula":
-        if o["reference"] not in ("rule", "gradient"):
-            raise InputError("field 'reference' must be 'rule' or 'gradient'", where=w)
+        if o["reference"] not in ("rule", "gradient", "loss"):
+            raise InputError("field 'reference' must be 'rule', 'gradient' or 'loss'", where=w)
         need = "optimizer" if o["reference"] == "rule" else "problem"
         if need not in o:
             raise InputError(f"a {o['reference']} formula needs field {need!r}", where=w)

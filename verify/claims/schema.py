@@ -19,10 +19,43 @@ KINDS: dict[str, tuple[str, ...]] = {
     "identity": ("identity",),
     "experiment": ("experiment",),
     "audit": ("impl", "optimizer", "expect"),
+    "code": ("code",),
+    "reduction": ("optimizer", "equals", "mapping"),
+    "literature": ("cites", "says", "verdict"),
+    "metadata": ("package", "contains"),
     "statement": ("reason",),
 }
-OPTIONAL = {"formula": ("optimizer", "problem"), "api": ("args", "kwargs", "call"),
-            "audit": ("problem",), "identity": ("assumption", "without"), "experiment": ("at",)}
+OPTIONAL = {"formula": ("optimizer", "problem", "constants"), "api": ("args", "kwargs", "call"),
+            "audit": ("problem",), "identity": ("assumption", "without"), "experiment": ("at",),
+            "code": ("aliases",), "reduction": ("setting", "steps", "compare")}
+
+# the type of every field beyond the four every claim has (id, section, quote, kind); any
+# field not listed is a string
+FIELD_TYPES: dict[str, str] = {
+    "step": "integer ≥ 0", "args": "integer 0..16", "steps": "integer 1..10",
+    "call": "true or false", "kwargs": "list of names", "contains": "list of strings",
+    "claimed": "string or list of strings", "aliases": "table of strings",
+    "mapping": "table of strings", "setting": "table of strings",
+    "constants": "table of strings",
+    "compare": "list of [name, name] pairs",
+}
+# what each kind checks, for the format reference and `claims init`
+KIND_DOC: dict[str, str] = {
+    "trace": "printed numbers of a worked example against a committed golden trace",
+    "formula": "an expression against one step of a rule on symbols, or a problem's gradient",
+    "critical_points": "a count of minima, maxima or saddles against SymPy's classification",
+    "default": "a stated default against Kingma & Ba and the installed frameworks",
+    "api": "a dotted name (and optionally a call's arity and keywords) against the packages",
+    "state": "the per-parameter state an optimizer keeps",
+    "identity": "a statement SymPy proves (optionally: only under a stated assumption)",
+    "experiment": "a behavioural statement, by an experiment with a protocol and a sweep",
+    "audit": "what an installed framework computes, by an audit",
+    "code": "a code block, parsed; every import and call resolved and bound, none run",
+    "reduction": "one optimizer with some hyperparameters fixed computing as another",
+    "literature": "a statement against a cited passage (the citation and a short quote)",
+    "metadata": "a statement about a package against its own metadata",
+    "statement": "not checkable, with the reason",
+}
 
 
 @dataclass(frozen=True)

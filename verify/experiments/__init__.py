@@ -17,6 +17,18 @@ from functools import cache
 from ..errors import InputError
 from .basins import double_well_escape, quartic_stall
 from .common import Experiment, Run, run64, sign_changes
+from .extra import (
+    adam_more_effective,
+    adam_oscillation,
+    adam_sensitivity,
+    adam_vs_gd_escape,
+    gd_local_minimum,
+    momentum_push,
+    noise_escape,
+    per_parameter_steps,
+    random_restarts,
+    saddle_slowdown,
+)
 from .oscillation import gd_oscillation
 from .rosenbrock import rosenbrock_speed
 from .worked_example import bias_correction_early, worked_example_curves
@@ -28,6 +40,16 @@ EXPERIMENTS: dict[str, Callable[[], Experiment]] = {
     "quartic_stall": quartic_stall,
     "worked_example_curves": worked_example_curves,
     "bias_correction_early": bias_correction_early,
+    "gd_local_minimum": gd_local_minimum,
+    "adam_vs_gd_escape": adam_vs_gd_escape,
+    "momentum_push": momentum_push,
+    "adam_oscillation": adam_oscillation,
+    "adam_more_effective": adam_more_effective,
+    "per_parameter_steps": per_parameter_steps,
+    "noise_escape": noise_escape,
+    "random_restarts": random_restarts,
+    "saddle_slowdown": saddle_slowdown,
+    "adam_sensitivity": adam_sensitivity,
 }
 
 

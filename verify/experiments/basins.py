@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 
 import sympy as sp
 
@@ -62,6 +63,7 @@ def describe(x: float, points: tuple[Point, ...]) -> str:
     return f"{what} ({x:.3f})"
 
 
+@cache
 def _measure(problem: str, optimizers: tuple[str, ...], lrs: tuple[str, ...],
              starts: tuple[str, ...], steps: int) -> tuple[Ends, list]:
     settings = tuple(Setting(lr, (s,)) for lr in lrs for s in starts)

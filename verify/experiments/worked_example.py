@@ -43,6 +43,7 @@ def _roughness(params: np.ndarray, loss: np.ndarray, optimum: np.ndarray) -> int
     return loss_increases(loss) + sum(sign_changes(err[:, i]) for i in range(err.shape[1]))
 
 
+@cache
 def measure_curves(steps: int = 300) -> tuple[CurveData, list]:
     settings = [Setting(lr) for lr in CURVE_LRS]
     grids = {o: grid64("linear_regression", o, settings, steps) for o in ("gd", "adam")}

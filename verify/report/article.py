@@ -58,7 +58,7 @@ def num(x: Fraction | float | None, digits: int = 4) -> str:
 def render(v: Verification, figures: dict[str, str] | None = None) -> str:
     """The report; ``figures`` maps figure names to paths relative to the report."""
     figs = figures or {}
-    parts = [_header(v), _summary(v), _worked_example(v), _other_claims(v),
+    parts = [_header(v), _summary(v), _coverage(v), _worked_example(v), _other_claims(v),
              _experiments(v, figs), _symbolic(v), _reproductions(v), _float32(v),
              audit_section(v, figs), _footer(v)]
     return "\n\n".join(p.rstrip() for p in parts if p) + "\n"
@@ -132,6 +132,19 @@ def _summary(v: Verification) -> str:
                   "| claim | value | document | golden | relative error |", "|---|---|---|---|---|"]
         lines += [f"| `{r.claim.id}` | {it.label} | {it.claimed} | {sig(it.golden, 8)} | "
                   f"{it.rel_err:.1%} |" for r, it in worst]
+    return "\n".join(lines)
+
+
+def _coverage(v: Verification) -> str:
+    c = v.coverage
+    lines = ["## Coverage", "",
+             f"**{c.statements} statements** in the claims file ({c.claims} claims; a code "
+             f"block counts each of its imports and calls): **{c.checked} checked**, "
+             f"{len(c.unchecked)} unchecked, listed here with the reason."]
+    if c.unchecked:
+        lines += ["", "| claim | statement | why it is not checked |", "|---|---|---|"]
+        lines += [f"| `{_cell(cid)}` | {_cell(quote)} | {_cell(why)} |"
+                  for cid, quote, why in c.unchecked]
     return "\n".join(lines)
 
 
