@@ -23,6 +23,8 @@ from .extra import (
     adam_sensitivity,
     adam_vs_gd_escape,
     gd_local_minimum,
+    gd_lr_tuning,
+    mitigations,
     momentum_push,
     noise_escape,
     per_parameter_steps,
@@ -50,6 +52,8 @@ EXPERIMENTS: dict[str, Callable[[], Experiment]] = {
     "random_restarts": random_restarts,
     "saddle_slowdown": saddle_slowdown,
     "adam_sensitivity": adam_sensitivity,
+    "gd_lr_tuning": gd_lr_tuning,
+    "mitigations": mitigations,
 }
 
 

@@ -366,3 +366,59 @@ def adam_sensitivity(steps: int = 300) -> Experiment:
     return Experiment("adam_sensitivity", "Adam's sensitivity to its hyperparameters",
                       "linear_regression", protocol, ("setting", f"loss after {steps}"), rows,
                       finding, j)
+
+
+# --- GD and a badly tuned step size; momentum, adaptive steps and noise against GD -----------
+
+def judge_tuning(lrs: tuple[str, ...], steps: tuple[int | None, ...]) -> tuple[Judgement, str]:
+    reached = [s for s in steps if s is not None]
+    best = min(reached) if reached else None
+    slow = tuple(s is None or (best is not None and s > 2 * best) for s in steps)
+    j = grade((Part("gradient descent can take a long time to converge, especially if the "
+                    "learning rate is not well-tuned", slow),), tuple((("α", lr),) for lr in lrs))
+    said = ", ".join(f"{s if s is not None else 'not reached'} at α = {lr}"
+                     for lr, s in zip(lrs, steps, strict=True))
+    return j, f"Steps to loss ≤ 1e-6: {said}. " + j.sentence()
+
+
+def gd_lr_tuning(steps: int = 1000) -> Experiment:
+    from .oscillation import GD_LRS
+
+    g = grid64("linear_regression", "gd", [Setting(lr) for lr in GD_LRS], steps)
+    reached = tuple(first_below(g.loss[:, k], 1e-6) for k in range(len(GD_LRS)))
+    j, finding = judge_tuning(GD_LRS, reached)
+    protocol = (f"GD on the worked example from (0, 0) at α ∈ {choice(GD_LRS)}, up to {steps} "
+                "steps, float64; speed: first step with loss ≤ 1e-6. The claim holds at an α if "
+                "GD needs more than twice the steps of the fastest α on the grid, or does not "
+                "get there.")
+    rows = tuple((lr, str(s) if s is not None else f"> {steps}")
+                 for lr, s in zip(GD_LRS, reached, strict=True))
+    return Experiment("gd_lr_tuning", "GD's speed against its step size", "linear_regression",
+                      protocol, ("α", "steps to loss ≤ 1e-6"), rows, finding, j)
+
+
+def judge_mitigations(well: Ends, noise: tuple[float, ...]) -> tuple[Judgement, str]:
+    n = len(well.settings)
+    counts = {o: sum(escaped(x, well.points) for x in well.ends[o]) for o in well.ends}
+    parts = (Part("momentum", (counts["momentum"] > counts["gd"],)),
+             Part("adaptive learning rates", (counts["adam"] > counts["gd"],)),
+             Part("stochasticity (randomness)", (max(noise[1:]) > noise[0],)))
+    j = grade(parts, ((("problem", "double_well"),),))
+    return j, (f"Runs escaping the double well's local minimum (of {n}): GD {counts['gd']}, "
+               f"momentum {counts['momentum']}, Adam {counts['adam']}; with gradient noise, "
+               f"up to {max(noise):.0%} of noisy GD runs against {noise[0]:.0%} without. "
+               + j.sentence())
+
+
+def mitigations() -> Experiment:
+    well = _well()
+    noise = noise_escape()
+    fractions = tuple(float(r[1].rstrip("%")) / 100 for r in noise.rows)
+    j, finding = judge_mitigations(well, fractions)
+    protocol = ("The double-well runs of “Escaping a local minimum” (GD, momentum, Adam over "
+                "the same starts and step sizes) and of “Does gradient noise help escape a local "
+                "minimum?”. Each technique helps if it ends in the global minimum more often "
+                "than plain GD (noise: at some σ > 0 more often than at σ = 0).")
+    return Experiment("mitigations", "Momentum, adaptive steps and noise against GD",
+                      "double_well", protocol, ("α", "θ0", "gd", "momentum", "adam"),
+                      _rows(well), finding, j)

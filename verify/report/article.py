@@ -120,6 +120,16 @@ def _summary(v: Verification) -> str:
                       + ", ".join(f"{n} {o}" for o, n in origins.items())
                       + " (introduced: the error is made at that step; inherited: it follows "
                         "from the document's own wrong earlier numbers); see the *origin* column."]
+        introduced = [s for s in v.sources if s.origin == "introduced"]
+        unexplained = sum(s.explanation.startswith("unexplained") for s in introduced)
+        if introduced:
+            lines += ["", f"Of the {len(introduced)} introduced errors, "
+                          f"{len(introduced) - unexplained} are reproduced — by the parameters "
+                          "that give the printed rows exactly, or by the simplest combination of "
+                          "at most two slips from a small grammar (wrong table, wrong step, "
+                          "β1/β2 swapped, bias correction off or with the wrong t, a power "
+                          "rounded, the root or the factor 2/N left out) — and "
+                          f"{unexplained} are unexplained by that grammar."]
     if v.experiments:
         lines += ["", "Behavioural claims, each tested by an experiment with a declared protocol:",
                   ""]
