@@ -5,7 +5,9 @@ from __future__ import annotations
 from ..experiments import experiment
 from ..outcomes import label
 from .schema import Claim
-from .verdicts import ClaimResult, _judged, _uncheckable
+from .verdicts import CONFIRMED, CONTRADICTED, ClaimResult, _judged, _uncheckable
+
+NEGATION = {CONFIRMED: CONTRADICTED, CONTRADICTED: CONFIRMED}
 
 
 def check_experiment(claim: Claim) -> ClaimResult:
@@ -13,6 +15,11 @@ def check_experiment(claim: Claim) -> ClaimResult:
     (``at = "α = 0.01"``) is confirmed or contradicted by the outcome at that setting."""
     e = experiment(claim.options["experiment"])
     at = claim.options.get("at")
+    if claim.options.get("negates"):  # the claim says the opposite of the experiment's claim
+        verdict = NEGATION.get(e.verdict, e.verdict)
+        return _judged(claim, e.title, "holds", verdict, verdict,
+                       f"The claim is the negation of the experiment's ({e.verdict} there). "
+                       + e.finding)
     if at is None:
         return _judged(claim, e.title, "holds", e.verdict, e.verdict, e.finding)
     labels = [label(s) for s in e.judgement.settings]

@@ -8,7 +8,15 @@ from ..problems import find_problem
 from ..rules import RULES
 from ..symbolic import derive
 from .schema import Claim
-from .verdicts import ASSUMPTION, CONFIRMED, ClaimResult, _judged, _uncheckable
+from .verdicts import (
+    ASSUMPTION,
+    CONFIRMED,
+    CONTRADICTED,
+    NOT_CHECKABLE,
+    ClaimResult,
+    _judged,
+    _uncheckable,
+)
 
 
 def check_critical_points(claim: Claim) -> ClaimResult:
@@ -37,6 +45,10 @@ def check_identity(claim: Claim) -> ClaimResult:
     ids = {i.id: i for i in all_identities()}
     ident = ids[claim.options["identity"]]
     note = f"{ident.title}: {ident.method}"
+    if claim.options.get("counterexample"):  # the identity refutes the claim
+        return _judged(claim, ident.title, "holds", "refuted" if ident.proved else "not refuted",
+                       CONTRADICTED if ident.proved else NOT_CHECKABLE,
+                       f"A counterexample, proved: {note}" if ident.proved else note)
     counter = ids.get(claim.options.get("without", ""))
     if counter is None or not ident.proved:
         return _judged(claim, ident.title, "holds", "proved" if ident.proved else "not proved",

@@ -26,7 +26,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "statement": ("reason",),
 }
 OPTIONAL = {"formula": ("optimizer", "problem", "constants"), "api": ("args", "kwargs", "call"),
-            "audit": ("problem",), "identity": ("assumption", "without"), "experiment": ("at",),
+            "audit": ("problem",), "identity": ("assumption", "without", "counterexample"),
+            "experiment": ("at", "negates"),
             "code": ("aliases",), "reduction": ("setting", "steps", "compare")}
 
 # the type of every field beyond the four every claim has (id, section, quote, kind); any
@@ -36,7 +37,8 @@ FIELD_TYPES: dict[str, str] = {
     "call": "true or false", "kwargs": "list of names", "contains": "list of strings",
     "claimed": "string or list of strings", "aliases": "table of strings",
     "mapping": "table of strings", "setting": "table of strings",
-    "constants": "table of strings",
+    "constants": "table of strings", "counterexample": "true or false",
+    "negates": "true or false",
     "compare": "list of [name, name] pairs",
 }
 # what each kind checks, for the format reference and `claims init`
