@@ -199,3 +199,16 @@ def test_schema_errors_name_the_claim_and_field(tmp_path, body, message):
     with pytest.raises(InputError, match=message) as err:
         load_claims(bad)
     assert "(id 'my.claim')" in str(err.value)
+
+
+def test_format_reference_documents_every_kind_and_field():
+    from verify.claims.schema import FIELD_TYPES, KINDS, OPTIONAL
+    from verify.experiments import EXPERIMENTS
+
+    doc = (paths.ROOT / "docs" / "claims-format.md").read_text()
+    for kind, fields in KINDS.items():
+        assert f"`{kind}`" in doc, kind
+        for name in fields + OPTIONAL.get(kind, ()):
+            assert f"`{name}`" in doc, (kind, name)
+    assert all(f"`{name}`" in doc for name in FIELD_TYPES)
+    assert all(f"`{name}`" in doc for name in EXPERIMENTS)
