@@ -213,7 +213,8 @@ def per_parameter_steps() -> Experiment:
                 "if b's update per unit of gradient exceeds w's.")
     return Experiment("per_parameter_steps", "Larger updates for parameters with small gradients?",
                       "linear_regression", protocol,
-                      ("α", "|g_b|/|g_w|, t = 1..5", "|Δb|/|Δw|, t = 1..5"), rows, finding, j)
+                      ("α", "gradient ratio b/w, t = 1..5", "update ratio b/w, t = 1..5"), rows,
+                      finding, j)
 
 
 # --- noise (SGD) and random restarts on the double well -----------------------------------------

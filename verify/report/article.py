@@ -272,7 +272,7 @@ def _experiments(v: Verification, figures: dict[str, str]) -> str:
 
 
 def _table(e: Experiment) -> str:
-    rows = ["| " + " | ".join(e.columns) + " |", "|" + "---|" * len(e.columns)]
+    rows = ["| " + " | ".join(_cell(c) for c in e.columns) + " |", "|" + "---|" * len(e.columns)]
     rows += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in e.rows]
     return "\n".join(rows)
 
