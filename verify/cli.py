@@ -35,10 +35,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         write_atomic(target, render(verification, figures))
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror}", where=str(target)) from None
-    counts = verification.counts()
-    print(f"wrote {target}: {len(verification.results)} claims, {counts['confirmed']} confirmed, "
-          f"{counts['contradicted']} contradicted, {counts['not checkable']} not checkable")
+    print(f"wrote {target}: {len(verification.results)} claims, "
+          f"{_tally(verification.counts())}")
     return 0
+
+
+def _tally(counts: dict[str, int]) -> str:
+    """"53 confirmed, 4 partly confirmed, …": the verdicts that occur, with their counts."""
+    return ", ".join(f"{n} {verdict}" for verdict, n in counts.items() if n)
 
 
 def _parse_init(text: str) -> tuple:
@@ -154,14 +158,52 @@ def _check_or_update(expected: dict, update: bool, what: str) -> int:
 def cmd_claims(args: argparse.Namespace) -> int:
     from .assemble import verify_document
 
-    claims = Path(args.file) if args.file else paths.ARTICLE_CLAIMS
+    words = list(args.words)
+    if words[:1] == ["init"]:
+        return _claims_init(words[1:], args)
+    if len(words) > 1 or args.out or args.force:
+        raise InputError("usage: claims [FILE] | claims init DOC [--out FILE [--force]]")
+    claims = Path(words[0]) if words else paths.ARTICLE_CLAIMS
     v = verify_document(claims, progress=progress)
     done_progress()
     for r in v.results:
-        print(f"{r.verdict:14} {r.claim.id}")
-    c = v.counts()
-    print(f"{len(v.results)} claims: {c['confirmed']} confirmed, {c['contradicted']} "
-          f"contradicted, {c['not checkable']} not checkable")
+        print(f"{r.verdict:31} {r.claim.id}")
+    print(f"{len(v.results)} claims: {_tally(v.counts())}")
+    return 0
+
+
+def _claims_init(words: list[str], args: argparse.Namespace) -> int:
+    """Draft a claims file for a Markdown or text document (stdout, or --out FILE)."""
+    from .draft import draft, to_toml
+
+    if len(words) != 1:
+        raise InputError("claims init needs exactly one document: claims init DOC")
+    doc = Path(words[0])
+    try:
+        text = doc.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the document: {getattr(exc, 'strerror', None) or exc}",
+                         where=str(doc)) from None
+    drafts = draft(text)
+    title = next((ln.strip().lstrip("#").strip() for ln in text.splitlines() if ln.strip()),
+                 doc.stem)
+    toml = to_toml(drafts, title, str(doc))
+    if not args.out:
+        sys.stdout.write(toml)
+        return 0
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise InputError("exists; pass --force to overwrite", where=str(out))
+    writable_dir(out.parent if str(out.parent) else Path("."))
+    try:
+        write_atomic(out, toml)
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", where=str(out)) from None
+    kinds = {}
+    for d in drafts:
+        kinds[d.suggested] = kinds.get(d.suggested, 0) + 1
+    print(f"wrote {out}: {len(drafts)} draft claims ("
+          + ", ".join(f"{n} {k}" for k, n in kinds.items()) + ")")
     return 0
 
 
@@ -225,8 +267,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_verbs(sub)
 
-    c = sub.add_parser("claims", help="check a claims file and print the verdicts")
-    c.add_argument("file", nargs="?")
+    c = sub.add_parser("claims", help="check a claims file and print the verdicts; "
+                                      "`claims init DOC` drafts a claims file for a document")
+    c.add_argument("words", nargs="*", metavar="FILE | init DOC")
+    c.add_argument("--out", help="claims init: write the draft here instead of stdout")
+    c.add_argument("--force", action="store_true", help="claims init: overwrite --out")
     c.set_defaults(func=cmd_claims)
     return p
 

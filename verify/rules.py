@@ -231,6 +231,25 @@ def slipped(rule: Rule, name: str, *, lr_power: int = 1, sign: int = 1, reset_ev
 
 ADAM = adam("adam")
 
+
+def _adamax_init(x, ar):
+    return {"m": ar.zeros_like(x), "u": ar.zeros_like(x)}
+
+
+def _adamax_update(g, state, x, t, hp, ar):
+    """AdaMax (Kingma & Ba 2015, Algorithm 2): u_t = max(β2 u_{t−1}, |g|),
+    θ −= (α/(1 − β1^t)) m_t/u_t. No ε: a coordinate whose gradients have all been 0 divides 0
+    by 0."""
+    b1 = hp["beta1"]
+    m = b1 * state["m"] + ar.complement(b1) * g
+    u = ar.maximum(hp["beta2"] * state["u"], ar.abs(g))
+    return -(hp["lr"] / ar.one_minus_pow(b1, t) * m / u), {"m": m, "u": u}, {}
+
+
+ADAMAX = Rule("adamax", {"lr": "0.002", "beta1": "0.9", "beta2": "0.999"}, _adamax_init,
+              _adamax_update, ("m", "u"), (), _adamax_update.__doc__ or "", {},
+              {"lr": "(0,inf)", "beta1": UNIT, "beta2": UNIT})
+
 RULES: dict[str, Rule] = {r.name: r for r in (
     GD,
     momentum("momentum"),
@@ -251,6 +270,7 @@ RULES: dict[str, Rule] = {r.name: r for r in (
     adam("amsgrad", amsgrad="v"),
     adam("amsgrad-vhat", amsgrad="v_hat"),
     adam("amsgrad-nobias", bias_correction=False, amsgrad="v"),
+    ADAMAX,
 )}
 
 
