@@ -15,11 +15,11 @@ import numpy as np
 import sympy as sp
 
 from . import __version__, paths
-from .auditing import AuditResult, audit, installed
+from .auditing import AuditResult, installed
+from .auditing.batch import audit_many
 from .auditing.calibration import committed_line
 from .claims import NOT_CHECKABLE, VERDICTS, ClaimResult, ClaimsFile, check_claims, load_claims
 from .compare import Comparison, compare
-from .errors import InputError
 from .experiments import Experiment, experiment
 from .golden import run_golden
 from .goldenset import GoldenEntry, load_manifest, regenerate
@@ -230,14 +230,8 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
                 "sympy": sp.__version__, "mpmath": mpmath.__version__, "numpy": np.__version__}
     versions |= _distribution_versions(("gmpy2", "matplotlib", "ml_dtypes", "torch", "jax",
                                         "optax", "mlx", "keras"))
-    audits, skips = [], []
-    for impl in installed():
-        for optimizer in AUDITED:
-            progress(f"audit {impl} {optimizer}")
-            try:
-                audits.append(audit(impl, optimizer))
-            except InputError as exc:  # e.g. a framework without that optimizer
-                skips.append((impl, optimizer, str(exc)))
+    audits, skips = audit_many([(impl, opt) for impl in installed() for opt in AUDITED],
+                               progress=progress)
     names = list(dict.fromkeys(c.options["experiment"] for c in claims.claims
                                if c.kind == "experiment"))
     done = []

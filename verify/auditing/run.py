@@ -162,8 +162,7 @@ def audit(impl: str | Callable[..., Any], optimizer: str = "adam", problem: str 
 def _setting_row(s: Setting, spec: RunSpec, trace: Trace, j: Judgement, with_golden: bool
                  ) -> SettingResult:
     tested = tested_arrays(trace)
-    golden = (run_golden(spec, grads=replayed_gradients(trace), params_only=True)
-              if with_golden else None)
+    golden = _golden(spec, replayed_gradients(trace)) if with_golden else None
     notes = list(j.missing)
     if j.undefined_by_rounding:
         notes.append(f"from step {j.undefined_at} the rule is 0/0 only with its hyperparameters "
@@ -183,6 +182,20 @@ def _setting_row(s: Setting, spec: RunSpec, trace: Trace, j: Judgement, with_gol
 
 def spec_dtype(trace: Trace) -> str:
     return trace.arithmetic.get("dtype", "float32")
+
+
+def _golden(spec: RunSpec, grads: list[list[Fraction]] | None) -> Trace:
+    """The certified golden of a setting on these gradients, computed once per process: the
+    frameworks' gradients of the battery's linear streams are the same exact numbers, so the
+    report's audits share them."""
+    key = (spec.problem.source, spec.optimizer, tuple(sorted(spec.full_hyper().items())),
+           spec.steps, spec.schedule, None if grads is None else tuple(map(tuple, grads)))
+    if key not in _GOLDENS:
+        _GOLDENS[key] = run_golden(spec, grads=grads, params_only=True)
+    return _GOLDENS[key]
+
+
+_GOLDENS: dict[tuple, Trace] = {}
 
 
 def choose_model(rule, ran: list[tuple[RunSpec, Trace]]) -> tuple[Model | None,
