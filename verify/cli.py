@@ -211,6 +211,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_bench
     from .report import render_bench
 
+    if str(paths.ROOT) not in sys.path:
+        sys.path.insert(0, str(paths.ROOT))  # the battery timings audit tests/mutants too
     result = run_bench(progress=progress)
     done_progress()
     text = render_bench(result)
