@@ -55,6 +55,8 @@ def _applies(rule: str, h) -> bool:
     if isinstance(h, str):
         return rule in OTHER[h]
     s = h.slips
+    if s and r.family not in ("adam", "rmsprop", "momentum"):
+        return False  # a rule without term options (AdaMax): only wrapped misuses apply
     if s and (s.bc1_shift or s.bc2_shift or s.bc1_beta != "beta1" or s.bc2_beta != "beta2"):
         return r.variant.get("bias_correction", True) is not False
     if s and s.decay:

@@ -30,6 +30,7 @@ class Rule:
     doc: str = ""
     variant: Mapping[str, Any] = field(default_factory=dict)
     ranges: Mapping[str, str] = field(default_factory=dict)  # e.g. {"beta1": "[0,1)"}
+    family: str = ""  # the constructor that built it (adam, rmsprop, momentum): its slips
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def momentum(name: str, *, nesterov: bool = False, first: str = "g",
     return Rule(name, {"lr": "0.01", "momentum": "0.9", "dampening": "0"}, init, update,
                 ("buf",), (), momentum.__doc__ or "",
                 {"nesterov": nesterov, "first_buffer": first},
-                {"lr": "(0,inf)", "momentum": UNIT, "dampening": "[0,1]"})
+                {"lr": "(0,inf)", "momentum": UNIT, "dampening": "[0,1]"}, "momentum")
 
 
 def rmsprop(name: str, *, eps_inside: bool = False, slips: Slips = NO_SLIPS) -> Rule:
@@ -117,7 +118,7 @@ def rmsprop(name: str, *, eps_inside: bool = False, slips: Slips = NO_SLIPS) -> 
 
     return Rule(name, {"lr": "0.01", "alpha": "0.99", "eps": "1e-8"}, init, update, ("v",), (),
                 rmsprop.__doc__ or "", {"eps": "inside" if eps_inside else "outside"},
-                {"lr": "(0,inf)", "alpha": UNIT, "eps": "[0,inf)"})
+                {"lr": "(0,inf)", "alpha": UNIT, "eps": "[0,inf)"}, "rmsprop")
 
 
 def adam(name: str, *, bias_correction: bool = True, eps: str = "outside",
@@ -184,7 +185,8 @@ def adam(name: str, *, bias_correction: bool = True, eps: str = "outside",
               "eps_root": "[0,inf)", "weight_decay": "[0,inf)"}
     variant = {"bias_correction": bias_correction, "eps": eps, "decay": decay, "amsgrad": amsgrad}
     return Rule(name, defaults, init, update, state_names, ("m_hat", "v_hat"), adam.__doc__ or "",
-                {k: v for k, v in variant.items() if v not in (None, True, "outside")}, ranges)
+                {k: v for k, v in variant.items() if v not in (None, True, "outside")}, ranges,
+                "adam")
 
 
 def _second(g, sl: Slips, ar):
@@ -226,7 +228,7 @@ def slipped(rule: Rule, name: str, *, lr_power: int = 1, sign: int = 1, reset_ev
         return (-delta if sign < 0 else delta), new, aux
 
     return Rule(name, rule.defaults, rule.init, update, rule.state_names, rule.aux_names,
-                rule.doc, rule.variant, rule.ranges)
+                rule.doc, rule.variant, rule.ranges, rule.family)
 
 
 ADAM = adam("adam")

@@ -269,7 +269,7 @@ class Stream:
         return [Judgement(self.rule.name, m, steps, miss, tr.first[r], float(tr.worst[r]),
                           float(tr.far[r]), tuple(tr.unjudged[r]), tuple(tr.frozen[r]),
                           tr.undefined[r], tuple(tr.exits[r].items()), bool(tr.finite_nan[r]),
-                          False, tuple((q, a, b) for q, (a, b) in tr.exact[r].items()))
+                          rounded_exactly=tuple((q, a, b) for q, (a, b) in tr.exact[r].items()))
                 for r, (m, miss) in enumerate(zip(self.models, missing, strict=True))]
 
 

@@ -114,14 +114,14 @@ GENERIC = [Hypothesis("step", "the learning rate is applied twice (the step uses
 
 def hypotheses(claimed: str) -> list[Hypothesis]:
     rule = RULES[claimed]
-    if "beta1" in rule.defaults:
+    if rule.family == "adam":
         out = _adam_hypotheses(rule.variant.get("decay") == "decoupled",
                                rule.variant.get("amsgrad") == "v")
-    elif "alpha" in rule.defaults:
+    elif rule.family == "rmsprop":
         out = _rmsprop_hypotheses()
-    elif "momentum" in rule.defaults:
+    elif rule.family == "momentum":
         out = _momentum_hypotheses()
-    else:
+    else:  # a rule without term options (gd, adamax): the slips any rule can have
         out = []
     return out + GENERIC
 
@@ -132,11 +132,11 @@ def build(claimed: str, h: Hypothesis, extra: Slips | None = None) -> Rule:
     v = dict(rule.variant)
     slips = _merge(h.slips, extra)
     name = f"{claimed} with {h.says}"
-    if "beta1" in rule.defaults:
+    if rule.family == "adam":
         base = adam(name, slips=slips or Slips(), **v)
-    elif "alpha" in rule.defaults:
+    elif rule.family == "rmsprop":
         base = rmsprop(name, eps_inside=v.get("eps") == "inside", slips=slips or Slips())
-    elif "momentum" not in rule.defaults:  # plain gradient descent: only generic slips
+    elif rule.family != "momentum":  # no term options: only the slips any rule can have
         base = rule
     else:
         kw = {"slips": slips} if slips else {}
