@@ -1,4 +1,6 @@
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +12,45 @@ from verify.problems import find_problem
 @pytest.fixture(scope="session")
 def linreg():
     return find_problem("linear_regression")
+
+
+TINY_PROBLEMS = ("linear_regression", "quartic")
+TINY_GOLDEN = "linear_regression.gd"
+
+
+def make_tiny_root(root: Path) -> Path:
+    """A small project tree (two problems, one committed golden, no claims yet) under ``root``,
+    so that a verb that regenerates everything stays cheap in a test."""
+    from verify import paths
+
+    for sub in ("problems", "golden", "claims", "symbolic"):
+        (root / "derivations" / sub).mkdir(parents=True, exist_ok=True)
+    for name in TINY_PROBLEMS:
+        shutil.copy(paths.PROBLEMS / f"{name}.toml", root / "derivations" / "problems")
+    shutil.copy(paths.GOLDEN / f"{TINY_GOLDEN}.json", root / "derivations" / "golden")
+    manifest = (paths.GOLDEN / "manifest.toml").read_text().split("[[golden]]")[1]
+    assert f'id = "{TINY_GOLDEN}"' in manifest
+    (root / "derivations" / "golden" / "manifest.toml").write_text("[[golden]]" + manifest)
+    return root
+
+
+@pytest.fixture()
+def tiny_root(tmp_path, monkeypatch):
+    """``make_tiny_root`` in a temporary directory, made the project root of this process."""
+    from verify import paths
+
+    root = make_tiny_root(tmp_path / "root")
+    for name, value in root_paths(root).items():
+        monkeypatch.setattr(paths, name, value)
+    return root
+
+
+def root_paths(root: Path) -> dict[str, Path]:
+    """verify.paths' constants for another project root (what ADAM_VERIFY_ROOT sets)."""
+    d = root / "derivations"
+    return {"ROOT": root, "DERIVATIONS": d, "PROBLEMS": d / "problems", "GOLDEN": d / "golden",
+            "CLAIMS": d / "claims", "SYMBOLIC": d / "symbolic", "REPORTS": root / "reports",
+            "ARTICLE_CLAIMS": d / "claims" / "adam_deeply_explained.toml"}
 
 
 FUZZ: dict[str, int] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -153,8 +153,10 @@ def _float32_checks(entries: list[GoldenEntry], goldens: dict[str, Trace],
 
 
 def verify_document(claims_path: Path | None = None, golden_dir: Path | None = None,
-                    progress: Callable[[str], None] = lambda s: None) -> Verification:
-    """Regenerate goldens, run the float32 runners, check every claim of ``claims_path``."""
+                    progress: Callable[[str], None] = lambda s: None,
+                    impls: Sequence[str] | None = None) -> Verification:
+    """Regenerate goldens, run the float32 runners, check every claim of ``claims_path``.
+    ``impls``: the frameworks whose audits the report shows (default: every installed one)."""
     claims = load_claims(Path(claims_path or paths.ARTICLE_CLAIMS))
     directory = Path(golden_dir or paths.GOLDEN)
     entries = load_manifest(directory / "manifest.toml")
@@ -168,7 +170,7 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
     versions |= _distribution_versions(("gmpy2", "matplotlib", "ml_dtypes", "torch", "jax",
                                         "optax", "mlx", "keras"))
     audits, skips = [], []
-    for impl in installed():
+    for impl in installed() if impls is None else impls:
         for optimizer, hyper in AUDITED:
             progress(f"audit {impl} {optimizer}")
             try:
@@ -182,11 +184,15 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
         progress(f"experiment {name}")
         done.append(experiment(name))
     progress("claims")
-    by_key = {(a.impl, a.spec.optimizer): a for a in audits if a.spec.problem.name == "probe"}
-    results = check_claims(claims, goldens, by_key)
+    results = check_claims(claims, goldens, audits_by_key(audits))
     return Verification(claims, results, infos, checks, versions, derivations, all_identities(),
                         _reproductions(infos), tuple(audits), tuple(skips),
                         trace_sources(results, goldens), tuple(done), shipped_adam_defaults())
+
+
+def audits_by_key(audits: Sequence[AuditResult]) -> dict[tuple[str, str, str], AuditResult]:
+    """Audits by (impl, optimizer, problem): a claim about one problem never gets another's."""
+    return {(a.impl, a.spec.optimizer, a.spec.problem.name): a for a in audits}
 
 
 def _distribution_versions(names: tuple[str, ...]) -> dict[str, str]:

@@ -391,12 +391,12 @@ def check_experiment(claim: Claim) -> ClaimResult:
                    e.finding)
 
 
-def check_audit(claim: Claim, audits: dict[tuple[str, str], Any]) -> ClaimResult:
+def check_audit(claim: Claim, audits: dict[tuple[str, str, str], Any]) -> ClaimResult:
+    """``audits``: results already computed, by (impl, optimizer, problem)."""
     o = claim.options
-    key = (o["impl"], o["optimizer"])
+    key = (o["impl"], o["optimizer"], o.get("problem", "probe"))
     try:
-        result = audits.get(key) or audit(o["impl"], o["optimizer"],
-                                          o.get("problem", "probe"))
+        result = audits.get(key) or audit(*key)
     except InputError as exc:
         return _uncheckable(claim, str(exc))
     d = result.diagnosis
@@ -417,7 +417,7 @@ CHECKERS: dict[str, Callable[[Claim], ClaimResult]] = {
 
 
 def check_claim(claim: Claim, goldens: dict[str, Trace],
-                audits: dict[tuple[str, str], Any] | None = None) -> ClaimResult:
+                audits: dict[tuple[str, str, str], Any] | None = None) -> ClaimResult:
     if claim.kind == "trace":
         return check_trace(claim, goldens)
     if claim.kind == "audit":
@@ -426,7 +426,7 @@ def check_claim(claim: Claim, goldens: dict[str, Trace],
 
 
 def check_claims(claims: ClaimsFile, goldens: dict[str, Trace],
-                 audits: dict[tuple[str, str], Any] | None = None) -> tuple[ClaimResult, ...]:
+                 audits: dict[tuple[str, str, str], Any] | None = None) -> tuple[ClaimResult, ...]:
     return tuple(check_claim(c, goldens, audits) for c in claims.claims)
 
 

@@ -1,7 +1,8 @@
 """Command line: parse arguments, call the pipeline, write files, choose the exit status.
 
 Exit status: 0 all good; 1 a verification the user asked to fail on found a discrepancy
-(``golden --check`` drift); 2 bad input or usage (one line on stderr, nothing written).
+(``golden --check`` drift, ``claims --strict`` on a contradicted claim, ``audit --strict``);
+2 bad input or usage (one line on stderr, nothing written).
 """
 
 from __future__ import annotations
@@ -62,8 +63,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .report import render
 
     claims = Path(args.claims) if args.claims else paths.ARTICLE_CLAIMS
+    impls = _parse_impls(args.impls)
     out_dir = _writable_dir(Path(args.out) if args.out else paths.REPORTS)  # fail before work
-    verification = verify_document(claims, progress=_progress)
+    verification = verify_document(claims, progress=_progress, impls=impls)
     name = "article" if claims == paths.ARTICLE_CLAIMS else claims.stem
     target = out_dir / f"{name}.md"
     try:
@@ -77,6 +79,24 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(f"wrote {target}: {len(verification.results)} claims, {counts['confirmed']} confirmed, "
           f"{counts['contradicted']} contradicted, {counts['not checkable']} not checkable")
     return 0
+
+
+def _parse_impls(text: str | None) -> list[str] | None:
+    """``--impls``: None (every installed framework), ``none``, or a comma-separated list."""
+    if text is None:
+        return None
+    if text.strip() == "none":
+        return []
+    from .auditing import BUILTIN, installed
+
+    impls = [part.strip() for part in text.split(",")]
+    for impl in impls:
+        if impl not in BUILTIN:
+            raise InputError(f"--impls: unknown implementation {impl!r} "
+                             f"(known: {', '.join(BUILTIN)}, or none)")
+        if impl not in installed():
+            raise InputError(f"--impls: {impl} is not installed here")
+    return list(dict.fromkeys(impls))
 
 
 def _parse_init(text: str) -> tuple:
@@ -191,16 +211,20 @@ def _check_or_update(expected: dict, update: bool, what: str) -> int:
 
 def cmd_claims(args: argparse.Namespace) -> int:
     from .assemble import verify_document
+    from .auditing import installed
+    from .claims import load_claims
 
     claims = Path(args.file) if args.file else paths.ARTICLE_CLAIMS
-    v = verify_document(claims, progress=_progress)
+    named = {c.options["impl"] for c in load_claims(claims).claims if c.kind == "audit"}
+    v = verify_document(claims, progress=_progress,  # audit only what the claims name
+                        impls=[i for i in installed() if i in named])
     _done_progress()
     for r in v.results:
         print(f"{r.verdict:14} {r.claim.id}")
     c = v.counts()
     print(f"{len(v.results)} claims: {c['confirmed']} confirmed, {c['contradicted']} "
           f"contradicted, {c['not checkable']} not checkable")
-    return 0
+    return 1 if args.strict and c["contradicted"] else 0
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -318,6 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="verify a claims file and write the Markdown report")
     r.add_argument("--claims", help="claims TOML (default: the bundled article's)")
     r.add_argument("--out", help="output directory (default: reports/)")
+    r.add_argument("--impls", help="frameworks to audit, comma-separated, or none "
+                                    "(default: every installed one)")
     r.set_defaults(func=cmd_report)
 
     g = sub.add_parser("golden", help="compute a golden trace, or check/update the committed ones")
@@ -382,6 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("claims", help="check a claims file and print the verdicts")
     c.add_argument("file", nargs="?")
+    c.add_argument("--strict", action="store_true", help="exit 1 when a claim is contradicted")
     c.set_defaults(func=cmd_claims)
     return p
 
