@@ -156,7 +156,8 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
                     progress: Callable[[str], None] = lambda s: None,
                     impls: Sequence[str] | None = None) -> Verification:
     """Regenerate goldens, run the float32 runners, check every claim of ``claims_path``.
-    ``impls``: the frameworks whose audits the report shows (default: every installed one)."""
+    ``impls``: the implementations audited, whose frameworks' shipped Adam defaults are read
+    (default: every installed one; reading a framework imports it, which takes seconds)."""
     claims = load_claims(Path(claims_path or paths.ARTICLE_CLAIMS))
     directory = Path(golden_dir or paths.GOLDEN)
     entries = load_manifest(directory / "manifest.toml")
@@ -187,7 +188,9 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
     results = check_claims(claims, goldens, audits_by_key(audits))
     return Verification(claims, results, infos, checks, versions, derivations, all_identities(),
                         _reproductions(infos), tuple(audits), tuple(skips),
-                        trace_sources(results, goldens), tuple(done), shipped_adam_defaults())
+                        trace_sources(results, goldens), tuple(done),
+                        shipped_adam_defaults(None if impls is None else
+                                              {i.split("-")[0] for i in impls}))
 
 
 def audits_by_key(audits: Sequence[AuditResult]) -> dict[tuple[str, str, str], AuditResult]:

@@ -342,7 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="verify a claims file and write the Markdown report")
     r.add_argument("--claims", help="claims TOML (default: the bundled article's)")
     r.add_argument("--out", help="output directory (default: reports/)")
-    r.add_argument("--impls", help="frameworks to audit, comma-separated, or none "
+    r.add_argument("--impls", help="implementations to audit (and whose frameworks' Adam "
+                                    "defaults to list), comma-separated, or none "
                                     "(default: every installed one)")
     r.set_defaults(func=cmd_report)
 

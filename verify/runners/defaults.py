@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from importlib.util import find_spec
 from typing import Any
@@ -81,9 +81,11 @@ def _mlx() -> Shipped:
 READERS = {"torch": _torch, "optax": _optax, "keras": _keras, "mlx": _mlx}
 
 
-def shipped_adam_defaults() -> tuple[Shipped, ...]:
-    """Adam's defaults in every installed framework (the module must import)."""
-    return tuple(read() for module, read in READERS.items() if find_spec(module))
+def shipped_adam_defaults(frameworks: Collection[str] | None = None) -> tuple[Shipped, ...]:
+    """Adam's defaults in every installed framework (the module must import), or only in
+    ``frameworks`` (module names: torch, optax, keras, mlx)."""
+    return tuple(read() for module, read in READERS.items()
+                 if (frameworks is None or module in frameworks) and find_spec(module))
 
 
 @dataclass(frozen=True)
