@@ -3,10 +3,18 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("KERAS_BACKEND", "jax")  # Keras 3 without TensorFlow
 
 from verify.problems import find_problem
+
+# Hypothesis: the same examples on every run in CI ("ci", no example database), so a fuzz test
+# cannot pass on one run and fail on the next; HYPOTHESIS_PROFILE=explore draws fresh random
+# examples, to hunt for new failures locally.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+settings.register_profile("explore", database=None, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")

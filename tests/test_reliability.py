@@ -183,3 +183,52 @@ def test_claims_strict_exits_1_on_a_contradicted_claim(tiny_root, capsys):
     assert main(["claims", "--strict", str(path)]) == 1
     only_true = _claims_file(tiny_root, "[[claim]]" + STRICT_CLAIMS.split("[[claim]]")[1])
     assert main(["claims", "--strict", str(only_true)]) == 0
+
+
+# --- found by the fuzz tests on their first runs (tests/test_fuzz_files.py) -------------------
+
+@pytest.mark.parametrize("source, message", [
+    ("+".join(["w"] * 7000), "nested too deeply"),  # was RecursionError from Python's parser
+    ("1e400**64 + w", "more than 4000 digits"),  # was ValueError when the loss was printed
+    ("2**(1e400**64)", "more than 4000 digits"),  # was ValueError while building the message
+    ("((w**64)**64)**64", "exceeds 4096"),  # SymPy merges it into w**262144
+    ("ｗ**2", "not plain ASCII"),  # Python's parser folds ｗ (and 𝑤) into w
+])
+def test_expressions_found_by_fuzzing_are_refused(source, message):
+    import sympy as sp
+
+    from verify.errors import InputError
+    from verify.expr import parse_expr
+
+    with pytest.raises(InputError, match=message):
+        parse_expr(source, {"w": sp.Symbol("w")})
+
+
+def _problem(tmp_path: Path, loss: str) -> Path:
+    path = tmp_path / "p.toml"
+    path.write_text(f'name = "t"\nparams = ["w", "b"]\nloss = "{loss}"\n[init]\nw = "1"\nb = "1"\n')
+    return path
+
+
+@pytest.mark.parametrize("loss, message", [
+    ("sqrt(-1)*w", "ImaginaryUnit"),  # was ValueError in the golden engine
+    ("(-8)**(1/3) + w", "exponent 1/3"),
+    ("abs(w) + b", "sign"),  # its gradient is sign(w)
+])
+def test_losses_the_engines_cannot_evaluate_are_refused_on_load(tmp_path, capsys, loss, message):
+    path = _problem(tmp_path, loss)
+    assert main(["golden", "--problem", str(path), "--optimizer", "gd", "--steps", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot be evaluated numerically" in err and message in err
+
+
+def test_half_integer_powers_are_evaluated(tmp_path):
+    # w*sqrt(w) is w**(3/2) to SymPy; it was refused by the engine (ValueError). At w = b = 1:
+    # ∂L/∂w = (3/2)·√w = 1.5 and ∂L/∂b = 2b = 2, so one GD step of 0.01 gives w = 0.985, b = 0.98.
+    from verify.golden import run_golden
+    from verify.problems import load_problem
+    from verify.spec import RunSpec
+
+    trace = run_golden(RunSpec(load_problem(_problem(tmp_path, "w*sqrt(w) + b**2")), "gd",
+                               {"lr": "0.01"}, 1, 30))
+    assert trace.step(1).grad == ("1.5", "2") and trace.step(1).params == ("0.985", "0.98")
