@@ -62,6 +62,7 @@ def root_paths(root: Path) -> dict[str, Path]:
 
 
 FUZZ: dict[str, int] = {}
+EXITS: dict[str, dict[int, int]] = {}  # fuzzed CLI runs: verb → exit status → count
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -70,3 +71,7 @@ def pytest_terminal_summary(terminalreporter):
         parts = ", ".join(f"{k} {v}" for k, v in sorted(FUZZ.items()))
         terminalreporter.write_line(f"adversarial input cases tried: {total} ({parts}); "
                                     "any uncaught exception fails its test")
+    if EXITS:
+        parts = "; ".join(f"{verb} " + ", ".join(f"{code}: {n}" for code, n in sorted(c.items()))
+                          for verb, c in sorted(EXITS.items()))
+        terminalreporter.write_line(f"fuzzed CLI exit statuses: {parts}")
