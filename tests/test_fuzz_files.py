@@ -65,7 +65,7 @@ def two_golden_steps(problem) -> None:
 @fuzz(300)
 @given(problem_docs())
 def test_fuzz_problem_files(scratch, doc):
-    record("problem file")
+    record("problem file (grammar)")
     path = scratch / "p.toml"
     path.write_text(doc, encoding="utf-8")
     problem = refused_or(load_problem, path)
@@ -113,7 +113,7 @@ def checkable_here(claim) -> bool:
 @fuzz(400)
 @given(claims_docs())
 def test_fuzz_claims_files(scratch, goldens, doc):
-    record("claims file")
+    record("claims file (mutated)")
     path = scratch / "c.toml"
     path.write_text(doc, encoding="utf-8")
     loaded = refused_or(load_claims, path)
