@@ -263,7 +263,7 @@ def refused_audit_args(draw, tree: Path) -> list[str]:
 
 # --- the tests -----------------------------------------------------------------------------
 
-@fuzz(220)
+@fuzz(150)
 @given(st.data())
 def test_fuzz_cli_golden(root, data):
     record("cli golden")
@@ -355,7 +355,7 @@ def sub_root(tmp_path_factory):
     return tree
 
 
-@fuzz(6)
+@fuzz(4)
 @given(st.data())
 def test_fuzz_real_cli_sample(sub_root, data):
     record("cli (subprocess)")

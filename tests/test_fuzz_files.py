@@ -62,7 +62,7 @@ def two_golden_steps(problem) -> None:
     assert loads(dumps(trace)) == trace
 
 
-@fuzz(300)
+@fuzz(200)
 @given(problem_docs())
 def test_fuzz_problem_files(scratch, doc):
     record("problem file (grammar)")
@@ -110,7 +110,7 @@ def checkable_here(claim) -> bool:
     return True
 
 
-@fuzz(400)
+@fuzz(300)
 @given(claims_docs())
 def test_fuzz_claims_files(scratch, goldens, doc):
     record("claims file (mutated)")
@@ -138,7 +138,7 @@ def _reordered(value, rng):
     return value
 
 
-@fuzz(300)
+@fuzz(200)
 @given(st.sampled_from(sorted(GOLDENS)), st.sampled_from(["bytes", "reorder", "value", "rehash"]),
        st.data())
 def test_fuzz_golden_files(scratch, name, op, data):
