@@ -39,6 +39,7 @@ def make_tiny_root(root: Path) -> Path:
     manifest = (paths.GOLDEN / "manifest.toml").read_text().split("[[golden]]")[1]
     assert f'id = "{TINY_GOLDEN}"' in manifest
     (root / "derivations" / "golden" / "manifest.toml").write_text("[[golden]]" + manifest)
+    shutil.copy(paths.CALIBRATION, root / "derivations")  # the report quotes the audit's score
     return root
 
 
@@ -57,7 +58,8 @@ def root_paths(root: Path) -> dict[str, Path]:
     """verify.paths' constants for another project root (what ADAM_VERIFY_ROOT sets)."""
     d = root / "derivations"
     return {"ROOT": root, "DERIVATIONS": d, "PROBLEMS": d / "problems", "GOLDEN": d / "golden",
-            "CLAIMS": d / "claims", "SYMBOLIC": d / "symbolic", "REPORTS": root / "reports",
+            "CLAIMS": d / "claims", "SYMBOLIC": d / "symbolic", "STREAMS": d / "streams",
+            "CALIBRATION": d / "calibration.json", "REPORTS": root / "reports",
             "ARTICLE_CLAIMS": d / "claims" / "adam_deeply_explained.toml"}
 
 

@@ -194,8 +194,18 @@ TEMPLATES = {
     "experiment": {"experiment": "worked_example_curves"},
     "audit": {"impl": "nope", "optimizer": "adam", "expect": "adam", "problem": "probe"},
     "statement": {"reason": "a matter of taste"},
+    "code": {"code": "import numpy as np\nx = np.linalg.norm([3.0, 4.0], axis=0)\n"},
+    "reduction": {"optimizer": "adam-nobias", "equals": "momentum-zero",
+                  "mapping": {"momentum": "beta1", "dampening": "beta1", "lr": "lr"},
+                  "compare": [["m", "buf"]]},
+    "literature": {"cites": "Nocedal & Wright (2006), §2.1", "says": "f(x*) ≤ f(x) near x*",
+                   "verdict": "confirmed"},
+    "metadata": {"package": "numpy", "contains": ["array"]},
 }
-FIELDS = sorted({k for t in TEMPLATES.values() for k in t} | set(COMMON) | {"kind"})
+OPTIONAL_FIELDS = ["assumption", "without", "counterexample", "at", "negates", "aliases",
+                   "setting", "steps", "constants", "problem", "args", "kwargs", "call"]
+FIELDS = sorted({k for t in TEMPLATES.values() for k in t} | set(COMMON) | {"kind"}
+                | set(OPTIONAL_FIELDS))
 # values a mutation may put in a field: the other templates' values, hostile strings,
 # expressions, and values of the wrong type
 field_values = st.one_of(st.sampled_from([v for t in TEMPLATES.values() for v in t.values()]),

@@ -367,3 +367,10 @@ def test_fuzz_real_cli_sample(sub_root, data):
                          text=True, cwd=tree, timeout=300,
                          env=dict(os.environ, ADAM_VERIFY_ROOT=str(tree)))
     check_run(tree, f"{args[0]} (subprocess)", res.returncode, res.stderr, before)
+
+
+def test_the_small_tree_covers_every_project_path():
+    # the fuzzed CLI must never reach the real tree: every constant of verify.paths is
+    # redirected by root_paths (a new constant there must be added to it)
+    constants = {k for k in vars(paths) if k.isupper()}
+    assert set(root_paths(Path("/x"))) == constants

@@ -6,13 +6,14 @@ a verdict), and a damaged trace is never accepted with content other than what w
 
 import json
 import random
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from verify import paths
-from verify.claims import CONFIRMED, CONTRADICTED, NOT_CHECKABLE, check_claim, load_claims
+from verify.claims import VERDICTS, check_claim, load_claims
 from verify.errors import InputError
 from verify.golden import run_golden
 from verify.goldenset import load_committed, load_manifest
@@ -28,7 +29,6 @@ def fuzz(examples: int) -> settings:
     return settings(max_examples=examples, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow,
                                            HealthCheck.function_scoped_fixture])
-VERDICTS = (CONFIRMED, CONTRADICTED, NOT_CHECKABLE)
 
 
 def record(kind):
@@ -97,7 +97,8 @@ CHEAP_EXPERIMENTS = ("worked_example_curves", "bias_correction_early")
 
 def checkable_here(claim) -> bool:
     """Claims whose check is cheap and imports nothing a fuzzer should not import: API
-    targets in numpy/math, audits of no real implementation, the quick experiments."""
+    targets and code blocks in numpy/math, audits of no real implementation, the quick
+    experiments."""
     o = claim.options
     if claim.kind == "api":
         return o["target"].split(".")[0] in ("numpy", "math")
@@ -107,6 +108,10 @@ def checkable_here(claim) -> bool:
         return ":" not in o["impl"] and o["impl"] not in BUILTIN
     if claim.kind == "experiment":
         return o["experiment"] in CHEAP_EXPERIMENTS
+    if claim.kind == "code":  # resolving a code block imports what it imports
+        imported = re.findall(r"(?m)^\s*(?:from|import)\s+([\w.]+)", o["code"])
+        return "__import__" not in o["code"] and all(
+            m.split(".")[0] in ("numpy", "math") for m in imported)
     return True
 
 

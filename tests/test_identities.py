@@ -20,7 +20,8 @@ def ids():
 
 def test_all_proved(ids):
     assert set(ids) == {"ema_closed_form", "bias_correction_exact", "first_step",
-                        "eps_hat_ordering", "step_bound"}
+                        "eps_hat_ordering", "step_bound", "bias_correction_drift",
+                        "step_scale_free", "step_unbounded"}
     assert all(x.proved for x in ids.values()), [x.id for x in ids.values() if not x.proved]
 
 
@@ -67,3 +68,36 @@ def test_step_bound_exceeded_by_the_shared_rule(ids):
     step = abs(recs[-1].params[0] - recs[-2].params[0])
     assert abs(float(step) - float(case["growing_sequence"])) < 1e-9
     assert step > float(case["bound"])  # |Δ| ≈ 6.76 α against the claimed bound 3.16 α
+
+
+def test_bias_correction_is_not_exact_under_drift(ids):
+    # by hand: E[m̂_2] = (β(μ + δ) + (μ + 2δ))/(1 + β) = μ + 2δ − δβ/(1 + β)
+    x = ids["bias_correction_drift"]
+    assert x.proved and x.details["t2"] == "-beta*delta/(beta + 1)"
+
+
+def test_scale_free_step_bound_numerically(ids):
+    # the limit 0.1/√(0.001·(1 − 0.81/0.999)) = 7.27029…, computed here in floating point
+    import math
+
+    import numpy as np
+
+    limit = 0.1 / math.sqrt(0.001 * (1 - 0.81 / 0.999))
+    assert float(ids["step_scale_free"].details["limit_at_defaults"]) == pytest.approx(limit)
+    b1, b2, n = 0.9, 0.999, 50
+
+    def step(gs):
+        w = (1 - b1) * b1 ** np.arange(len(gs))[::-1]
+        u = (1 - b2) * b2 ** np.arange(len(gs))[::-1]
+        return abs(w @ gs / (1 - b1**len(gs))) / math.sqrt(u @ gs**2 / (1 - b2**len(gs)))
+
+    q = b1**2 / b2
+    bound = (1 - b1) / (1 - b1**n) * math.sqrt((1 - b2**n) / (1 - b2) * (1 - q**n) / (1 - q))
+    rng = np.random.default_rng(0)
+    for _ in range(200):  # random sequences, any scale: never above the bound
+        gs = rng.standard_normal(n) * 10.0 ** rng.uniform(-6, 6)
+        assert step(gs) <= bound * (1 + 1e-12)
+    extremal = (b1 / b2) ** np.arange(n)[::-1]
+    assert step(extremal) == pytest.approx(bound, rel=1e-12)
+    assert step(3e5 * extremal) == pytest.approx(bound, rel=1e-12)  # scale-free
+    assert ids["step_unbounded"].proved  # β1² > β2: the same sequence grows without bound

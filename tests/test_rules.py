@@ -55,6 +55,8 @@ CASES = {
     "amsgrad-vhat": ({"lr": "0.1"}, -LR * G / (G + M("1e-8"))),
     "amsgrad-nobias": ({"lr": "0.1"}, -LR * M("0.1") * G / (mp.sqrt(M("0.001")) * G + M("1e-8"))),
     "nesterov-zero": ({"lr": "0.1"}, -LR * (G + M("0.9") * G)),
+    # AdaMax: m1 = 0.1·g, u1 = max(0, |g|) = g, Δ1 = −(α/(1 − 0.9))·m1/u1 = −α
+    "adamax": ({"lr": "0.1"}, -LR),
 }
 
 

@@ -15,10 +15,11 @@ import numpy as np
 import sympy as sp
 
 from . import __version__, paths
-from .auditing import AuditResult, audit, installed
-from .claims import ClaimResult, ClaimsFile, check_claims, load_claims
+from .auditing import AuditResult, installed
+from .auditing.batch import audit_many
+from .auditing.calibration import committed_line
+from .claims import NOT_CHECKABLE, VERDICTS, ClaimResult, ClaimsFile, check_claims, load_claims
 from .compare import Comparison, compare
-from .errors import InputError
 from .experiments import Experiment, experiment
 from .golden import run_golden
 from .goldenset import GoldenEntry, load_manifest, regenerate
@@ -39,6 +40,7 @@ class Float32Check:
     golden_id: str
     exact: Comparison
     quantized: Comparison | None
+    crosses_zero: bool = False  # a parameter changes sign along the golden (θ + Δ cancels)
 
 
 @dataclass(frozen=True)
@@ -61,12 +63,55 @@ class Reproduction:
     steps: int
     final: tuple[str, ...]
     last_step: tuple[str, ...] | None  # |Δ| of the last step, for the step-bound runs
+    finding: str = ""  # what the run shows, computed from the trace and the derivation
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of the document the claims file checks. A statement is a claim, except that a
+    code block counts each of its imports and calls; unchecked: not-checkable claims and the
+    code items that could not be resolved here, each with its reason."""
+
+    statements: int
+    claims: int
+    unchecked: tuple[tuple[str, str, str], ...]  # (claim id or item, quote, reason)
+
+    @property
+    def checked(self) -> int:
+        return self.statements - len(self.unchecked)
+
+
+def coverage(results: tuple[ClaimResult, ...]) -> Coverage:
+    statements, unchecked = 0, []
+    for r in results:
+        if r.claim.kind == "code":
+            statements += len(r.items)
+            unchecked += [(f"{r.claim.id} {i.label}", i.claimed, i.golden or "")
+                          for i in r.items if i.verdict == NOT_CHECKABLE]
+        else:
+            statements += 1
+            if r.verdict == NOT_CHECKABLE:
+                unchecked.append((r.claim.id, r.claim.quote, r.note))
+    return Coverage(statements, len(results), tuple(unchecked))
+
+
+@dataclass(frozen=True)
+class ExampleRun:
+    """A golden the document's worked example is checked against, described from its problem
+    definition and its trace (so the report's description is the computation's)."""
+
+    golden_id: str
+    title: str
+    data: tuple[tuple[str, tuple[str, ...]], ...]
+    start: tuple[tuple[str, str], ...]
+    optimizer: str
+    hyper: tuple[tuple[str, str], ...]
+    steps: int
 
 
 # (optimizer, hyperparameters over the probe's): dampening 0 for momentum, which optax and
 # Keras do not have
-AUDITED = (("adam", {}), ("adamw", {}), ("amsgrad", {}), ("rmsprop", {}),
-           ("momentum", {"dampening": "0"}))
+AUDITED = ("adam", "adamw", "amsgrad", "rmsprop", "momentum")
 REPRODUCTIONS = {
     "reddi_online": "Reddi, Kale & Kumar (ICLR 2018) §3 online problem, C = 3",
     "spike": "Kingma & Ba (ICLR 2015) §2.1 step bound, one spike after 19 zeros",
@@ -88,9 +133,16 @@ class Verification:
     sources: tuple[Source, ...] = ()  # where each contradicted worked-example number comes from
     experiments: tuple[Experiment, ...] = ()  # those the claims use, in first-use order
     defaults: tuple[Shipped, ...] = ()  # Adam defaults each installed framework ships
+    examples: tuple[ExampleRun, ...] = ()  # the goldens the worked-example claims use
+    calibration: str | None = None  # the audit's committed mutation score, as a sentence
+
+    @property
+    def coverage(self) -> Coverage:
+        return coverage(self.results)
 
     def counts(self) -> dict[str, int]:
-        out = {"confirmed": 0, "contradicted": 0, "not checkable": 0}
+        """Claims per verdict (every verdict present, zeros included): they sum to the claims."""
+        out = dict.fromkeys(VERDICTS, 0)
         for r in self.results:
             out[r.verdict] += 1
         return out
@@ -99,16 +151,17 @@ class Verification:
         """Verdict counts per kind of claim, kinds in first-use order."""
         out: dict[str, dict[str, int]] = {}
         for r in self.results:
-            row = out.setdefault(r.claim.kind, {"confirmed": 0, "contradicted": 0,
-                                                "not checkable": 0})
+            row = out.setdefault(r.claim.kind, dict.fromkeys(VERDICTS, 0))
             row[r.verdict] += 1
         return out
 
     def item_counts(self) -> dict[str, int]:
-        out = {"confirmed": 0, "contradicted": 0, "not checkable": 0}
+        """The worked example's printed numbers (items of trace claims) per verdict."""
+        out = dict.fromkeys(VERDICTS, 0)
         for r in self.results:
-            for i in r.items:
-                out[i.verdict] += 1
+            if r.claim.kind == "trace":
+                for i in r.items:
+                    out[i.verdict] += 1
         return out
 
 
@@ -148,8 +201,18 @@ def _float32_checks(entries: list[GoldenEntry], goldens: dict[str, Trace],
             qid = f"{e.id} (float32 hyperparameters, computed)"
             qgolden = run_golden(dataclasses.replace(e.spec, quantize="float32"))
         checks.append(Float32Check("numpy", e.id, compare(tested, goldens[e.id], "numpy", e.id),
-                                   compare(tested, qgolden, "numpy", qid)))
+                                   compare(tested, qgolden, "numpy", qid),
+                                   _crosses_zero(goldens[e.id])))
     return tuple(checks)
+
+
+def _crosses_zero(trace: Trace) -> bool:
+    """Whether some parameter is positive at one step of the trace and negative at another."""
+    for i in range(len(trace.param_names)):
+        signs = {(Fraction(s.params[i]) > 0) - (Fraction(s.params[i]) < 0) for s in trace.steps}
+        if {1, -1} <= signs:
+            return True
+    return False
 
 
 def verify_document(claims_path: Path | None = None, golden_dir: Path | None = None,
@@ -170,14 +233,8 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
                 "sympy": sp.__version__, "mpmath": mpmath.__version__, "numpy": np.__version__}
     versions |= _distribution_versions(("gmpy2", "matplotlib", "ml_dtypes", "torch", "jax",
                                         "optax", "mlx", "keras"))
-    audits, skips = [], []
-    for impl in installed() if impls is None else impls:
-        for optimizer, hyper in AUDITED:
-            progress(f"audit {impl} {optimizer}")
-            try:
-                audits.append(audit(impl, optimizer, hyper=hyper))
-            except InputError as exc:  # e.g. a framework without that optimizer
-                skips.append((impl, optimizer, str(exc)))
+    pairs = [(impl, opt) for impl in (installed() if impls is None else impls) for opt in AUDITED]
+    audits, skips = audit_many(pairs, progress=progress)
     names = list(dict.fromkeys(c.options["experiment"] for c in claims.claims
                                if c.kind == "experiment"))
     done = []
@@ -185,17 +242,28 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
         progress(f"experiment {name}")
         done.append(experiment(name))
     progress("claims")
-    results = check_claims(claims, goldens, audits_by_key(audits))
+    by_key = {(a.impl, a.optimizer, None): a for a in audits}
+    results = check_claims(claims, goldens, by_key)
     return Verification(claims, results, infos, checks, versions, derivations, all_identities(),
                         _reproductions(infos), tuple(audits), tuple(skips),
                         trace_sources(results, goldens), tuple(done),
                         shipped_adam_defaults(None if impls is None else
-                                              {i.split("-")[0] for i in impls}))
+                                              {i.split("-")[0] for i in impls}),
+                        _examples(claims, goldens), committed_line())
 
 
-def audits_by_key(audits: Sequence[AuditResult]) -> dict[tuple[str, str, str], AuditResult]:
-    """Audits by (impl, optimizer, problem): a claim about one problem never gets another's."""
-    return {(a.impl, a.spec.optimizer, a.spec.problem.name): a for a in audits}
+def _examples(claims: ClaimsFile, goldens: dict[str, Trace]) -> tuple[ExampleRun, ...]:
+    out = []
+    for gid in dict.fromkeys(c.golden for c in claims.claims if c.kind == "trace"):
+        trace = goldens.get(gid)
+        if trace is None:
+            continue
+        p = find_problem(trace.problem["name"])
+        data = tuple((k, tuple(str(x) for x in vals)) for k, vals in p.data)
+        start = tuple(zip(p.params, (str(x) for x in trace.problem["init"]), strict=True))
+        out.append(ExampleRun(gid, p.title, data, start, trace.optimizer["name"],
+                              tuple(trace.optimizer["hyper"].items()), trace.steps[-1].t))
+    return tuple(out)
 
 
 def _distribution_versions(names: tuple[str, ...]) -> dict[str, str]:
@@ -220,7 +288,40 @@ def _reproductions(infos: tuple[GoldenInfo, ...]) -> tuple[Reproduction, ...]:
         last, before = g.trace.steps[-1], g.trace.steps[-2]
         delta = tuple(str(abs(Fraction(a) - Fraction(b))) if name == "spike" else ""
                       for a, b in zip(last.params, before.params, strict=True))
-        out.append(Reproduction(g.id, REPRODUCTIONS[name], g.trace.optimizer["name"],
-                                dict(g.trace.optimizer["hyper"]), g.trace.optimizer["schedule"],
-                                last.t, last.params, delta if name == "spike" else None))
+        hyper = dict(g.trace.optimizer["hyper"])
+        finding = (_bound_finding(hyper, delta) if name == "spike"
+                   else _minimiser_finding(name, last.params))
+        out.append(Reproduction(g.id, REPRODUCTIONS[name], g.trace.optimizer["name"], hyper,
+                                g.trace.optimizer["schedule"], last.t, last.params,
+                                delta if name == "spike" else None, finding))
     return tuple(out)
+
+
+def _minimiser_finding(problem: str, final: tuple[str, ...]) -> str:
+    """Where a run ends against the minimiser of the (average) loss over the feasible set."""
+    p = find_problem(problem)
+    d = derive(p)
+    if d.global_min is None or len(p.params) != 1:
+        return ""
+    (x,) = p.symbols
+    candidates = [c.coords[0] for c in d.critical_points] + [b for pair in p.domain for b in pair]
+    at = [c for c in candidates if sp.simplify(p.loss.subs(x, c) - d.global_min) == 0]
+    if not at:
+        return ""
+    end = Fraction(final[0])
+    target = Fraction(str(sp.nsimplify(at[0])))
+    gap = abs(end - target)
+    return (f"the average loss is least at θ* = {at[0]} (SymPy); the run ends at "
+            f"θ = {float(end):.6g}, {float(gap):.4g} from it")
+
+
+def _bound_finding(hyper: dict[str, str], delta: tuple[str, ...]) -> str:
+    """The last step against Kingma & Ba's §2.1 bound α(1 − β1)/√(1 − β2) at these values."""
+    a, b1, b2 = (sp.Rational(hyper[k]) for k in ("lr", "beta1", "beta2"))
+    bound = a * (1 - b1) / sp.sqrt(1 - b2)
+    ratio = max(sp.Rational(Fraction(x)) for x in delta) / bound
+    r = float(sp.N(ratio, 20))
+    where = ("reaches the bound" if abs(r - 1) < 1e-6 else
+             "exceeds the bound" if r > 1 else "stays below the bound")
+    return (f"bound α(1 − β1)/√(1 − β2) = {float(sp.N(bound, 20)):.8g}; the last step is "
+            f"{r:.4f} × the bound: it {where}")

@@ -139,10 +139,13 @@ def identities_markdown(ids: tuple[Identity, ...]) -> str:
                       f"{c['growing_sequence']} | {'yes' if c['exceeds'] else 'no'} |"
                       for c in cases]
             lines.append("")
-        for key in ("article_w1", "why"):
-            if key in x.details:
-                lines += [f"- {key.replace('_', ' ')}: {x.details[key]}"]
-        if any(k in x.details for k in ("article_w1", "why")):
+        keys = [k for k in ("article_w1", "t2", "limit_at_defaults", "why") if k in x.details]
+        for key in keys:
+            lines += [f"- {key.replace('_', ' ')}: {x.details[key]}"]
+        if "values" in x.details:
+            lines += ["- |Δ_t|/α at " + ", ".join(f"t = {n}: {val}"
+                                                  for n, val in x.details["values"].items())]
+        if keys or "values" in x.details:
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -1,7 +1,8 @@
 """Parse expression strings into SymPy without eval: an AST whitelist of arithmetic.
 
 Allowed: decimal and integer literals (kept exact), declared names, + - * / **, unary minus,
-parentheses, a short list of functions, and ``mean(...)`` / ``sum(...)`` over data columns.
+parentheses, a short list of functions (and ``max`` of two terms), and ``mean(...)`` /
+``sum(...)`` over data columns.
 Everything else (attributes, subscripts, lambdas, comprehensions, keywords, strings) is refused.
 """
 
@@ -152,6 +153,9 @@ class _Builder:
         if not isinstance(node.func, ast.Name):
             raise self.fail("only plain function names may be called")
         fname = node.func.id
+        if fname == "max" and len(node.args) == 2 and not node.keywords and not any(
+                isinstance(a, ast.Starred) for a in node.args):  # AdaMax's u_t
+            return sp.Max(*(self.build(a, depth + 1) for a in node.args))
         if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
             raise self.fail(f"{fname}() takes exactly one positional argument")
         if fname in REDUCTIONS:

@@ -153,7 +153,106 @@ def step_bound() -> Identity:
         {"spike_limit": str(limit), "cases": cases})
 
 
+def _branch(e: sp.Expr) -> sp.Expr:
+    """The generic (β ≠ 1) branch of every piecewise part of a ``sympy.summation`` result."""
+    return e.replace(lambda x: isinstance(x, sp.Piecewise), lambda x: x.args[-1][0])
+
+
+def bias_correction_drift() -> Identity:
+    """Without stationarity the correction is not exact: for gradients whose mean drifts
+    linearly, E[g_i] = μ + δi, the corrected mean lags, E[m̂_t] − E[g_t] ≠ 0 (Kingma & Ba §3:
+    their ζ vanishes only for stationary moments)."""
+    mu, delta = sp.symbols("mu delta", real=True)
+    w0 = _branch(sp.summation(b ** (t - i), (i, 1, t)))
+    w1 = _branch(sp.summation(i * b ** (t - i), (i, 1, t)))
+    bias = sp.factor(sp.cancel((1 - b) * (mu * w0 + delta * w1) / (1 - b**t) - (mu + delta * t)))
+    at2 = sp.factor(bias.subs(t, 2))
+    ok = _zero(at2 + delta * b / (1 + b))
+    return Identity(
+        "bias_correction_drift", "Bias correction is not exact when the gradient's mean drifts",
+        r"\mathbb{E}[g_i] = \mu + \delta i \Rightarrow \mathbb{E}[\hat m_t] - \mathbb{E}[g_t] = "
+        r"\delta\,\frac{t\beta^t(1-\beta) + \beta^{t+1} - \beta}{(1-\beta)(1-\beta^t)} \ne 0",
+        ok, "sympy.summation of the EMA weights times μ + δi, divided by 1 − β^t; at t = 2 the "
+        "bias is −δβ/(1+β) ≠ 0, and as t → ∞ (tβ^t → 0) it tends to −δβ/(1−β); the same "
+        "weights act on E[g_i²] in v̂, so v̂ is unbiased only for a stationary second moment",
+        {"bias": str(bias), "t2": str(at2), "why": "the correction divides by the weight sum, "
+         "which makes a weighted mean of past expectations, not the current one"})
+
+
+def _scale_free_bound(beta1: sp.Expr, beta2: sp.Expr, n: sp.Expr) -> sp.Expr:
+    """sup |Δ_n|/α over gradient sequences (ε = 0): Cauchy–Schwarz on m_n = Σ w_i g_i with
+    v_n = Σ u_i g_i², equality at g_i ∝ w_i/u_i ∝ (β1/β2)^{n−i}."""
+    q = beta1**2 / beta2
+    s = n if q == 1 else (1 - q**n) / (1 - q)
+    return (1 - beta1) / (1 - beta1**n) * sp.sqrt((1 - beta2**n) / (1 - beta2) * s)
+
+
+def _scale_free_bound_sq(beta1: Fraction, beta2: Fraction, n: int) -> Fraction:
+    """The same bound squared, in exact rationals (no square root of a huge rational)."""
+    q = beta1**2 / beta2
+    s = Fraction(n) if q == 1 else (1 - q**n) / (1 - q)
+    return ((1 - beta1) / (1 - beta1**n)) ** 2 * (1 - beta2**n) / (1 - beta2) * s
+
+
+def _moments(gs: list[sp.Expr]) -> tuple[sp.Expr, sp.Expr]:
+    """Bias-corrected m̂_n, v̂_n after the gradients ``gs`` (symbolic β1, β2)."""
+    n = len(gs)
+    m = sum((1 - b1) * b1 ** (n - k) * x for k, x in enumerate(gs, 1)) / (1 - b1**n)
+    v = sum((1 - b2) * b2 ** (n - k) * x**2 for k, x in enumerate(gs, 1)) / (1 - b2**n)
+    return m, v
+
+
+def step_scale_free() -> Identity:
+    """Adam's step does not grow with the gradients: with ε = 0 it is unchanged when every
+    gradient is scaled by c > 0, and it is bounded by a constant times α for every gradient
+    sequence, uniformly in t, exactly when β1² < β2 (the defaults: about 7.27α)."""
+    g1, g2, c = sp.symbols("g_1 g_2 c", positive=True)
+    m, v = _moments([g1, g2])
+    mc, vc = _moments([c * g1, c * g2])
+    homogeneous = _zero(mc / sp.sqrt(vc) - m / sp.sqrt(v))
+    r = b1 / b2  # the extremal sequence attains the closed form (checked exactly at t = 3)
+    m3, v3 = _moments([r**2, r, sp.Integer(1)])
+    attained = _zero(m3**2 / v3 - _scale_free_bound(b1, b2, sp.Integer(3)) ** 2)
+    d1, d2 = Fraction(9, 10), Fraction(999, 1000)
+    # for β1²/β2 < 1 every power β1^t, β2^t, (β1²/β2)^t in the bound tends to 0 as t → ∞
+    q = d1**2 / d2
+    limit_sq = (1 - d1) ** 2 / ((1 - d2) * (1 - q))
+    ok = homogeneous and attained and q < 1
+    return Identity(
+        "step_scale_free", "Adam's step is bounded independently of the gradients' size "
+        "when β1² < β2",
+        r"\epsilon = 0:\ \Delta_t(c\,g) = \Delta_t(g);\ \ \frac{|\Delta_t|}{\alpha} \le "
+        r"\frac{1-\beta_1}{1-\beta_1^t}\sqrt{\frac{1-\beta_2^t}{1-\beta_2}\sum_{k<t}"
+        r"\Big(\frac{\beta_1^2}{\beta_2}\Big)^k} \to "
+        r"\frac{1-\beta_1}{\sqrt{(1-\beta_2)(1-\beta_1^2/\beta_2)}}",
+        ok, "homogeneity: the bias-corrected moments after two steps on symbols, gradients "
+        "scaled by c, SymPy simplifies the difference of m̂/√v̂ to 0; the bound: Cauchy–Schwarz "
+        "on m_t = Σ w_i g_i against v_t = Σ u_i g_i², attained by g_i = (β1/β2)^{t−i} "
+        "(checked exactly at t = 3); for β1²/β2 < 1 every power of t in it vanishes as t → ∞, "
+        "which leaves the limit (value at β1 = 0.9, β2 = 0.999 below)",
+        {"limit_at_defaults": _sqrt_text(limit_sq),
+         "why": "a bound for every t exists when β1²/β2 < 1; the defaults satisfy it"})
+
+
+def step_unbounded() -> Identity:
+    """When β1² > β2 no bound holds: the extremal gradients make |Δ_t|/α grow without bound."""
+    d1, d2 = Fraction(9, 10), Fraction(4, 5)  # β1² = 0.81 > β2 = 0.8
+    squares = {n: _scale_free_bound_sq(Fraction(9, 10), Fraction(4, 5), n)
+               for n in (10, 100, 1000)}
+    grows = squares[10] < squares[100] < squares[1000]
+    values = {n: _sqrt_text(sq) for n, sq in squares.items()}
+    return Identity(
+        "step_unbounded", "Without β1² < β2 Adam's step has no gradient-independent bound",
+        r"\beta_1^2 > \beta_2 \Rightarrow \sup_g \frac{|\Delta_t|}{\alpha} \to \infty",
+        grows and d1**2 > d2,
+        "the Cauchy–Schwarz extremal sequence g_i = (β1/β2)^{t−i} for β1 = 0.9, β2 = 0.8 "
+        "attains (|Δ_t|/α)² = ((1−β1)/(1−β1^t))²(1−β2^t)/(1−β2)·Σ_{k<t} q^k with q = β1²/β2 = "
+        "81/80 > 1, so the sum exceeds t and the step grows without bound; exact values at "
+        "t = 10, 100, 1000 below",
+        {"values": {str(k): str(val) for k, val in values.items()}})
+
+
 @lru_cache(maxsize=1)
 def all_identities() -> tuple[Identity, ...]:
     return (ema_closed_form(), bias_correction_exact(), first_step(), eps_hat_ordering(),
-            step_bound())
+            step_bound(), bias_correction_drift(), step_scale_free(), step_unbounded())

@@ -21,6 +21,8 @@ from .arith import as_fraction
 from .claims import CONFIRMED, CONTRADICTED, ClaimResult, printed_tolerance, rule_formulas
 from .expr import parse_expr
 from .problems import Problem, find_problem
+from .rules import RULES
+from .slips import Inputs, search
 from .symbolic import gradient
 from .trace import Trace
 
@@ -78,6 +80,7 @@ class _Tracer:
         self.optimizer = trace.optimizer["name"]
         self.hyper = {k: sp.Rational(as_fraction(v)) for k, v in trace.optimizer["hyper"].items()}
         self.names, _ = rule_formulas(self.optimizer)
+        self.names_state = tuple(RULES[self.optimizer].state_names)
 
     def get(self, step: int, quantity: str, i: int) -> tuple[Fraction, Fraction] | None:
         """A printed input (value, tolerance); the start needs no printing."""
@@ -166,30 +169,90 @@ class _Tracer:
             return self.grad(step, i, use_printed=False)
         return self.rule_value(step, quantity, i, g)
 
-    def explain(self, step: int, quantity: str, i: int, claimed: Fraction,
-                tol: Fraction) -> str:
-        if quantity in ("m", "v", "buf", "params") and self.get(step, "grad", i) is None:
-            for other_id in sorted(self.others):
-                g = self.printed.get((other_id, step, "grad"))
-                if other_id == self.id or not g or i >= len(g):
-                    continue
-                hit = self.recompute(step, quantity, i, g[i])
-                if hit and abs(hit[0] - claimed) <= tol + hit[1]:
-                    return (f"follows from {other_id}'s printed gradient at this step "
-                            f"({_short(g[i][0])}) instead of its own")
+    def explain(self, step: int, quantity: str, i: int, printed: str) -> str:
+        """Why the printed number differs: the parameters that produce printed rows exactly,
+        else the simplest combination of slips (``slips.py``) that reproduces it."""
         if quantity in dict(self.problem.rows):
             solved = self.solve_params(step, quantity)
             if solved:
                 return solved
         if quantity == "grad":
-            exact = self.grad(step, i, use_printed=False)
-            params = [self.get(step - 1, "params", k) for k in range(len(self.problem.params))]
-            if exact and all(params):
-                at = self._evaluate(gradient(self.problem)[i],
-                                    dict(zip(self.problem.symbols, params, strict=True)))
-                return (f"its own residuals give {_short(exact[0])} and its own parameters "
-                        f"give {_short(at[0])}")
-        return "unexplained by the simple hypotheses tried"
+            return search("grad", self.inputs(step, i), printed,
+                          lambda: self.gradient_slips(step, i)).text()
+        if quantity in ("m", "v", "m_hat", "v_hat", "params") and "m" in self.names_state:
+            return search(quantity, self.inputs(step, i), printed).text()
+        if quantity == "params":
+            return search("params", self.inputs(step, i), printed,
+                          lambda: self.gd_step_slips(step, i)).text()
+        return "unexplained: no slip in the grammar applies to this quantity"
+
+    # --- inputs for the slip grammar ---------------------------------------------------------
+    def _printed_f(self, gid: str, step: int, quantity: str, i: int) -> float | None:
+        values = self.printed.get((gid, step, quantity))
+        return float(values[i][0]) if values and i < len(values) else None
+
+    def _golden_f(self, step: int, quantity: str, i: int) -> float | None:
+        try:
+            values = self.trace.step(step).values(quantity)
+        except KeyError:
+            return None
+        return float(Fraction(values[i])) if values and i < len(values) else None
+
+    def _sources(self, step: int, quantity: str, i: int) -> tuple[tuple[tuple[str, ...], float], ...]:
+        out = []
+        own = self.get(step, quantity, i)
+        if own is not None:
+            out.append(((), float(own[0])))
+        exact = self._golden_f(step, quantity, i)
+        if exact is not None:
+            out.append((("the exact value of " + quantity,), exact))
+        return tuple(out)
+
+    def inputs(self, step: int, i: int) -> Inputs:
+        grads = []
+        own = self.grad(step, i, use_printed=False)
+        if own is not None:
+            grads.append(((), float(own[0])))
+        exact = self._golden_f(step, "grad", i)
+        if exact is not None:
+            grads.append((("the exact gradient",), exact))
+        for other in sorted(self.others):
+            if other == self.id:
+                continue
+            for t, slip in ((step, ()), (step - 1, ("the previous step's value",))):
+                g = self._printed_f(other, t, "grad", i)
+                if g is not None:
+                    grads.append((("the other table's printed gradient",) + slip, g))
+        hyper = {k: float(v) for k, v in self.hyper.items()}
+        prev = {q: self._sources(step - 1, q, i) for q in ("m", "v", "params")}
+        same = {q: self._sources(step, q, i) for q in ("m", "v", "m_hat", "v_hat")}
+        return Inputs(step, hyper, tuple(grads), prev, same)
+
+    def gradient_slips(self, step: int, i: int):
+        """∂L/∂θ_i from the document's printed residuals, with the factor 2/N or the residuals'
+        step slipped."""
+        x = [float(v) for v in dict(self.problem.data).get("x", ())]
+        n = len(x)
+        for t, slip in ((step - 1, ()), (step, ("the residuals of the wrong step",)),
+                        (step - 2, ("the residuals of the wrong step",))):
+            r = self.printed.get((self.id, t, "residual"))
+            if not r or not x:
+                continue
+            res = [float(v) for v, _ in r]
+            total = sum(a * e for a, e in zip(x, res, strict=True)) if i == 0 else sum(res)
+            for factor, more in ((-2 / n, ()), (-1 / n, ("the factor 2 left out",)),
+                                 (-2.0, ("the 1/N left out",)), (2 / n, ("the sign flipped",))):
+                yield slip + more, factor * total
+
+    def gd_step_slips(self, step: int, i: int):
+        lr = float(self.hyper.get("lr", 0))
+        prev = self._sources(step - 1, "params", i)
+        for t, slip in ((step, ()), (step - 1, ("the previous step's gradient",))):
+            g = self.get(t, "grad", i)
+            if g is None:
+                continue
+            for s, p in prev:
+                yield s + slip, p - lr * float(g[0])
 
     def solve_params(self, step: int, quantity: str) -> str:
         """The parameters that produce the printed rows exactly, if any."""
@@ -220,7 +283,7 @@ def trace_sources(results: Sequence[ClaimResult], goldens: dict[str, Trace]) -> 
     out = []
     for r in results:
         c = r.claim
-        if c.kind != "trace" or r.verdict != CONTRADICTED or c.golden not in goldens:
+        if c.kind != "trace" or not r.failing() or c.golden not in goldens:
             continue
         if c.golden not in tracers:
             tracers[c.golden] = _Tracer(c.golden, goldens[c.golden], printed, formulas, goldens)
@@ -240,5 +303,5 @@ def trace_sources(results: Sequence[ClaimResult], goldens: dict[str, Trace]) -> 
                                   "follows from the document's own earlier numbers"))
             else:
                 out.append(Source(c.id, item.label, _short(value, 10), INTRODUCED,
-                                  tracer.explain(c.step, c.quantity, i, claimed, tol)))
+                                  tracer.explain(c.step, c.quantity, i, item.claimed)))
     return tuple(out)

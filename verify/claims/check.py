@@ -1,0 +1,48 @@
+"""Dispatch: each claim to the checker of its kind."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from ..trace import Trace
+from .audits import check_audit
+from .behaviour import check_experiment
+from .code import check_code_claim
+from .facts import check_critical_points, check_identity, check_state
+from .formulas import check_formula
+from .frameworks import check_api_claim, check_default
+from .numbers import check_trace
+from .reduction import check_reduction
+from .schema import Claim, ClaimsFile
+from .sources import check_literature, check_metadata
+from .verdicts import ClaimResult, _uncheckable
+
+CHECKERS: dict[str, Callable[[Claim], ClaimResult]] = {
+    "formula": check_formula, "critical_points": check_critical_points,
+    "default": check_default, "api": check_api_claim, "state": check_state,
+    "identity": check_identity, "experiment": check_experiment, "code": check_code_claim,
+    "reduction": check_reduction, "literature": check_literature, "metadata": check_metadata,
+    "statement": lambda c: _uncheckable(c, c.options["reason"]),
+}
+
+
+def check_claim(claim: Claim, goldens: dict[str, Trace],
+                audits: dict[tuple[str, str, str | None], Any] | None = None) -> ClaimResult:
+    if claim.kind == "trace":
+        return check_trace(claim, goldens)
+    if claim.kind == "audit":
+        return check_audit(claim, audits or {})
+    return CHECKERS[claim.kind](claim)
+
+
+def check_claims(claims: ClaimsFile, goldens: dict[str, Trace],
+                 audits: dict[tuple[str, str, str | None], Any] | None = None) -> tuple[ClaimResult, ...]:
+    return tuple(check_claim(c, goldens, audits) for c in claims.claims)
+
+
+def iteration_of(claim: Claim) -> str:
+    """The section's last heading part ("Iteration 2 › Adam" → "Iteration 2"), for grouping."""
+    parts = [p.strip() for p in claim.section.split("›")]
+    return next((p for p in parts if re.match(r"(First )?Iteration|Final", p)), parts[-1])

@@ -1,0 +1,447 @@
+"""Check a document's code example without running it.
+
+The block is parsed (``ast``, never executed); every imported name is resolved against the
+installed packages, every call is followed to the object it names and its arguments are bound to
+that object's real signature (``inspect.signature(...).bind``). Values are tracked just enough to
+follow ``x = Cls(...)`` to ``x.method(...)``: calling a class gives an instance of it, a class
+defined in the block is read from its ``ast``. What cannot be resolved (a package that is not
+installed, an attribute set only at run time) is reported as unresolved, never as a failure.
+Importing an installed package runs that package's own import code, not the document's.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import importlib
+import inspect
+import os
+import re
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+OK, FAILS, UNRESOLVED = "binds", "fails", "unresolved"
+# a layer whose documentation says it returns several arrays (e.g. mlx.nn.LSTM: "The layer
+# returns two arrays, the hidden state and the cell state")
+_RETURNS_TUPLE = re.compile(r"\breturns? (two|three|a tuple|a pair)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One imported name or call: where, what it resolved to, and whether it binds."""
+
+    line: int
+    text: str
+    target: str
+    status: str  # binds | fails | unresolved
+    detail: str
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    findings: tuple[Finding, ...]
+    undefined: tuple[str, ...] = ()  # names the block uses but never defines or imports
+    aliases: tuple[tuple[str, str], ...] = ()  # module substitutions the caller asked for
+
+    def count(self, status: str) -> int:
+        return sum(f.status == status for f in self.findings)
+
+
+# --- values the walker tracks -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Obj:
+    """A resolved Python object (module, class, function) and its dotted name."""
+
+    obj: Any
+    name: str
+
+
+@dataclass(frozen=True)
+class _Instance:
+    cls: Any
+    name: str
+
+
+@dataclass(frozen=True)
+class _Method:
+    """A function looked up on a class, to be called on an instance (self is bound)."""
+
+    func: Any
+    name: str
+
+
+@dataclass(frozen=True)
+class _Property:
+    name: str
+
+
+@dataclass
+class _UserClass:
+    name: str
+    node: ast.ClassDef
+    bases: list[Any]
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+    def method(self, name: str) -> ast.FunctionDef | None:
+        return next((n for n in self.node.body
+                     if isinstance(n, ast.FunctionDef) and n.name == name), None)
+
+
+@dataclass(frozen=True)
+class _UserInstance:
+    cls: _UserClass
+
+
+@dataclass(frozen=True)
+class _Unknown:
+    why: str
+
+
+def _import(name: str, aliases: dict[str, str]) -> tuple[Any, str]:
+    """Import ``name`` (after alias substitution); raise LookupError with the reason."""
+    real = name
+    for old, new in aliases.items():
+        if name == old or name.startswith(old + "."):
+            real = new + name[len(old):]
+    top = real.split(".")[0]
+    if top == "keras":  # Keras 3 without TensorFlow: the backend this project installs
+        os.environ.setdefault("KERAS_BACKEND", "jax")
+    if importlib.util.find_spec(top) is None:
+        raise LookupError(f"{top} is not installed here")
+    try:
+        return importlib.import_module(real), real
+    except ModuleNotFoundError as exc:
+        if exc.name and (real == exc.name or real.startswith(exc.name + ".")):
+            raise KeyError(f"no module {exc.name}") from None
+        raise LookupError(f"importing {real} failed: missing dependency {exc.name}") from None
+    except Exception as exc:  # a package that fails to import here
+        raise LookupError(f"importing {real} failed: {type(exc).__name__}: {exc}") from None
+
+
+def _missing_on_instance(owner: _Instance, attr: str) -> str:
+    """Why ``attr`` was not found on the class: a failure when no class in the MRO has a
+    ``__getattr__`` nor assigns ``self.<attr>`` in its source, else unresolved."""
+    dynamic = [c.__name__ for c in owner.cls.__mro__ if "__getattr__" in vars(c)]
+    if dynamic:
+        return (f"{owner.name} instances have no class attribute {attr!r}; "
+                f"{dynamic[0]}.__getattr__ may provide it at run time")
+    pattern = re.compile(rf"\bself\.{re.escape(attr)}\s*=")
+    for c in owner.cls.__mro__[:-1]:
+        try:
+            if pattern.search(inspect.getsource(c)):
+                return f"{owner.name}.{attr} is an instance attribute set at run time"
+        except (OSError, TypeError):
+            return f"{owner.name} instances: {attr!r} not found (source of {c.__name__} unavailable)"
+    return (f"{owner.name} has no attribute {attr!r} (not on the class or its bases, not "
+            "assigned in their source)|missing")
+
+
+def _returns(target: Any) -> Any:
+    """The class a callable is annotated to return, if any."""
+    try:
+        hint = typing.get_type_hints(target).get("return")
+    except Exception:  # unresolvable string annotations
+        return None
+    return hint if inspect.isclass(hint) else None
+
+
+def _signature_of_def(node: ast.FunctionDef, drop_self: bool) -> inspect.Signature:
+    """The signature a ``def`` in the block declares (defaults are placeholders)."""
+    a = node.args
+    params = []
+    positional = a.posonlyargs + a.args
+    first_default = len(positional) - len(a.defaults)
+    for k, arg in enumerate(positional):
+        kind = (inspect.Parameter.POSITIONAL_ONLY if k < len(a.posonlyargs)
+                else inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        default = None if k >= first_default else inspect.Parameter.empty
+        params.append(inspect.Parameter(arg.arg, kind, default=default))
+    if a.vararg:
+        params.append(inspect.Parameter(a.vararg.arg, inspect.Parameter.VAR_POSITIONAL))
+    for arg, d in zip(a.kwonlyargs, a.kw_defaults, strict=True):
+        params.append(inspect.Parameter(arg.arg, inspect.Parameter.KEYWORD_ONLY,
+                                        default=None if d is not None else inspect.Parameter.empty))
+    if a.kwarg:
+        params.append(inspect.Parameter(a.kwarg.arg, inspect.Parameter.VAR_KEYWORD))
+    return inspect.Signature(params[1:] if drop_self and params else params)
+
+
+class _Walker:
+    def __init__(self, source: str, aliases: dict[str, str]):
+        self.source = source
+        self.aliases = aliases
+        self.findings: list[Finding] = []
+        self.undefined: dict[str, None] = {}
+
+    # --- statements ---------------------------------------------------------------------
+    def block(self, body: list[ast.stmt], env: dict[str, Any]) -> None:
+        for node in body:
+            self.statement(node, env)
+
+    def statement(self, node: ast.stmt, env: dict[str, Any]) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                self.import_module(node, alias, env)
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                self.import_from(node, alias, env)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            value = self.value(node.value, env) if node.value is not None else _Unknown("")
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                self.bind(t, value, env)
+        elif isinstance(node, ast.ClassDef):
+            self.class_def(node, env)
+        elif isinstance(node, ast.FunctionDef):
+            env[node.name] = _Unknown(f"function {node.name} defined in the block")
+            inner = dict(env) | {a.arg: _Unknown("a parameter") for a in node.args.args}
+            self.block(node.body, inner)
+        elif isinstance(node, ast.For):
+            self.value(node.iter, env)
+            self.bind(node.target, _Unknown("a loop variable"), env)
+            self.block(node.body + node.orelse, env)
+        elif isinstance(node, ast.With):
+            for item in node.items:
+                self.value(item.context_expr, env)
+                if item.optional_vars is not None:
+                    self.bind(item.optional_vars, _Unknown("a with target"), env)
+            self.block(node.body, env)
+        elif isinstance(node, ast.If | ast.While):
+            self.value(node.test, env)
+            self.block(node.body + node.orelse, env)
+        elif isinstance(node, ast.Expr | ast.Return) and node.value is not None:
+            self.value(node.value, env)
+        else:
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.expr):
+                    self.value(child, env)
+
+    def bind(self, target: ast.expr, value: Any, env: dict[str, Any]) -> None:
+        if isinstance(target, ast.Name):
+            env[target.id] = value
+        elif isinstance(target, ast.Tuple | ast.List):
+            for t in target.elts:
+                self.bind(t, _Unknown("unpacked from a tuple"), env)
+        elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+            owner = env.get(target.value.id)
+            if isinstance(owner, _UserInstance):
+                owner.cls.attrs[target.attr] = value
+
+    def import_module(self, node: ast.stmt, alias: ast.alias, env: dict[str, Any]) -> None:
+        text = f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
+        try:
+            module, real = _import(alias.name, self.aliases)
+        except LookupError as exc:
+            self.add(node, text, alias.name, UNRESOLVED, str(exc))
+            value: Any = _Unknown(str(exc))
+        except KeyError as exc:
+            self.add(node, text, alias.name, FAILS, str(exc.args[0]))
+            value = _Unknown(str(exc.args[0]))
+        else:
+            self.add(node, text, real, OK, "module found")
+            value = _Obj(module, real)
+        if alias.asname:
+            env[alias.asname] = value
+        else:
+            top = alias.name.split(".")[0]
+            try:
+                env[top] = _Obj(_import(top, self.aliases)[0], top)
+            except (LookupError, KeyError) as exc:
+                env[top] = _Unknown(str(exc))
+
+    def import_from(self, node: ast.ImportFrom, alias: ast.alias, env: dict[str, Any]) -> None:
+        base = node.module or ""
+        text = f"from {base} import {alias.name}"
+        name = alias.asname or alias.name
+        try:
+            module, real = _import(base, self.aliases)
+        except (LookupError, KeyError) as exc:
+            status = FAILS if isinstance(exc, KeyError) else UNRESOLVED
+            self.add(node, text, base, status, str(exc.args[0]))
+            env[name] = _Unknown(str(exc.args[0]))
+            return
+        if hasattr(module, alias.name):
+            env[name] = _Obj(getattr(module, alias.name), f"{real}.{alias.name}")
+            self.add(node, text, f"{real}.{alias.name}", OK, "name found")
+            return
+        try:
+            sub, subname = _import(f"{base}.{alias.name}", self.aliases)
+        except (LookupError, KeyError):
+            self.add(node, text, f"{real}.{alias.name}", FAILS,
+                     f"{real} has no attribute or submodule {alias.name!r}")
+            env[name] = _Unknown("missing")
+            return
+        env[name] = _Obj(sub, subname)
+        self.add(node, text, subname, OK, "module found")
+
+    def class_def(self, node: ast.ClassDef, env: dict[str, Any]) -> None:
+        cls = _UserClass(node.name, node, [self.value(b, env) for b in node.bases])
+        env[node.name] = cls
+        for item in node.body:
+            if isinstance(item, ast.FunctionDef):
+                inner = dict(env) | {a.arg: _Unknown("a parameter") for a in item.args.args}
+                if item.args.args:
+                    inner[item.args.args[0].arg] = _UserInstance(cls)
+                self.block(item.body, inner)
+
+    # --- expressions --------------------------------------------------------------------
+    def value(self, node: ast.expr, env: dict[str, Any]) -> Any:
+        if isinstance(node, ast.Name):
+            if node.id in env:
+                return env[node.id]
+            if hasattr(builtins, node.id):
+                return _Obj(getattr(builtins, node.id), node.id)
+            self.undefined.setdefault(node.id)
+            return _Unknown(f"{node.id} is not defined in the block")
+        if isinstance(node, ast.Attribute):
+            return self.attribute(self.value(node.value, env), node.attr)
+        if isinstance(node, ast.Call):
+            return self.call(node, env)
+        for child in ast.iter_child_nodes(node):  # subscripts, f-strings, operators, …
+            if isinstance(child, ast.expr):
+                self.value(child, env)
+        return _Unknown("an expression")
+
+    def attribute(self, owner: Any, attr: str) -> Any:
+        if isinstance(owner, _Obj):
+            if hasattr(owner.obj, attr):
+                return _Obj(getattr(owner.obj, attr), f"{owner.name}.{attr}")
+            if inspect.ismodule(owner.obj):
+                try:
+                    sub, name = _import(f"{owner.name}.{attr}", self.aliases)
+                    return _Obj(sub, name)
+                except (LookupError, KeyError):
+                    pass
+            return _Unknown(f"{owner.name} has no attribute {attr!r}|missing")
+        if isinstance(owner, _Instance):
+            try:
+                found = inspect.getattr_static(owner.cls, attr)
+            except AttributeError:
+                return _Unknown(_missing_on_instance(owner, attr))
+            if isinstance(found, property):
+                return _Property(f"{owner.name}.{attr}")
+            if inspect.isfunction(found):
+                return _Method(found, f"{owner.name}.{attr}")
+            return _Obj(getattr(owner.cls, attr), f"{owner.name}.{attr}")
+        if isinstance(owner, _UserInstance):
+            cls = owner.cls
+            if attr in cls.attrs:
+                return cls.attrs[attr]
+            if cls.method(attr) is not None:
+                return _Unknown(f"method {attr} defined in the block")
+            for base in cls.bases:
+                if isinstance(base, _Obj) and inspect.isclass(base.obj):
+                    return self.attribute(_Instance(base.obj, base.name), attr)
+            return _Unknown(f"{cls.name} has no attribute {attr!r} known statically")
+        return _Unknown("an attribute of an unresolved value")
+
+    def call(self, node: ast.Call, env: dict[str, Any]) -> Any:
+        fn = self.value(node.func, env)
+        args = [self.value(a, env) for a in node.args]
+        for k in node.keywords:
+            self.value(k.value, env)
+        text = ast.get_source_segment(self.source, node) or ast.unparse(node)
+        text = " ".join(text.split())
+        starred = any(isinstance(a, ast.Starred) for a in node.args) or any(
+            k.arg is None for k in node.keywords)
+        n_args, names = len(node.args), [k.arg for k in node.keywords if k.arg]
+        if isinstance(fn, _Unknown):
+            missing = fn.why.endswith("|missing")
+            self.add(node, text, "", FAILS if missing else UNRESOLVED, fn.why.removesuffix("|missing"))
+            return _Unknown("the result of an unresolved call")
+        if isinstance(fn, _Property):
+            self.add(node, text, fn.name, FAILS, f"{fn.name} is a property, not a method: it "
+                                                 "cannot be called")
+            return _Unknown("a property's value")
+        if isinstance(fn, _UserClass):
+            init = fn.method("__init__")
+            if init is not None:
+                self.bind_check(node, text, fn.name, _signature_of_def(init, True), n_args, names,
+                                starred)
+            return _UserInstance(fn)
+        if isinstance(fn, _UserInstance):
+            return _Unknown("the result of calling a model defined in the block")
+        returns = None
+        if isinstance(fn, _Instance):  # calling an object: its class's __call__
+            call = inspect.getattr_static(fn.cls, "__call__", None)
+            if not inspect.isfunction(call):
+                self.add(node, text, fn.name, UNRESOLVED, f"{fn.name} instances: no __call__ "
+                                                           "found statically")
+                return _Unknown("a call's result")
+            forward = inspect.getattr_static(fn.cls, "forward", None)  # torch.nn modules
+            returns = _returns(call) or (_returns(forward) if inspect.isfunction(forward)
+                                         else None)
+            fn = _Method(call, f"{fn.name}.__call__")
+        target = fn.func if isinstance(fn, _Method) else fn.obj
+        name = fn.name
+        try:
+            sig = inspect.signature(target)
+        except (TypeError, ValueError):
+            self.add(node, text, name, UNRESOLVED, "no signature available")
+            return _Unknown("no signature")
+        if isinstance(fn, _Method):
+            params = list(sig.parameters.values())
+            sig = sig.replace(parameters=params[1:]) if params else sig
+        self.bind_check(node, text, name, sig, n_args, names, starred)
+        if isinstance(fn, _Obj) and inspect.isclass(fn.obj):
+            self.sequential(node, fn, args)
+            return _Instance(fn.obj, fn.name)
+        returns = returns or _returns(target)
+        if returns is not None:
+            return _Instance(returns, f"{returns.__module__}.{returns.__qualname__}")
+        return _Unknown("a call's result")
+
+    def bind_check(self, node: ast.AST, text: str, name: str, sig: inspect.Signature,
+                   n_args: int, names: list[str], starred: bool) -> None:
+        try:
+            if starred:  # *args / **kwargs at the call: only the named keywords are checked
+                accepts_any = any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
+                bad = [k for k in names if k not in sig.parameters and not accepts_any]
+                if bad:
+                    raise TypeError(f"got an unexpected keyword argument {bad[0]!r}")
+            else:
+                sig.bind(*([None] * n_args), **dict.fromkeys(names))
+        except TypeError as exc:
+            self.add(node, text, name, FAILS, f"{name}{_short(sig)} rejects the call: {exc}")
+            return
+        self.add(node, text, name, OK, f"{name}{_short(sig)} accepts the call")
+
+    def sequential(self, node: ast.Call, fn: _Obj, args: list[Any]) -> None:
+        """A container that feeds each layer's output to the next: flag a layer documented to
+        return several arrays that is followed by another layer."""
+        if not fn.name.endswith("Sequential"):
+            return
+        for k, layer in enumerate(args[:-1]):
+            if isinstance(layer, _Instance):
+                doc = inspect.getdoc(layer.cls) or ""
+                m = _RETURNS_TUPLE.search(doc)
+                if m:
+                    sentence = doc[m.start():].split(".")[0]
+                    self.add(node, f"{fn.name.split('.')[-1]}(… {layer.name.split('.')[-1]}, …)",
+                             layer.name, FAILS,
+                             f"{layer.name} {sentence} (its documentation), but {fn.name} "
+                             f"passes its output as the input of layer {k + 2}")
+
+    def add(self, node: ast.AST, text: str, target: str, status: str, detail: str) -> None:
+        self.findings.append(Finding(getattr(node, "lineno", 0), text, target, status,
+                                     " ".join(detail.split())))
+
+
+def _short(sig: inspect.Signature, limit: int = 90) -> str:
+    text = str(sig)
+    return text if len(text) <= limit else text[: limit - 2] + "…)"
+
+
+def check_code(source: str, aliases: dict[str, str] | None = None) -> CodeCheck:
+    """Every import and call of ``source`` resolved and bound (nothing is executed)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        return CodeCheck((Finding(exc.lineno or 0, (exc.text or "").strip(), "", FAILS,
+                                  f"not valid Python: {exc.msg}"),))
+    walker = _Walker(source, dict(aliases or {}))
+    walker.block(tree.body, {})
+    return CodeCheck(tuple(walker.findings), tuple(walker.undefined),
+                     tuple(sorted((aliases or {}).items())))
