@@ -92,6 +92,7 @@ def _run_here(spec: RunSpec, impl: str, dtype: str = "float32") -> Trace:
 
     rows = [(host(var), None, {})]
     unmapped = set()
+    sgd = spec.rule.name in ("gd", "momentum", "nesterov")
     for t in range(1, spec.steps + 1):
         g = grads[t % len(grads)](host(var))
         opt.apply_gradients([(g, var)])
@@ -106,12 +107,14 @@ def _run_here(spec: RunSpec, impl: str, dtype: str = "float32") -> Trace:
             if key is None:
                 unmapped.add(name)
                 continue
-            if spec.rule.name in ("gd", "momentum", "nesterov") and key == "m":
-                key = "buf"
+            if sgd:  # Keras keeps m = μm − αg (the buffer scaled by −α), not the rule's buffer
+                continue
             state[key] = host(v)
         rows.append((host(var), host(g), state))
+    notes = (["Keras SGD keeps its momentum as m = μm − αg (the buffer scaled by −α): the "
+              "verdict rests on the parameters alone"] if sgd and spec.rule.name != "gd" else [])
     return make_trace(spec, impl, {"keras": keras.__version__, "backend": backend} | versions,
-                      rows, {"dtype": dtype, "unmapped_state": sorted(unmapped)})
+                      rows, {"dtype": dtype, "unmapped_state": sorted(unmapped), "notes": notes})
 
 
 def run_keras_child(specs: list[RunSpec], backend: str, dtype: str = "float32"
