@@ -1,10 +1,20 @@
 import os
+import shutil
+from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("KERAS_BACKEND", "jax")  # Keras 3 without TensorFlow
 
 from verify.problems import find_problem
+
+# Hypothesis: the same examples on every run in CI ("ci", no example database), so a fuzz test
+# cannot pass on one run and fail on the next; HYPOTHESIS_PROFILE=explore draws fresh random
+# examples, to hunt for new failures locally.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+settings.register_profile("explore", database=None, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")
@@ -12,7 +22,49 @@ def linreg():
     return find_problem("linear_regression")
 
 
+TINY_PROBLEMS = ("linear_regression", "quartic")
+TINY_GOLDEN = "linear_regression.gd"
+
+
+def make_tiny_root(root: Path) -> Path:
+    """A small project tree (two problems, one committed golden, no claims yet) under ``root``,
+    so that a verb that regenerates everything stays cheap in a test."""
+    from verify import paths
+
+    for sub in ("problems", "golden", "claims", "symbolic"):
+        (root / "derivations" / sub).mkdir(parents=True, exist_ok=True)
+    for name in TINY_PROBLEMS:
+        shutil.copy(paths.PROBLEMS / f"{name}.toml", root / "derivations" / "problems")
+    shutil.copy(paths.GOLDEN / f"{TINY_GOLDEN}.json", root / "derivations" / "golden")
+    manifest = (paths.GOLDEN / "manifest.toml").read_text().split("[[golden]]")[1]
+    assert f'id = "{TINY_GOLDEN}"' in manifest
+    (root / "derivations" / "golden" / "manifest.toml").write_text("[[golden]]" + manifest)
+    shutil.copy(paths.CALIBRATION, root / "derivations")  # the report quotes the audit's score
+    return root
+
+
+@pytest.fixture()
+def tiny_root(tmp_path, monkeypatch):
+    """``make_tiny_root`` in a temporary directory, made the project root of this process."""
+    from verify import paths
+
+    root = make_tiny_root(tmp_path / "root")
+    for name, value in root_paths(root).items():
+        monkeypatch.setattr(paths, name, value)
+    return root
+
+
+def root_paths(root: Path) -> dict[str, Path]:
+    """verify.paths' constants for another project root (what ADAM_VERIFY_ROOT sets)."""
+    d = root / "derivations"
+    return {"ROOT": root, "DERIVATIONS": d, "PROBLEMS": d / "problems", "GOLDEN": d / "golden",
+            "CLAIMS": d / "claims", "SYMBOLIC": d / "symbolic", "STREAMS": d / "streams",
+            "CALIBRATION": d / "calibration.json", "REPORTS": root / "reports",
+            "ARTICLE_CLAIMS": d / "claims" / "adam_deeply_explained.toml"}
+
+
 FUZZ: dict[str, int] = {}
+EXITS: dict[str, dict[int, int]] = {}  # fuzzed CLI runs: verb → exit status → count
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -21,3 +73,7 @@ def pytest_terminal_summary(terminalreporter):
         parts = ", ".join(f"{k} {v}" for k, v in sorted(FUZZ.items()))
         terminalreporter.write_line(f"adversarial input cases tried: {total} ({parts}); "
                                     "any uncaught exception fails its test")
+    if EXITS:
+        parts = "; ".join(f"{verb} " + ", ".join(f"{code}: {n}" for code, n in sorted(c.items()))
+                          for verb, c in sorted(EXITS.items()))
+        terminalreporter.write_line(f"fuzzed CLI exit statuses: {parts}")

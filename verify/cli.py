@@ -1,7 +1,9 @@
 """Command line: parse arguments, call the pipeline, write files, choose the exit status.
 
 Exit status: 0 all good; 1 a verification the user asked to fail on found a discrepancy
-(``golden --check`` drift); 2 bad input or usage (one line on stderr, nothing written).
+(``golden --check`` drift, ``claims --strict`` on a contradicted or partly confirmed claim,
+``audit --strict``, ``sweep --strict``); 2 bad input or usage (one line on stderr, nothing
+written).
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .report import render
 
     claims = Path(args.claims) if args.claims else paths.ARTICLE_CLAIMS
+    impls = _parse_impls(args.impls)
     out_dir = writable_dir(Path(args.out) if args.out else paths.REPORTS)  # fail before work
-    verification = verify_document(claims, progress=progress)
+    verification = verify_document(claims, progress=progress, impls=impls)
     name = "article" if claims == paths.ARTICLE_CLAIMS else claims.stem
     target = out_dir / f"{name}.md"
     try:
@@ -38,6 +41,24 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(f"wrote {target}: {len(verification.results)} claims, "
           f"{_tally(verification.counts())}")
     return 0
+
+
+def _parse_impls(text: str | None) -> list[str] | None:
+    """``--impls``: None (every installed framework), ``none``, or a comma-separated list."""
+    if text is None:
+        return None
+    if text.strip() == "none":
+        return []
+    from .auditing import BUILTIN, installed
+
+    impls = [part.strip() for part in text.split(",")]
+    for impl in impls:
+        if impl not in BUILTIN:
+            raise InputError(f"--impls: unknown implementation {impl!r} "
+                             f"(known: {', '.join(BUILTIN)}, or none)")
+        if impl not in installed():
+            raise InputError(f"--impls: {impl} is not installed here")
+    return list(dict.fromkeys(impls))
 
 
 def _tally(counts: dict[str, int]) -> str:
@@ -157,6 +178,9 @@ def _check_or_update(expected: dict, update: bool, what: str) -> int:
 
 def cmd_claims(args: argparse.Namespace) -> int:
     from .assemble import verify_document
+    from .auditing import installed
+    from .claims import load_claims
+    from .outcomes import CONTRADICTED, PARTLY
 
     words = list(args.words)
     if words[:1] == ["init"]:
@@ -164,12 +188,15 @@ def cmd_claims(args: argparse.Namespace) -> int:
     if len(words) > 1 or args.out or args.force:
         raise InputError("usage: claims [FILE] | claims init DOC [--out FILE [--force]]")
     claims = Path(words[0]) if words else paths.ARTICLE_CLAIMS
-    v = verify_document(claims, progress=progress)
+    named = {c.options["impl"] for c in load_claims(claims).claims if c.kind == "audit"}
+    v = verify_document(claims, progress=progress,  # audit only what the claims name
+                        impls=[i for i in installed() if i in named])
     done_progress()
     for r in v.results:
         print(f"{r.verdict:31} {r.claim.id}")
-    print(f"{len(v.results)} claims: {_tally(v.counts())}")
-    return 0
+    counts = v.counts()
+    print(f"{len(v.results)} claims: {_tally(counts)}")
+    return 1 if args.strict and counts[CONTRADICTED] + counts[PARTLY] else 0
 
 
 def _claims_init(words: list[str], args: argparse.Namespace) -> int:
@@ -234,6 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="verify a claims file and write the Markdown report")
     r.add_argument("--claims", help="claims TOML (default: the bundled article's)")
     r.add_argument("--out", help="output directory (default: reports/)")
+    r.add_argument("--impls", help="implementations to audit (and whose frameworks' Adam "
+                                    "defaults to list), comma-separated, or none "
+                                    "(default: every installed one)")
     r.set_defaults(func=cmd_report)
 
     g = sub.add_parser("golden", help="compute a golden trace, or check/update the committed ones")
@@ -272,6 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("claims", help="check a claims file and print the verdicts; "
                                       "`claims init DOC` drafts a claims file for a document")
     c.add_argument("words", nargs="*", metavar="FILE | init DOC")
+    c.add_argument("--strict", action="store_true",
+                   help="exit 1 when a claim is contradicted or partly confirmed")
     c.add_argument("--out", help="claims init: write the draft here instead of stdout")
     c.add_argument("--force", action="store_true", help="claims init: overwrite --out")
     c.set_defaults(func=cmd_claims)

@@ -21,6 +21,26 @@ def compile_expr(expr: sp.Expr, symbols: Sequence[sp.Symbol], ar: Any) -> Fn:
     return _node(sp.sympify(expr), index, ar)
 
 
+class _Structure:
+    """A backend whose numbers are None: compiling with it only walks the expression."""
+
+    def num(self, value: Any) -> None:
+        return None
+
+    def func(self, name: str) -> None:
+        return None
+
+
+def unsupported(expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> str | None:
+    """Why ``expr`` cannot be evaluated by any backend (a node this module does not know, such
+    as sign(w), the imaginary unit or x**(1/3)), or None when it can."""
+    try:
+        compile_expr(expr, symbols, _Structure())
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def compile_many(exprs: Sequence[sp.Expr], symbols: Sequence[sp.Symbol], ar: Any
                  ) -> Callable[[Sequence[Any]], list[Any]]:
     fns = [compile_expr(e, symbols, ar) for e in exprs]
@@ -81,6 +101,11 @@ def _power(e: sp.Pow, index: dict, ar: Any) -> Fn:
         if n < 0:
             return lambda v: one / _int_power(f(v), -n)
         return lambda v: _int_power(f(v), n) if n else one
+    if exp.is_Rational and exp.q == 2:  # x**(n/2) = (√x)**n, as in w*sqrt(w) = w**(3/2)
+        n, one = int(exp.p), ar.num(1)
+        if n < 0:
+            return lambda v: one / _int_power(ar.sqrt(f(v)), -n)
+        return lambda v: _int_power(ar.sqrt(f(v)), n)
     raise ValueError(f"cannot evaluate power with exponent {exp}")
 
 

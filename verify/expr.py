@@ -19,6 +19,9 @@ from .errors import InputError
 MAX_LENGTH = 20_000
 MAX_DEPTH = 200
 MAX_INT_EXPONENT = 64
+MAX_POWER = 4096  # after SymPy merges powers: (w**64)**64 is w**4096
+MAX_DIGITS = 4000  # Python prints integers of at most 4300 digits; the toolkit prints every number
+_TOO_BIG = 10**MAX_DIGITS
 
 FUNCTIONS = {
     "sqrt": sp.sqrt,
@@ -102,6 +105,9 @@ class _Builder:
             text = ast.get_source_segment(self.source, node)
             return _exact_literal(text, self.where)
         if isinstance(node, ast.Name):
+            written = ast.get_source_segment(self.source, node)
+            if written != node.id:  # Python folds 𝑤 and ｗ into w (NFKC); a loss must not
+                raise self.fail(f"name {written!r} is not plain ASCII")
             return self.name(node.id)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             operand = self.build(node.operand, depth + 1)
@@ -113,10 +119,16 @@ class _Builder:
                 self.check_power(left, right)
             if isinstance(node.op, ast.Div) and right == 0:
                 raise self.fail("division by zero")
-            return _BINOPS[type(node.op)](left, right)
+            return self.sized(_BINOPS[type(node.op)](left, right))
         if isinstance(node, ast.Call):
             return self.call(node, depth)
         raise self.fail(f"{type(node).__name__} is not allowed")
+
+    def sized(self, value: sp.Expr) -> sp.Expr:
+        """``value``, unless it is a number too long to print (1e400**64 has 25,601 digits)."""
+        if value.is_Rational and (abs(value.p) >= _TOO_BIG or value.q >= _TOO_BIG):
+            raise self.fail(f"a number in it has more than {MAX_DIGITS} digits")
+        return value
 
     def name(self, ident: str) -> sp.Expr:
         if ident in self.names:
@@ -169,6 +181,10 @@ class _Builder:
         return total / rows if fname == "mean" else total
 
 
+def _head(source: str, width: int = 60) -> str:
+    return repr(source if len(source) <= width else source[:width] + "…")
+
+
 def parse_expr(source: str, names: Mapping[str, sp.Symbol],
                data: Mapping[str, Sequence[sp.Rational]] | None = None,
                *, where: str | None = None, exponents: Sequence[sp.Symbol] = ()) -> sp.Expr:
@@ -183,8 +199,15 @@ def parse_expr(source: str, names: Mapping[str, sp.Symbol],
     except (SyntaxError, ValueError) as exc:
         raise InputError(f"cannot parse expression {source!r}: {exc.msg if hasattr(exc, 'msg') else exc}",
                          where=where) from None
+    except (RecursionError, MemoryError):  # w+w+…+w, a few thousand terms: Python's parser gives up
+        raise InputError(f"expression nested too deeply: {_head(source)}", where=where) from None
     builder = _Builder(source.strip(), names, data or {}, where, exponents)
     expr = builder.build(tree.body)
     if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise builder.fail("expression is not finite")
+    for number in expr.atoms(sp.Rational):  # data substituted into mean()/sum() included
+        builder.sized(number)
+    for power in expr.atoms(sp.Pow):
+        if power.exp.is_Number and abs(power.exp) > MAX_POWER:
+            raise builder.fail(f"exponent {power.exp} (after merging powers) exceeds {MAX_POWER}")
     return expr

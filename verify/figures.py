@@ -6,6 +6,7 @@ wrote as {name: path relative to the report}, which ``report.render`` links.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import matplotlib
@@ -19,6 +20,7 @@ from .assemble import Verification  # noqa: E402
 from .evaluate import compile_expr  # noqa: E402
 from .experiments import Experiment  # noqa: E402
 from .problems import find_problem  # noqa: E402
+from .trace import write_atomic  # noqa: E402
 
 DIR = "figures"
 _PREFIX = ["report"]  # set by draw(): one report's figures do not overwrite another's
@@ -28,8 +30,10 @@ COLORS = {"gd": "#1f77b4", "adam": "#d62728", "momentum": "#2ca02c"}
 def _save(fig: plt.Figure, out_dir: Path, name: str) -> str:
     (out_dir / DIR).mkdir(parents=True, exist_ok=True)
     rel = f"{DIR}/{_PREFIX[0]}-{name}.png"
-    fig.savefig(out_dir / rel, dpi=110, bbox_inches="tight", metadata={"Software": None})
+    png = io.BytesIO()  # rendered in memory, then written whole: a crash leaves no half PNG
+    fig.savefig(png, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
+    write_atomic(out_dir / rel, png.getvalue())
     return rel
 
 

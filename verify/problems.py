@@ -11,6 +11,7 @@ import sympy as sp
 
 from . import paths
 from .errors import InputError
+from .evaluate import unsupported
 from .expr import parse_expr, parse_number
 from .tomlfile import decimal_text, field, read_toml
 
@@ -106,6 +107,7 @@ def load_problem(path: Path) -> Problem:
     extra = loss.free_symbols - {names[p] for p in params}
     if extra:
         raise InputError(f"loss uses undeclared symbols {sorted(map(str, extra))}", where=where)
+    _check_evaluable(loss, phases, names, params, where)
     domain = _load_domain(field(doc, "domain", dict, where, default={}), params, where)
     rows = []
     for key, text in field(doc, "rows", dict, where, default={}).items():
@@ -115,6 +117,9 @@ def load_problem(path: Path) -> Problem:
             raise InputError(f"row output name {key!r} is not an identifier", where=where)
         w = f"{where}: rows.{key}"
         rows.append((key, _row_expressions(field({key: text}, key, str, w), names, data, w)))
+        why = unsupported(sp.Add(*rows[-1][1]), [names[p] for p in params])
+        if why:
+            raise InputError(f"cannot be evaluated numerically ({why})", where=w)
     init_table = field(doc, "init", dict, where)
     missing = [p for p in params if p not in init_table]
     unknown = [k for k in init_table if k not in params]
@@ -128,6 +133,22 @@ def load_problem(path: Path) -> Problem:
             raise InputError(f"init.{p} = {x0} lies outside the domain [{lo}, {hi}]", where=where)
     return Problem(name, title, tuple(params), loss, init, tuple(data.items()), tuple(rows), where,
                    phases, domain)
+
+
+def _check_evaluable(loss: sp.Expr, phases: tuple, names: dict, params: list | tuple,
+                     where: str) -> None:
+    """The numeric engines evaluate the loss, each phase and their gradients: refuse, before any
+    run, what none of them can evaluate (sign(w) from abs, the imaginary unit, x**(1/3))."""
+    symbols = [names[p] for p in params]
+    for label, expr in (("loss", loss), *((f"phases[{k}]", f) for k, f in enumerate(phases))):
+        for what, e in ((label, expr), *((f"∂{label}/∂{p}", sp.diff(expr, names[p]))
+                                         for p in params)):
+            why = unsupported(e, symbols)
+            if why:
+                raise InputError(f"{what} cannot be evaluated numerically ({why}): the engines "
+                                 "evaluate + − × ÷, integer and half-integer powers, sqrt, exp, "
+                                 "log, sin, cos and tanh (abs(u) only where u's gradient "
+                                 "vanishes: d|u| = sign(u) du)", where=where)
 
 
 def _strings(doc: dict, key: str, where: str) -> list[str]:

@@ -205,8 +205,8 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
-        os.chmod(tmp, _mode_for(path))
         with os.fdopen(fd, "wb") as fh:
+            os.chmod(tmp, _mode_for(path))
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
@@ -217,6 +217,21 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+    _fsync_dir(directory)
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the rename itself durable (where the platform lets a directory be opened)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _mode_for(path: Path) -> int:

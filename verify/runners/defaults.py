@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from importlib.util import find_spec
 from typing import Any
@@ -81,9 +81,11 @@ def _mlx() -> Shipped:
 READERS = {"torch": _torch, "optax": _optax, "keras": _keras, "mlx": _mlx}
 
 
-def shipped_adam_defaults() -> tuple[Shipped, ...]:
-    """Adam's defaults in every installed framework (the module must import)."""
-    return tuple(read() for module, read in READERS.items() if find_spec(module))
+def shipped_adam_defaults(frameworks: Collection[str] | None = None) -> tuple[Shipped, ...]:
+    """Adam's defaults in every installed framework (the module must import), or only in
+    ``frameworks`` (module names: torch, optax, keras, mlx)."""
+    return tuple(read() for module, read in READERS.items()
+                 if (frameworks is None or module in frameworks) and find_spec(module))
 
 
 @dataclass(frozen=True)
@@ -95,36 +97,79 @@ class ApiCheck:
 def check_api(target: str, args: int = 0, kwargs: tuple[str, ...] = (),
               call: bool = False) -> ApiCheck:
     """Whether ``target`` (a dotted path such as ``mlx.optimizers.Adam``) exists and, with
-    ``call``, accepts ``args`` positional arguments and the keyword names ``kwargs``."""
+    ``call``, accepts ``args`` positional arguments and the keyword names ``kwargs``.
+
+    ``exists`` is None when the question cannot be answered here: the package is not installed,
+    a module on the path fails to import (a missing dependency is not a missing API), or the
+    callable has no inspectable signature."""
     parts = target.split(".")
-    if not find_spec(parts[0]):
+    try:
+        spec = find_spec(parts[0])
+    except (ImportError, ValueError) as exc:
+        return ApiCheck(None, f"not checkable here: looking up {parts[0]} failed: {_one_line(exc)}")
+    if spec is None:
         return ApiCheck(None, f"{parts[0]} is not installed here")
     if parts[0] == "keras":
         os.environ.setdefault("KERAS_BACKEND", "jax")
-    obj, i = None, len(parts)
-    while i > 0:
-        try:
-            obj = importlib.import_module(".".join(parts[:i]))
-            break
-        except ImportError:
-            i -= 1
+    found = _import_longest(parts)
+    if isinstance(found, ApiCheck):
+        return found
+    obj, i = found
     for name in parts[i:]:
-        if not hasattr(obj, name):
-            return ApiCheck(False, f"{'.'.join(parts[:i])} has no attribute {name!r}")
-        obj = getattr(obj, name)
+        owner = ".".join(parts[:i])
+        try:
+            obj = getattr(obj, name)
+        except AttributeError:
+            return ApiCheck(False, f"{owner} has no attribute {name!r}")
+        except Exception as exc:  # a lazy attribute whose import fails
+            return ApiCheck(None, f"not checkable here: importing {owner}.{name} failed: "
+                                  f"{_one_line(exc)}")
         i += 1
     if not call:
         return ApiCheck(True, f"{target} exists")
+    return _check_call(target, obj, args, kwargs)
+
+
+def _import_longest(parts: list[str]) -> tuple[Any, int] | ApiCheck:
+    """The longest importable module prefix of ``parts`` and its length, imported from the
+    top down. A prefix that is no module ends the walk (the rest are attributes); one that
+    exists but fails to import (a missing dependency, say) makes the API not checkable here."""
+    obj, found = None, 0
+    for i in range(1, len(parts) + 1):
+        name = ".".join(parts[:i])
+        try:
+            obj, found = importlib.import_module(name), i
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                break
+            return ApiCheck(None, f"not checkable here: importing {name} failed: {_one_line(exc)}")
+        except Exception as exc:  # the module exists but its import raises
+            return ApiCheck(None, f"not checkable here: importing {name} failed: {_one_line(exc)}")
+    if not found:
+        return ApiCheck(None, f"not checkable here: {parts[0]} cannot be imported")
+    return obj, found
+
+
+def _check_call(target: str, obj: Any, args: int, kwargs: tuple[str, ...]) -> ApiCheck:
     if isinstance(obj, property):
         return ApiCheck(False, f"{target} is a property, not a method: it cannot be called")
+    if not callable(obj):
+        return ApiCheck(False, f"{target} is a {type(obj).__name__}, not callable")
     try:
         sig = inspect.signature(obj)
+    except Exception:  # builtins and extension callables without a signature
+        return ApiCheck(None, f"not checkable here: {target} has no inspectable signature")
+    try:
         sig.bind(*([None] * args), **{k: None for k in kwargs})
     except TypeError as exc:
         return ApiCheck(False, f"{target}{_short(sig)} rejects the call: {exc}")
-    except ValueError:
-        return ApiCheck(None, f"{target} has no inspectable signature")
     return ApiCheck(True, f"{target}{_short(sig)} accepts the call")
+
+
+def _one_line(exc: BaseException, width: int = 200) -> str:
+    """``Type: message``, first line only, cut to ``width`` characters."""
+    text = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _short(sig: inspect.Signature, width: int = 100) -> str:
