@@ -42,7 +42,12 @@ class AuditResult:
         return self.vs_golden.max_ulps("params")
 
 
-def run_impl(impl: str | Callable[..., Any], spec: RunSpec, dtype: str = "float32") -> Trace:
+def run_impl(impl: str | Callable[..., Any], spec: RunSpec, dtype: str = "float32",
+             options: dict[str, Any] | None = None) -> Trace:
+    from ..runners.objects import detect, run_object  # optimizer objects (torch, optax, …)
+
+    if not (isinstance(impl, str) and impl in BUILTIN) and (obj := detect(impl)):
+        return run_object(obj, spec, dtype, options)
     if dtype != "float32" and (callable(impl) or impl not in LOW_PRECISION):
         raise InputError(f"{dtype} runs are supported for {', '.join(LOW_PRECISION)}, "
                          f"not {impl if isinstance(impl, str) else 'a user callable'}")

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from ..problems import load_problem
 from ..spec import RunSpec
 from ..trace import Trace, dumps, loads
 from .framework import init_float32, jax_gradients, make_trace, project, torch_gradients
+from .hooks import Hooks
 
 SUPPORTED = ("gd", "momentum", "nesterov", "adam", "adamw", "amsgrad", "rmsprop")
 
@@ -57,7 +59,9 @@ def run_keras(spec: RunSpec, impl: str = "keras") -> Trace:
     return _run_here(spec, impl)
 
 
-def _run_here(spec: RunSpec, impl: str) -> Trace:
+def _run_here(spec: RunSpec, impl: str, hooks: Hooks | None = None) -> Trace:
+    """Run in this process on Keras' current backend; ``hooks`` (an optimizer object's audit)
+    build the optimizer and read its state instead."""
     import keras
 
     backend = keras.backend.backend()
@@ -74,7 +78,7 @@ def _run_here(spec: RunSpec, impl: str) -> Trace:
         grads = torch_gradients(spec.problem)
         versions = {"torch": torch.__version__}
     f = {k: float(v) for k, v in spec.full_hyper().items()}
-    opt = _optimizer(keras, spec.rule.name, f)
+    opt = hooks.make() if hooks else _optimizer(keras, spec.rule.name, f)
     var = keras.Variable(init_float32(spec.problem), dtype="float32")
     opt.build([var])
     rows = [(np.asarray(var.numpy()), None, {})]
@@ -87,16 +91,21 @@ def _run_here(spec: RunSpec, impl: str) -> Trace:
         opt.apply_gradients([(g, var)])
         if spec.problem.domain:
             var.assign(project(spec.problem, np.asarray(var.numpy())))
-        state = {}
-        for v in opt.variables:
-            name = v.path.split("/")[-1]
-            key = {"momentum": "m", "velocity": "v"}.get(name.split("_")[0])
-            if key and v.shape == var.shape:
-                state[key if spec.rule.name not in ("momentum", "nesterov") else "buf"] = \
-                    np.asarray(v.numpy())
+        state = hooks.state(opt, var) if hooks else _state(opt, var, spec.rule.name)
         rows.append((np.asarray(var.numpy()), np.asarray(g), state))
-    return make_trace(spec, impl, {"keras": keras.__version__, "backend": backend} | versions,
-                      rows)
+    trace = make_trace(spec, impl, {"keras": keras.__version__, "backend": backend} | versions,
+                       rows)
+    return replace(trace, arithmetic=hooks.finish(trace.arithmetic)) if hooks else trace
+
+
+def _state(opt, var, rule: str) -> dict[str, np.ndarray]:
+    state = {}
+    for v in opt.variables:
+        name = v.path.split("/")[-1]
+        key = {"momentum": "m", "velocity": "v"}.get(name.split("_")[0])
+        if key and v.shape == var.shape:
+            state[key if rule not in ("momentum", "nesterov") else "buf"] = np.asarray(v.numpy())
+    return state
 
 
 def _run_child(spec: RunSpec, backend: str) -> Trace:
