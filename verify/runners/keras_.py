@@ -72,6 +72,13 @@ def _run_here(spec: RunSpec, impl: str, hooks: Hooks | None = None) -> Trace:
         jax_grads = jax_gradients(spec.problem)
         grads = [lambda p, fn=fn: np.asarray(fn(jnp.asarray(p))) for fn in jax_grads]
         versions = {"jax": jax.__version__}
+    elif backend == "tensorflow":
+        from .tensorflow_ import _tf, tf_gradients
+
+        tf = _tf()
+        tf_grads = tf_gradients(spec)
+        grads = [lambda p, fn=fn: fn(tf.constant(p)).numpy() for fn in tf_grads]
+        versions = {"tensorflow": tf.__version__}
     else:
         import torch
 

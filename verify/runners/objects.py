@@ -25,7 +25,7 @@ from .hooks import Hooks
 from .hypermap import Mapped, Option, map_hyper
 from .statemap import StateLog
 
-KINDS = ("torch", "optax", "keras", "mlx")
+KINDS = ("torch", "optax", "keras", "mlx", "tensorflow")
 LR_NAMES = ("learning_rate", "lr")
 
 
@@ -87,6 +87,8 @@ def _kind(obj: Any, label: str) -> str | None:
         return "keras"
     if _subclass(obj, "mlx.optimizers", "Optimizer"):
         return "mlx"
+    if _subclass(obj, "tensorflow", "compat.v1.train.Optimizer"):
+        return "tensorflow"
     if "optax" in sys.modules and isinstance(obj, sys.modules["optax"].GradientTransformation):
         raise InputError(f"{label} is an optax GradientTransformation already built; pass its "
                          "factory (e.g. optax:adam) so that the audit sets the hyperparameters")
@@ -115,7 +117,8 @@ def run_object(obj: OptimizerObject, spec: RunSpec, dtype: str = "float32",
              "hyper_mapped": dict(mapped.names), "hyper_not_passed": list(mapped.not_passed),
              "options": {k: _plain(v) for k, v in opts.items()}}
     versions = _versions(obj.package)
-    runner = {"torch": _torch, "optax": _optax, "keras": _keras, "mlx": _mlx}[obj.kind]
+    runner = {"torch": _torch, "optax": _optax, "keras": _keras, "mlx": _mlx,
+              "tensorflow": _tensorflow}[obj.kind]
     try:
         return runner(obj, spec, dtype, mapped, log, versions, extra)
     except InputError:
@@ -225,12 +228,22 @@ def _keras(obj, spec, dtype, mapped: Mapped, log: StateLog, versions, extra) -> 
     if dtype != "float32":
         raise InputError(f"{obj.label}: Keras optimizers are audited in float32 only here")
     backend = keras.backend.backend()
-    if backend not in ("jax", "torch"):
+    if backend not in ("jax", "torch", "tensorflow"):
         raise InputError(f"{obj.label}: Keras runs on the {backend} backend here; audits take "
-                         "jax or torch (set KERAS_BACKEND before importing keras)")
+                         "jax, torch or tensorflow (set KERAS_BACKEND before importing keras)")
 
     def state(opt, var) -> dict[str, np.ndarray]:
         return log.map({v.path: np.asarray(v.numpy()) for v in opt.variables})
 
     hooks = Hooks(lambda: obj.factory(**mapped.kwargs), state, log, versions, extra)
     return _run_here(spec, obj.label, hooks)
+
+
+def _tensorflow(obj, spec, dtype, mapped: Mapped, log: StateLog, versions, extra) -> Trace:
+    from .tensorflow_ import run_tf_v1, v1_state
+
+    def state(opt, var) -> dict[str, np.ndarray]:
+        return log.map(v1_state(opt, var))
+
+    hooks = Hooks(lambda: obj.factory(**mapped.kwargs), state, log, versions, extra)
+    return run_tf_v1(spec, obj.label, dtype, hooks)
