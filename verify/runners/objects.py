@@ -49,6 +49,7 @@ def detect(target: Any) -> OptimizerObject | None:
             return None
         if target.split(".")[0].split(":")[0] in ("keras", "tensorflow"):
             os.environ.setdefault("KERAS_BACKEND", "jax")  # as the built-in Keras runner
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's start-up banner
         from .user import load_callable
 
         label, obj = target, load_callable(target)
