@@ -148,3 +148,30 @@ def test_deepspeed_cpu_adam_is_consistent(optimizer):
     r = verify.audit("deepspeed.ops.adam:DeepSpeedCPUAdam", optimizer, samples=8)
     assert r.verdict == "consistent", r.diagnosis.summary
     assert set(r.trace.steps[-1].state) == {"m", "v"}
+
+
+# --- the report -------------------------------------------------------------------------------
+
+
+def test_third_party_report_renders_rows_and_missing_packages():
+    from verify.report.thirdparty import render_third_party
+    from verify.thirdparty import PACKAGES, Row, ThirdPartyReport
+
+    row = Row("heavyball:AdamW", "adamw", "float32", "torch 2.13, heavyball 3.2.1", "discrepant",
+              "discrepant with adamw; unexplained by the catalogue", 101780)
+    text = render_third_party(ThirdPartyReport((row,), (), PACKAGES, ("tensorflow", "deepspeed")))
+    assert ("| torch 2.13, heavyball 3.2.1 | `heavyball:AdamW` | adamw | float32 | discrepant | "
+            "101780 | discrepant with adamw; unexplained by the catalogue |") in text
+    assert "Not installed here (no rows): tensorflow (`pip install tensorflow-cpu`), deepspeed" \
+        in text
+    assert "Quantized state" not in text  # no torchao measurement, no section
+
+
+def test_third_party_cli_refuses_an_unwritable_out_before_work(tmp_path, capsys):
+    from verify.cli import main
+
+    (tmp_path / "a_file").write_text("")
+    assert main(["third-party", "--out", str(tmp_path / "a_file" / "x.md")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "a_file" in err
+    assert not (tmp_path / "x.md").exists()
