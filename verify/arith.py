@@ -48,6 +48,9 @@ class _ScalarOps:
     def abs(self, x: Any) -> Any:
         return abs(x)
 
+    def where_zero(self, g: Any, old: Any, new: Any) -> Any:
+        return old if g == 0 else new
+
 
 class MpmathArith(_ScalarOps):
     """mpmath numbers at ``dps`` decimal digits, in a private context (no global state)."""
@@ -317,6 +320,9 @@ class Float32Arith:
 
     def maximum(self, a: Any, b: Any) -> Any:
         return np.maximum(a, b)
+
+    def where_zero(self, g: Any, old: Any, new: Any) -> Any:
+        return np.where(g == 0, old, new)
 
     def clip(self, x: Any, lo: Any, hi: Any) -> Any:
         return np.minimum(np.maximum(x, lo), hi)

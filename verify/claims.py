@@ -391,21 +391,19 @@ def check_experiment(claim: Claim) -> ClaimResult:
                    e.finding)
 
 
-def check_audit(claim: Claim, audits: dict[tuple[str, str], Any]) -> ClaimResult:
+def check_audit(claim: Claim, audits: dict[tuple[str, str, str | None], Any]) -> ClaimResult:
     o = claim.options
-    key = (o["impl"], o["optimizer"])
+    problem = None if o.get("problem", "probe") == "probe" else o["problem"]
+    key = (o["impl"], o["optimizer"], problem)
     try:
-        result = audits.get(key) or audit(o["impl"], o["optimizer"],
-                                          o.get("problem", "probe"))
+        result = audits.get(key) or audit(o["impl"], o["optimizer"], problem)
     except InputError as exc:
         return _uncheckable(claim, str(exc))
-    d = result.diagnosis
-    if d.verdict == "consistent":
-        computes = d.claimed
-    else:
-        computes = d.explanation.rule if d.explanation else "unexplained"
-    return _judged(claim, f"{o['impl']} {o['optimizer']}", o["expect"], computes,
-                   computes == o["expect"], f"audit of {o['impl']} ({result.version}): {d.summary}")
+    if result.verdict == "not audited":
+        return _uncheckable(claim, result.summary)
+    return _judged(claim, f"{o['impl']} {o['optimizer']}", o["expect"], result.computes,
+                   result.computes == o["expect"],
+                   f"audit of {o['impl']} ({result.version}): {result.summary}")
 
 
 CHECKERS: dict[str, Callable[[Claim], ClaimResult]] = {
@@ -417,7 +415,7 @@ CHECKERS: dict[str, Callable[[Claim], ClaimResult]] = {
 
 
 def check_claim(claim: Claim, goldens: dict[str, Trace],
-                audits: dict[tuple[str, str], Any] | None = None) -> ClaimResult:
+                audits: dict[tuple[str, str, str | None], Any] | None = None) -> ClaimResult:
     if claim.kind == "trace":
         return check_trace(claim, goldens)
     if claim.kind == "audit":
@@ -426,7 +424,7 @@ def check_claim(claim: Claim, goldens: dict[str, Trace],
 
 
 def check_claims(claims: ClaimsFile, goldens: dict[str, Trace],
-                 audits: dict[tuple[str, str], Any] | None = None) -> tuple[ClaimResult, ...]:
+                 audits: dict[tuple[str, str, str | None], Any] | None = None) -> tuple[ClaimResult, ...]:
     return tuple(check_claim(c, goldens, audits) for c in claims.claims)
 
 

@@ -212,19 +212,18 @@ def cmd_audit(args: argparse.Namespace) -> int:
         return _audit_tensor(args, hyper)
     _progress(f"auditing {args.impl}")
     out_dir = _writable_dir(Path(args.out) if args.out else paths.REPORTS)  # fail before work
-    result = audit(args.impl, args.optimizer, args.problem, hyper, args.steps or 12,
-                   args.samples, args.dtype)
+    result = audit(args.impl, args.optimizer, args.problem, hyper, args.steps, args.dtype,
+                   args.quick, progress=_progress)
     _done_progress()
     text = render_audit(result)
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in result.impl)
     suffix = "" if result.dtype == "float32" else f"-{result.dtype}"
-    target = out_dir / f"audit-{safe}-{result.spec.optimizer}{suffix}.md"
+    target = out_dir / f"audit-{safe}-{result.optimizer}{suffix}.md"
     try:
         write_atomic(target, text)
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror}", where=str(target)) from None
-    print(f"{result.impl} {result.spec.optimizer} ({result.dtype}, {result.version}): "
-          f"{result.diagnosis.summary}; max {result.max_ulps} ULP from the golden")
+    print(result.first_line())
     print(f"wrote {target}")
     return 1 if args.strict and result.verdict != "consistent" else 0
 
@@ -286,11 +285,44 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         write_atomic(table, buf.getvalue())
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror}", where=str(out_dir)) from None
-    failed = sum(r.verdict == "failed" for r in rows)
-    discrepant = sum(r.verdict == "discrepant" for r in rows)
-    print(f"{len(rows)} cells: {len(rows) - failed - discrepant} consistent, {discrepant} "
-          f"discrepant, {failed} failed; wrote {md} and {table}")
-    return 0
+    counts = {v: sum(r.verdict == v for r in rows)
+              for v in ("consistent", "discrepant", "not audited", "failed")}
+    print(f"{len(rows)} cells: " + ", ".join(f"{n} {v}" for v, n in counts.items())
+          + f"; wrote {md} and {table}")
+    return 1 if args.strict and counts["consistent"] < len(rows) else 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    import importlib
+
+    from .auditing.calibration import calibrate, load_counts, probes_from
+    from .report import render_calibration
+
+    if str(paths.ROOT) not in sys.path:
+        sys.path.insert(0, str(paths.ROOT))  # the calibration implementations live in tests/
+    try:
+        registry = importlib.import_module(args.mutants).MUTANTS
+    except (ImportError, AttributeError) as exc:
+        raise InputError(f"--mutants {args.mutants!r}: no MUTANTS registry there ({exc})") from None
+    out_dir = _writable_dir(Path(args.out) if args.out else paths.REPORTS)
+    score = calibrate(probes_from(registry), args.workers,
+                      progress=lambda d, n: _bar(d, n, "calibration", smallest=1))
+    _done_progress()
+    committed = paths.CALIBRATION.read_text() if paths.CALIBRATION.exists() else None
+    print(score.line())
+    if args.check:
+        if committed is None or load_counts(committed) != score.counts:
+            print(f"{paths.CALIBRATION} differs from this calibration (run calibrate --update)")
+            return 1
+        return 0
+    try:
+        write_atomic(out_dir / "calibration.md", render_calibration(score))
+        if args.update:
+            write_atomic(paths.CALIBRATION, score.to_json())
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", where=str(out_dir)) from None
+    print(f"wrote {out_dir / 'calibration.md'}" + (f" and {paths.CALIBRATION}" if args.update else ""))
+    return 0 if all(o.ok for o in score.outcomes) else 1
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -366,11 +398,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="numpy, torch, torch-foreach, torch-fused, mlx, mlx-default, optax, "
                         "keras, keras-torch, or MODULE:CALLABLE")
     a.add_argument("--optimizer", default="adam")
-    a.add_argument("--problem", default="probe", help="default: the probe battery")
+    a.add_argument("--problem", help="a problem whose gradients replace the probe stream in "
+                                      "the battery's settings (default: the probe)")
     a.add_argument("--steps", type=_positive_int,
-                   help="steps (default 12 on a problem, 100 with --size)")
-    a.add_argument("--samples", type=_positive_int, default=16,
-                   help="Monte Carlo runs for the rounding envelope")
+                   help="length of the probe setting, or of the setting made of the "
+                        "hyperparameters you give (default 12; 100 with --size)")
+    a.add_argument("--quick", action="store_true",
+                   help="run the probe setting only (the verdict says so)")
     for h in HYPER:
         a.add_argument(f"--{h.replace('_', '-')}", dest=h, help=f"{h} as a decimal string")
     a.add_argument("--out", help="output directory for the Markdown audit (default: reports/)")
@@ -392,12 +426,25 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--workers", type=_positive_int, help="local processes (default: CPUs)")
     w.add_argument("--scheduler", help="Dask scheduler address (tcp://host:port) to run on")
     w.add_argument("--out", help="output directory (default: reports/)")
+    w.add_argument("--strict", action="store_true",
+                   help="exit 1 unless every cell is consistent (discrepant, not audited, failed)")
     w.set_defaults(func=cmd_sweep)
 
     t = sub.add_parser("third-party", help="audit the installed third-party Adams")
     t.add_argument("--out", default=str(paths.REPORTS / "third-party.md"),
                    help="Markdown file (default: reports/third-party.md)")
     t.set_defaults(func=cmd_third_party)
+
+    k = sub.add_parser("calibrate", help="the audit's mutation score: broken and correct "
+                                         "implementations, audited")
+    k.add_argument("--mutants", default="tests.mutants",
+                   help="module with a MUTANTS registry (default: tests.mutants)")
+    k.add_argument("--workers", type=_positive_int, help="processes (default: all cores)")
+    k.add_argument("--out", help="where calibration.md goes (default: reports/)")
+    k.add_argument("--update", action="store_true", help=f"also rewrite {paths.CALIBRATION.name}")
+    k.add_argument("--check", action="store_true",
+                   help="exit 1 if the committed score differs from this run's")
+    k.set_defaults(func=cmd_calibrate)
 
     c = sub.add_parser("claims", help="check a claims file and print the verdicts")
     c.add_argument("file", nargs="?")

@@ -108,3 +108,38 @@ def compare(tested: Trace, golden: Trace, tested_name: str = "tested",
             diffs += [value_diff(s.t, q, i, a, b, fmt)
                       for i, (a, b) in enumerate(zip(mine, theirs, strict=True))]
     return Comparison(tested_name, golden_name, tuple(diffs))
+
+
+@dataclass(frozen=True)
+class OperandUlps:
+    """Largest distance of a tested quantity from its golden in *operand ulps*: ulps (of the
+    tested run's format) of the largest |golden value| the coordinate has had so far. Rounding
+    errors are absolute and carry from step to step, so once a value shrinks or crosses 0 an
+    error of an ulp of its earlier size would read as thousands of ulps of the result."""
+
+    worst: float | None  # None: a non-finite value where the golden is finite
+    first_nonfinite: int | None  # its step
+
+
+def operand_ulps(tested: Trace, golden: Trace, quantity: str = "params") -> OperandUlps:
+    fmt = float_format(tested.arithmetic.get("dtype", "float32"))
+    gsteps = {s.t: s for s in golden.steps}
+    scale = None
+    worst = 0.0
+    for s in tested.steps:
+        g = gsteps.get(s.t)
+        mine, theirs = s.values(quantity), g.values(quantity) if g else None
+        if mine is None or theirs is None:
+            continue
+        ref = np.array([float(x) for x in theirs])  # correctly rounded: far below an ulp
+        got = np.array([float(np.float32(x)) for x in mine])
+        bad = ~np.isfinite(got) & np.isfinite(ref)
+        if bad.any():
+            return OperandUlps(None, s.t)
+        scale = np.abs(ref) if scale is None else np.maximum(scale, np.abs(ref))
+        with np.errstate(invalid="ignore"):
+            d = np.where(np.isfinite(ref), np.abs(got - ref), 0.0)
+        _, e = np.frexp(np.where(np.isfinite(scale), scale, 0.0))
+        unit = np.ldexp(1.0, np.maximum(e - 1, fmt.emin) - fmt.precision + 1)
+        worst = max(worst, float(np.max(d / unit)))
+    return OperandUlps(worst, None)

@@ -7,3 +7,8 @@ class InputError(Exception):
     def __init__(self, message: str, *, where: str | None = None):
         self.where = where
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class ImplementationError(Exception):
+    """An audited implementation misbehaved (raised, returned the wrong shape or type, ran past
+    its time): a finding about the implementation, reported as "not audited: …", not bad input."""

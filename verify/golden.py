@@ -68,12 +68,17 @@ def _as_mpmath(raw: RawStep, ar: Any, ctx: Any) -> RawStep:
     r = raw.record
     record = Record(r.t, conv(r.params), conv(r.grad) if r.grad is not None else None,
                     {k: conv(v) for k, v in r.state.items()}, {k: conv(v) for k, v in r.aux.items()})
-    return RawStep(record, ar.to_mpmath(raw.loss, ctx), {k: conv(v) for k, v in raw.rows.items()})
+    loss = None if raw.loss is None else ar.to_mpmath(raw.loss, ctx)
+    return RawStep(record, loss, {k: conv(v) for k, v in raw.rows.items()})
 
 
-def _certified_step(lo: RawStep, hi: RawStep, dps: int, ctx: Any) -> Step:
+def _certified_step(lo: RawStep, hi: RawStep, dps: int, ctx: Any, params_only: bool = False
+                    ) -> Step:
     c = _Certifier(dps, ctx)
     rl, rh = lo.record, hi.record
+    if params_only:
+        step = Step(t=rh.t, params=c.vec(rl.params, rh.params))
+        return dataclasses.replace(step, digits=min(c.digits))
     step = Step(
         t=rh.t,
         params=c.vec(rl.params, rh.params),
@@ -91,23 +96,25 @@ DEFAULT_ENGINE = "mpfr"
 
 
 def run_golden(spec: RunSpec, progress: Callable[[int], None] | None = None,
-               engine: str = DEFAULT_ENGINE, grads=None) -> Trace:
+               engine: str = DEFAULT_ENGINE, grads=None, params_only: bool = False) -> Trace:
     """The certified golden trace of ``spec`` (runs at ``dps`` and ``2·dps``).
 
     ``engine``: "mpfr" (gmpy2/MPFR, correctly rounded, the fast default) or "mpmath"; both
-    produce the same certified digits (tests check it)."""
+    produce the same certified digits (tests check it). ``params_only``: record (and certify)
+    the parameters alone, no loss, gradient or state (what an audit compares)."""
     if not MIN_DPS <= spec.dps <= MAX_DPS:
         raise InputError(f"precision must be {MIN_DPS} to {MAX_DPS} digits, got {spec.dps}")
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
     hyper = effective_hyper(spec.full_hyper(), spec.quantize)
     lo_ar, hi_ar = ENGINES[engine](spec.dps), ENGINES[engine](2 * spec.dps)
-    lo = run_in(spec, lo_ar, hyper, _half(progress, 0, spec.steps), grads)
-    hi = run_in(spec, hi_ar, hyper, _half(progress, spec.steps, spec.steps), grads)
+    lo = run_in(spec, lo_ar, hyper, _half(progress, 0, spec.steps), grads, measure=not params_only)
+    hi = run_in(spec, hi_ar, hyper, _half(progress, spec.steps, spec.steps), grads,
+                measure=not params_only)
     ctx = mpmath.MPContext()
     ctx.prec = mpmath.libmp.dps_to_prec(2 * spec.dps) + 64  # holds either run's values exactly
     steps = tuple(_certified_step(_as_mpmath(a, lo_ar, ctx), _as_mpmath(b, hi_ar, ctx),
-                                  spec.dps, ctx) for a, b in zip(lo, hi, strict=False))
+                                  spec.dps, ctx, params_only) for a, b in zip(lo, hi, strict=False))
     return Trace(problem_header(spec.problem), optimizer_header(spec),
                  arithmetic_header(spec, min(s.digits for s in steps), engine),
                  steps, status_of(steps, spec.steps))

@@ -11,5 +11,7 @@ PROBLEMS = DERIVATIONS / "problems"
 GOLDEN = DERIVATIONS / "golden"
 CLAIMS = DERIVATIONS / "claims"
 SYMBOLIC = DERIVATIONS / "symbolic"
+STREAMS = DERIVATIONS / "streams"  # gradient streams of the audit battery
+CALIBRATION = DERIVATIONS / "calibration.json"  # the audit's mutation score
 REPORTS = ROOT / "reports"
 ARTICLE_CLAIMS = CLAIMS / "adam_deeply_explained.toml"

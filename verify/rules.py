@@ -32,6 +32,32 @@ class Rule:
     ranges: Mapping[str, str] = field(default_factory=dict)  # e.g. {"beta1": "[0,1)"}
 
 
+@dataclass(frozen=True)
+class Slips:
+    """Plausible implementation slips, each one term of a rule done wrong — the hypotheses
+    forensics tests (``verify/auditing/forensics.py``). The defaults are the rule itself."""
+
+    m_beta: str = "beta1"  # the β m averages with
+    v_beta: str = "beta2"
+    bc1_beta: str = "beta1"  # the β of m's bias correction
+    bc2_beta: str = "beta2"
+    bc1_shift: int = 0  # t + shift in m's bias correction
+    bc2_shift: int = 0
+    corrected: bool | str = True  # False: no correction; "m" / "v": only that moment's
+    v_of: str = "square"  # "abs": |g| averaged instead of g²
+    root: bool = True  # False: the square root is missing
+    eps_twice: bool = False
+    gain: bool | str = True  # False: m = β m + g (no 1 − β); momentum: "1-d", "d" or "1"
+    skip_zero: bool = False  # moments not updated where g = 0 (lazy updates)
+    swap_decay: bool = False  # RMSProp: (1 − ρ) v + ρ g²
+    decay: str | None = None  # AdamW: "no-lr", "after" (on the updated θ), "twice"
+    max_of: str = "running"  # AMSGrad: "last" keeps max(v_{t−1}, v_t), not the running max
+
+
+NO_SLIPS = Slips()
+MOMENTUM_SLIPS = Slips(gain="1-d")
+
+
 UNIT = "[0,1)"
 
 
@@ -48,7 +74,8 @@ GD = Rule("gd", {"lr": "0.01"}, _no_state, _gd_update, doc="θ_t = θ_{t−1} �
           ranges={"lr": "(0,inf)"})
 
 
-def momentum(name: str, *, nesterov: bool = False, first: str = "g") -> Rule:
+def momentum(name: str, *, nesterov: bool = False, first: str = "g",
+             slips: Slips = MOMENTUM_SLIPS) -> Rule:
     """Heavy-ball momentum with dampening d: b_t = μ b_{t−1} + (1 − d) g_t, θ −= α b_t
     (Nesterov: θ −= α (g_t + μ b_t)). ``first`` is the first buffer: ``"g"`` sets b_1 = g_1
     as PyTorch does; ``"zero"`` starts from b_0 = 0, as MLX does (they differ when d > 0)."""
@@ -58,10 +85,12 @@ def momentum(name: str, *, nesterov: bool = False, first: str = "g") -> Rule:
 
     def update(g, state, x, t, hp, ar):
         mu = hp["momentum"]
+        d = hp["dampening"]
+        gain = {"1-d": lambda: ar.complement(d), "d": lambda: d, "1": lambda: ar.one}[slips.gain]()
         if first == "g" and t == 1:
             buf = g
         else:
-            buf = mu * state["buf"] + ar.complement(hp["dampening"]) * g
+            buf = mu * state["buf"] + gain * g
         step = g + mu * buf if nesterov else buf
         return -(hp["lr"] * step), {"buf": buf}, {}
 
@@ -71,7 +100,7 @@ def momentum(name: str, *, nesterov: bool = False, first: str = "g") -> Rule:
                 {"lr": "(0,inf)", "momentum": UNIT, "dampening": "[0,1]"})
 
 
-def rmsprop(name: str, *, eps_inside: bool = False) -> Rule:
+def rmsprop(name: str, *, eps_inside: bool = False, slips: Slips = NO_SLIPS) -> Rule:
     """RMSProp (Tieleman & Hinton 2012): v_t = ρ v_{t−1} + (1 − ρ) g², θ −= α g/(√v_t + ε)
     (``eps_inside``: α g/√(v_t + ε), as Keras does)."""
 
@@ -80,8 +109,10 @@ def rmsprop(name: str, *, eps_inside: bool = False) -> Rule:
 
     def update(g, state, x, t, hp, ar):
         rho = hp["alpha"]
-        v = rho * state["v"] + ar.complement(rho) * (g * g)
-        denom = ar.sqrt(v + hp["eps"]) if eps_inside else ar.sqrt(v) + hp["eps"]
+        keep, gain = (ar.complement(rho), rho) if slips.swap_decay else (rho, ar.complement(rho))
+        v = keep * state["v"] + gain * _second(g, slips, ar)
+        root = ar.sqrt if slips.root else (lambda z: z)
+        denom = root(v + _eps(hp, slips)) if eps_inside else root(v) + _eps(hp, slips)
         return -(hp["lr"] * g / denom), {"v": v}, {}
 
     return Rule(name, {"lr": "0.01", "alpha": "0.99", "eps": "1e-8"}, init, update, ("v",), (),
@@ -90,7 +121,7 @@ def rmsprop(name: str, *, eps_inside: bool = False) -> Rule:
 
 
 def adam(name: str, *, bias_correction: bool = True, eps: str = "outside",
-         decay: str | None = None, amsgrad: str | None = None) -> Rule:
+         decay: str | None = None, amsgrad: str | None = None, slips: Slips = NO_SLIPS) -> Rule:
     """Adam, Kingma & Ba (2015) Algorithm 1, and its variants:
 
     m_t = β1 m_{t−1} + (1 − β1) g;  v_t = β2 v_{t−1} + (1 − β2) g²;
@@ -101,6 +132,7 @@ def adam(name: str, *, bias_correction: bool = True, eps: str = "outside",
     (optax's eps_root). ``decay="l2"``: g ← g + λθ before the moments; ``decay="decoupled"``
     (AdamW, Loshchilov & Hutter 2019): θ −= α(m̂/(√v̂ + ε) + λθ). ``amsgrad="v"``: the
     denominator uses max_{s≤t} v_s (PyTorch), ``"v_hat"``: max_{s≤t} v̂_s (bias-corrected first).
+    ``slips`` (forensics only): the same rule with one term done wrong.
     """
     defaults = {"lr": "0.001", "beta1": "0.9", "beta2": "0.999", "eps": "1e-8"}
     if eps == "root":
@@ -108,6 +140,7 @@ def adam(name: str, *, bias_correction: bool = True, eps: str = "outside",
     if decay:
         defaults["weight_decay"] = "0.01"
     state_names = ("m", "v") + (("v_max",) if amsgrad else ())
+    sl = slips
 
     def init(x, ar):
         z = {"m": ar.zeros_like(x), "v": ar.zeros_like(x)}
@@ -115,31 +148,36 @@ def adam(name: str, *, bias_correction: bool = True, eps: str = "outside",
 
     def update(g, state, x, t, hp, ar):
         one = ar.one
-        b1, b2 = hp["beta1"], hp["beta2"]
         if decay == "l2":
             g = g + hp["weight_decay"] * x
-        m = b1 * state["m"] + ar.complement(b1) * g
-        v = b2 * state["v"] + ar.complement(b2) * (g * g)
+        b1, b2 = hp[sl.m_beta], hp[sl.v_beta]
+        m = b1 * state["m"] + (ar.complement(b1) * g if sl.gain else g)
+        v = b2 * state["v"] + ar.complement(b2) * _second(g, sl, ar)
+        if sl.skip_zero:  # lazy updates: moments kept where the gradient is exactly 0
+            m, v = ar.where_zero(g, state["m"], m), ar.where_zero(g, state["v"], v)
         new = {"m": m, "v": v}
-        bc1 = ar.one_minus_pow(b1, t) if bias_correction else one
-        bc2 = ar.one_minus_pow(b2, t) if bias_correction else one
-        m_hat, v_hat = (m / bc1, v / bc2) if bias_correction else (m, v)
+        corrected = bias_correction and sl.corrected
+        bc1 = ar.one_minus_pow(hp[sl.bc1_beta], t + sl.bc1_shift) if corrected in (True, "m") else one
+        bc2 = ar.one_minus_pow(hp[sl.bc2_beta], t + sl.bc2_shift) if corrected in (True, "v") else one
+        m_hat = m / bc1 if corrected in (True, "m") else m
+        v_hat = v / bc2 if corrected in (True, "v") else v
         v_den = v_hat
         if amsgrad == "v":
-            new["v_max"] = ar.maximum(state["v_max"], v)
-            v_den = new["v_max"] / bc2 if bias_correction else new["v_max"]
+            new["v_max"] = ar.maximum(state["v_max"] if sl.max_of == "running" else state["v"], v)
+            v_den = new["v_max"] / bc2 if corrected in (True, "v") else new["v_max"]
         elif amsgrad == "v_hat":
             new["v_max"] = ar.maximum(state["v_max"], v_hat)
             v_den = new["v_max"]
+        root = ar.sqrt if sl.root else (lambda z: z)
         if eps == "hat":
             raw_v = new["v_max"] if amsgrad == "v" else v
-            step = hp["lr"] * ar.sqrt(bc2) / bc1 * m / (ar.sqrt(raw_v) + hp["eps"])
+            step = hp["lr"] * ar.sqrt(bc2) / bc1 * m / (root(raw_v) + _eps(hp, sl))
         elif eps == "root":
-            step = hp["lr"] * m_hat / (ar.sqrt(v_den + hp["eps_root"]) + hp["eps"])
+            step = hp["lr"] * m_hat / (root(v_den + hp["eps_root"]) + hp["eps"])
         else:
-            step = hp["lr"] * m_hat / (ar.sqrt(v_den) + hp["eps"])
+            step = hp["lr"] * m_hat / (root(v_den) + _eps(hp, sl))
         if decay == "decoupled":
-            step = step + hp["lr"] * hp["weight_decay"] * x
+            step = step + _decay(hp, x, sl, step)
         return -step, new, {"m_hat": m_hat, "v_hat": v_hat}
 
     ranges = {"lr": "(0,inf)", "beta1": UNIT, "beta2": UNIT, "eps": "[0,inf)",
@@ -147,6 +185,48 @@ def adam(name: str, *, bias_correction: bool = True, eps: str = "outside",
     variant = {"bias_correction": bias_correction, "eps": eps, "decay": decay, "amsgrad": amsgrad}
     return Rule(name, defaults, init, update, state_names, ("m_hat", "v_hat"), adam.__doc__ or "",
                 {k: v for k, v in variant.items() if v not in (None, True, "outside")}, ranges)
+
+
+def _second(g, sl: Slips, ar):
+    """What the second moment averages: g², or |g| for the slip that forgets to square."""
+    return ar.abs(g) if sl.v_of == "abs" else g * g
+
+
+def _eps(hp, sl: Slips):
+    return hp["eps"] + hp["eps"] if sl.eps_twice else hp["eps"]
+
+
+def _decay(hp, x, sl: Slips, step):
+    """Decoupled weight decay λ·α·θ, or a slip: without α, on the updated θ, or twice."""
+    if sl.decay == "no-lr":
+        return hp["weight_decay"] * x
+    if sl.decay == "after":
+        return hp["lr"] * hp["weight_decay"] * (x - step)
+    term = hp["lr"] * hp["weight_decay"] * x
+    return term + term if sl.decay == "twice" else term
+
+
+def slipped(rule: Rule, name: str, *, lr_power: int = 1, sign: int = 1, reset_every: int = 0,
+            fixed: Mapping[str, str] | None = None) -> Rule:
+    """``rule`` with a slip that any rule can have: the step size applied ``lr_power`` times,
+    the step's sign flipped, the state zeroed after every ``reset_every``-th step, or
+    hyperparameters ``fixed`` whatever the caller configures (hard-coded defaults)."""
+
+    def update(g, state, x, t, hp, ar):
+        if fixed:
+            hp = dict(hp) | {k: ar.num(v) for k, v in fixed.items()}
+        if lr_power != 1:
+            lr = hp["lr"]
+            for _ in range(lr_power - 1):
+                lr = lr * hp["lr"]
+            hp = dict(hp, lr=lr)
+        delta, new, aux = rule.update(g, state, x, t, hp, ar)
+        if reset_every and t % reset_every == 0:
+            new = {k: ar.zeros_like(v) for k, v in new.items()}
+        return (-delta if sign < 0 else delta), new, aux
+
+    return Rule(name, rule.defaults, rule.init, update, rule.state_names, rule.aux_names,
+                rule.doc, rule.variant, rule.ranges)
 
 
 ADAM = adam("adam")

@@ -1,178 +1,289 @@
-"""The rounding envelope of a rule: what a correct implementation in a given format (float32,
-float16, bfloat16) can produce.
+"""The rounding envelope, and the one verdict engine of every audit (small, battery, large).
 
-Monte Carlo arithmetic in random-rounding mode (Parker 1997; Verificarlo, Denis et al. 2016;
-Sohier et al. 2021): every operation of the reference rule (and of the gradient) is computed
-exactly enough in float64 and then rounded to one of its two neighbours in the format with
-probability 1/2. N such runs give, per value, an envelope [min, max] of results that correct
-arithmetic in that format reaches.
+Each step is judged *locally*: the rule's update is evaluated in running error analysis
+(``bounds.py``) from the tested implementation's own previous parameters, its own gradient and
+its own previous state wherever it exposes it (state it does not expose is carried from the
+envelope's previous step, with its accumulated bound). The tested values after the step must lie
+within the bound of the exact result: that is the envelope, valid for any evaluation order of
+the rule's formula in the format, and it never compounds the implementation's earlier rounding
+errors, so a 1,000-step run is judged as strictly as a 12-step one.
+
+Everything that is not inside is a finding: a value outside, a NaN or infinity where the rule
+is finite, a step or quantity the trace lacks. Places where the format itself makes the rule
+uncomputable (a certain or possible overflow) are reported as such, not judged.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
-from ..arith import Float32Arith, float_format
-from ..engine import run_in
-from ..spec import RunSpec
-
-
-class _RR:
-    """An array in the working format whose every arithmetic result is randomly rounded."""
-
-    __slots__ = ("a",)
-    rng: np.random.Generator = np.random.default_rng(0)
-    dtype: Any = np.float32
-
-    def __init__(self, a: Any):
-        self.a = np.asarray(a, dtype=_RR.dtype)
-
-    @classmethod
-    def round(cls, x64: np.ndarray) -> _RR:
-        x64 = np.asarray(x64, dtype=np.float64)
-        # float64 → float32 → narrower: the second rounding cannot change the result when the
-        # first keeps ≥ 2p + 2 bits (24 ≥ 2·11 + 2), and random rounding only needs neighbours
-        near = x64.astype(np.float32).astype(cls.dtype)
-        exact = near.astype(np.float64) == x64
-        up, down = cls.dtype(np.inf), cls.dtype(-np.inf)
-        other = np.where(near.astype(np.float64) < x64, np.nextafter(near, up),
-                         np.nextafter(near, down))
-        flip = (cls.rng.random(near.shape) < 0.5) & ~exact & np.isfinite(x64)
-        return cls(np.where(flip, other, near))
-
-    def _op(self, other: Any, fn) -> _RR:
-        b = other.a if isinstance(other, _RR) else np.asarray(other, dtype=_RR.dtype)
-        return _RR.round(fn(self.a.astype(np.float64), b.astype(np.float64)))
-
-    def __add__(self, o): return self._op(o, np.add)  # noqa: E704
-    def __radd__(self, o): return self._op(o, lambda a, b: b + a)  # noqa: E704
-    def __sub__(self, o): return self._op(o, np.subtract)  # noqa: E704
-    def __rsub__(self, o): return self._op(o, lambda a, b: b - a)  # noqa: E704
-    def __mul__(self, o): return self._op(o, np.multiply)  # noqa: E704
-    def __rmul__(self, o): return self._op(o, lambda a, b: b * a)  # noqa: E704
-    def __truediv__(self, o): return self._op(o, np.divide)  # noqa: E704
-    def __rtruediv__(self, o): return self._op(o, lambda a, b: b / a)  # noqa: E704
-    def __neg__(self): return _RR(-self.a)  # noqa: E704
-    def __abs__(self): return _RR(np.abs(self.a))  # noqa: E704
-    def __lt__(self, o): return self.a < (o.a if isinstance(o, _RR) else o)  # noqa: E704
-    def __gt__(self, o): return self.a > (o.a if isinstance(o, _RR) else o)  # noqa: E704
-    def __ge__(self, o): return self.a >= (o.a if isinstance(o, _RR) else o)  # noqa: E704
-    def __float__(self): return float(self.a)  # noqa: E704
-
-    def __iter__(self):
-        return (_RR(v) for v in self.a)
-
-
-class Float32RandomRounding(Float32Arith):
-    """Float32Arith (in any of its formats) whose operations round randomly (one Monte Carlo
-    sample per run)."""
-
-    def __init__(self, seed: int, scalars: str = "float32", dtype: str = "float32"):
-        super().__init__(scalars, dtype)
-        self.name = f"{dtype}-random-rounding"
-        self.rng = np.random.default_rng(seed)
-
-    def activate(self):
-        _RR.rng = self.rng
-        _RR.dtype = self.dtype
-        return np.errstate(all="ignore")
-
-    def num(self, value):
-        return _RR(super().num(value))
-
-    def complement(self, x):
-        r = _raw(x)
-        return _RR(super().complement(self.dtype(r.reshape(()).item()) if r.ndim == 0 else r))
-
-    def zeros_like(self, x):
-        return _RR(np.zeros_like(_raw(x)))
-
-    def vector(self, values):
-        return _RR(np.array([_raw(v) for v in values], dtype=self.dtype).reshape(-1))
-
-    def sqrt(self, x):
-        return _RR.round(np.sqrt(_raw(x).astype(np.float64)))
-
-    def one_minus_pow(self, beta, t):
-        b = _raw(beta)
-        if self._source(self.dtype(b.reshape(()).item()) if b.ndim == 0 else b) is not None:
-            if self.scalars == "mixed":  # a power in the format, randomly rounded, then 1 − it
-                return _RR(self.one - _RR.round(b.astype(np.float64) ** t).a)
-            return _RR(super().one_minus_pow(self.dtype(b.reshape(()).item()), t))
-        return _RR.round(-np.expm1(t * np.log1p(-(1 - b.astype(np.float64)))))
-
-    def maximum(self, a, b):
-        return _RR(np.maximum(_raw(a), _raw(b)))
-
-    def clip(self, x, lo, hi):
-        return _RR(np.minimum(np.maximum(_raw(x), _raw(lo)), _raw(hi)))
-
-    def abs(self, x):
-        return _RR(np.abs(_raw(x)))
-
-    def func(self, name):
-        f = {"exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos, "tanh": np.tanh}[name]
-        return lambda x: _RR.round(f(_raw(x).astype(np.float64)))
-
-    def is_finite(self, x):
-        return bool(np.all(np.isfinite(_raw(x))))
-
-
-def _raw(x: Any) -> np.ndarray:
-    return x.a if isinstance(x, _RR) else np.asarray(x, dtype=_RR.dtype)
+from ..arith import as_fraction, float_format
+from ..rules import SCHEDULES, Rule
+from ..trace import Trace
+from .bounds import BoundArith, Bounded, Model
 
 
 @dataclass(frozen=True)
-class Envelope:
-    """Per step and quantity: elementwise min and max over the Monte Carlo runs."""
+class Tested:
+    """A tested run as exact float64 arrays: params [T+1, n], grads [T, n], state name →
+    [T+1, n] (row 0 unused); ``steps`` how many steps the trace holds."""
 
-    samples: int
-    lo: dict[tuple[int, str], np.ndarray]
-    hi: dict[tuple[int, str], np.ndarray]
-    dtype: str = "float32"
+    params: np.ndarray
+    grads: np.ndarray | None
+    state: dict[str, np.ndarray]
+    steps: int
+    dtype: str
+    absent: dict[str, tuple[int, ...]] = field(default_factory=dict)  # steps lacking a state
 
-    def contains(self, t: int, quantity: str, values: np.ndarray, slack_ulps: int = 2) -> bool:
-        """Inside [min, max] widened by ``slack_ulps`` (a finite sample under-covers the
-        extremes; 2 ulps is the allowance the verdicts use and the report states)."""
-        key = (t, quantity)
-        if key not in self.lo:
-            return True
-        dt = float_format(self.dtype).dtype
-        lo, hi = self.lo[key], self.hi[key]
-        for _ in range(slack_ulps):
-            lo, hi = np.nextafter(lo, dt(-np.inf)), np.nextafter(hi, dt(np.inf))
-        v = np.asarray(values, dtype=dt)
-        return bool(np.all((v >= lo) & (v <= hi) | (np.isnan(v) & np.isnan(lo))))
+    @property
+    def size(self) -> int:
+        return self.params.shape[1]
 
 
-def envelope(spec: RunSpec, samples: int = 16, seed: int = 2021, scalars: str = "float32",
-             grads=None, dtype: str = "float32") -> Envelope:
-    """Run the reference rule ``samples`` times in random rounding in ``dtype`` (on the
-    replayed gradient stream ``grads`` if given)."""
-    runs = []
-    hyper = spec.full_hyper()
-    arith = [Float32Arith(scalars, dtype)] + [Float32RandomRounding(seed + k, scalars, dtype)
-                                              for k in range(samples)]
-    dt = arith[0].dtype
-    for ar in arith:  # the round-to-nearest run belongs to the envelope too
-        _RR.dtype = dt
-        raw = run_in(spec, ar, hyper, grads=grads)
-        runs.append({(r.record.t, q): np.array([_raw(v) for v in vals], dtype=dt)
-                     for r in raw for q, vals in _quantities(r).items()})
-    keys = set.intersection(*(set(r) for r in runs))
-    lo, hi = {}, {}
-    for key in keys:
-        stack = np.stack([r[key] for r in runs])
-        lo[key], hi[key] = stack.min(axis=0), stack.max(axis=0)
-    return Envelope(samples, lo, hi, dtype)
+def tested_arrays(trace: Trace) -> Tested:
+    """The exact values a trace's texts name (every format's values are float32 values)."""
+    def arr(rows):
+        return np.array([[float(np.float32(x)) for x in r] for r in rows], dtype=np.float64)
+
+    steps = trace.steps
+    params = arr([s.params for s in steps])
+    grads = None
+    if len(steps) > 1 and all(s.grad is not None for s in steps[1:]):
+        grads = arr([s.grad for s in steps[1:]])
+    names = sorted({k for s in steps[1:] for k in s.state})
+    state, absent = {}, {}
+    width = params.shape[1]
+    for k in names:
+        rows = [s.state.get(k) for s in steps]
+        state[k] = np.array([[np.nan] * width if r is None else [float(np.float32(x)) for x in r]
+                             for r in rows], dtype=np.float64)
+        absent[k] = tuple(t for t in range(1, len(steps)) if rows[t] is None)
+    return Tested(params, grads, state, len(steps) - 1, trace.arithmetic.get("dtype", "float32"),
+                  absent)
 
 
-def _quantities(raw) -> dict[str, list]:
-    r = raw.record
-    out = {"params": r.params}
-    out.update(r.state)
-    return out
+@dataclass(frozen=True)
+class Exit:
+    """The first value outside the envelope: where, what it was, what was allowed."""
 
+    t: int
+    quantity: str
+    index: int
+    tested: float
+    low: float
+    high: float
+    ulps_outside: float  # distance beyond the bound, in operand ulps
+
+    def text(self) -> str:
+        if not np.isfinite(self.tested):
+            return (f"step {self.t}, {self.quantity}[{self.index}] = {self.tested:g} where the "
+                    f"rule gives {0.5 * (self.low + self.high):.9g}")
+        return (f"step {self.t}, {self.quantity}[{self.index}] = {self.tested:.9g}, outside "
+                f"[{self.low:.9g}, {self.high:.9g}] by {_ulps_text(self.ulps_outside)}")
+
+
+def _ulps_text(u: float) -> str:
+    return f"{u:.3g} ulp" if u < 1e6 else f"{u:.2e} ulp"
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One tested run judged against one rule under one scalar model."""
+
+    rule: str
+    model: Model
+    steps: int  # steps the rule was judged on
+    missing: tuple[str, ...]  # quantities or steps the trace lacks (each a finding)
+    first_exit: Exit | None
+    worst_ulps: float  # farthest outside the envelope, in operand ulps (0: inside everywhere)
+    max_ulps: float  # farthest from the envelope's centre (the exact local step), operand ulps
+    unjudged: tuple[tuple[int, str], ...]  # (step, why): the format cannot hold the rule there
+    frozen: tuple[int, ...]  # steps at which the exact update is below half an ulp of θ
+    undefined_at: int | None  # first step at which the rule itself is 0/0
+    exits: tuple[tuple[str, Exit], ...] = ()  # the first exit of each quantity
+    finite_where_undefined: bool = False  # the trace is finite where the rule is 0/0
+
+    def outside(self, quantity: str) -> bool:
+        return any(q == quantity for q, _ in self.exits)
+
+    @property
+    def fits(self) -> bool:
+        """Inside, and not by being undefined where the implementation is finite: how a
+        candidate rule must hold to explain a run."""
+        return self.inside and not self.finite_where_undefined
+
+    @property
+    def inside(self) -> bool:
+        return self.first_exit is None and not self.missing
+
+
+@dataclass(frozen=True)
+class Run:
+    """What the envelope needs of one setting: its hyperparameters, schedule, box domain."""
+
+    hyper: dict[str, str]
+    tested: Tested
+    schedule: str = "constant"
+    domain: tuple[tuple[str, str], ...] | None = None
+
+
+def judge(rule: Rule, runs: Sequence[Run], models: Sequence[Model], early: bool = False
+          ) -> list[list[Judgement]]:
+    """Judge every run under every model: result[i][j] is run i under model j. Runs are
+    batched by (steps, size) so that a battery is evaluated in a few vectorized passes.
+    ``early``: stop a batch once every row has left the envelope (enough to reject a
+    candidate; its distances then cover the steps seen)."""
+    out: list[list[Judgement | None]] = [[None] * len(models) for _ in runs]
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, r in enumerate(runs):
+        groups.setdefault((r.tested.steps, r.tested.size), []).append(i)
+    for idx in groups.values():
+        rows = [(i, j) for i in idx for j in range(len(models))]
+        for (i, j), res in zip(rows, _judge_rows(rule, [runs[i] for i, _ in rows],
+                                                 [models[j] for _, j in rows], early),
+                               strict=True):
+            out[i][j] = res
+    return out  # type: ignore[return-value]
+
+
+def _judge_rows(rule: Rule, runs: list[Run], models: list[Model], early: bool = False
+                ) -> list[Judgement]:
+    fmt = float_format(runs[0].tested.dtype)
+    ar = BoundArith(fmt, models)
+    steps = runs[0].tested.steps
+    missing = [_missing(rule, r.tested) for r in runs]
+    if steps == 0 or any(r.tested.grads is None for r in runs):
+        return [_empty(rule, m, miss + (() if r.tested.grads is not None else
+                                        ("the trace records no gradients to replay",)))
+                for r, m, miss in zip(runs, models, missing, strict=True)]
+    params = np.stack([r.tested.params for r in runs], axis=1)  # [T+1, R, n]
+    grads = np.stack([r.tested.grads for r in runs], axis=1)
+    names = [k for k in rule.state_names]
+    tested_state = {k: np.stack([r.tested.state.get(k, np.full_like(r.tested.params, np.nan))
+                                 for r in runs], axis=1) for k in names}
+    exposed = {k: np.array([k in r.tested.state for r in runs])[:, None] for k in names}
+    keys = sorted({k for r in runs for k in r.hyper})
+    hp = {k: ar.hyper([as_fraction(r.hyper.get(k, "0")) for r in runs]) for k in keys}
+    lo, hi = _domain(runs, params.shape[2])
+    schedule = runs[0].schedule
+    tracker = _Tracker(len(runs), names, ar)
+    with ar.activate():
+        state = rule.init(Bounded(np.zeros(params.shape[1:]), 0.0, ar.ctx), ar)
+        for t in range(1, steps + 1):
+            x = Bounded(params[t - 1], 0.0, ar.ctx)
+            for k in names:
+                if t > 1:
+                    state[k] = Bounded(np.where(exposed[k], tested_state[k][t - 1], state[k].v),
+                                       np.where(exposed[k], 0.0, state[k].e), ar.ctx)
+            before = {k: state[k].v for k in names}
+            hp_t = hp if schedule == "constant" else dict(
+                hp, lr=SCHEDULES[schedule](hp["lr"], t, ar))
+            delta, state, _ = rule.update(Bounded(grads[t - 1], 0.0, ar.ctx), state, x, t, hp_t, ar)
+            new = x + delta
+            if lo is not None:
+                new = ar.clip(new, lo, hi)
+            tracker.frozen_check(t, params[t - 1], delta, ar)
+            tracker.check(t, "params", new, params[t], np.ones((len(runs), 1), dtype=bool),
+                          params[t - 1])
+            for k in names:
+                tracker.check(t, k, state[k], tested_state[k][t], exposed[k], before[k])
+            if early and all(f is not None or d for f, d in zip(tracker.first, tracker.done,
+                                                                   strict=True)):
+                break
+    return [Judgement(rule.name, m, steps, miss, tracker.first[r], float(tracker.worst[r]),
+                      float(tracker.far[r]), tuple(tracker.unjudged[r]), tuple(tracker.frozen[r]),
+                      tracker.undefined[r], tuple(tracker.exits[r].items()),
+                      bool(tracker.finite_nan[r]))
+            for r, (m, miss) in enumerate(zip(models, missing, strict=True))]
+
+
+class _Tracker:
+    """Accumulates, per row, the first exit and the worst distances over steps."""
+
+    def __init__(self, rows: int, names: list[str], ar: BoundArith):
+        self.ar = ar
+        self.first: list[Exit | None] = [None] * rows
+        self.worst = np.zeros(rows)
+        self.far = np.zeros(rows)
+        self.unjudged: list[list[tuple[int, str]]] = [[] for _ in range(rows)]
+        self.frozen: list[list[int]] = [[] for _ in range(rows)]
+        self.undefined: list[int | None] = [None] * rows
+        self.exits: list[dict[str, Exit]] = [{} for _ in range(rows)]
+        self.finite_nan = np.zeros(rows, dtype=bool)
+        self.done = np.zeros(rows, dtype=bool)  # rows past the rule's own 0/0
+
+    def check(self, t: int, q: str, ref: Bounded, got: np.ndarray, mask: np.ndarray,
+              before: np.ndarray) -> None:
+        """Distances are counted in *operand ulps*: ulps of the larger of the value before
+        and after the step, since a step's rounding errors are absolute (a value that cancels
+        towards 0 would otherwise show thousands of ulps for arithmetic as good as it gets)."""
+        ref = Bounded(np.broadcast_to(ref.v, got.shape), np.broadcast_to(ref.e, got.shape), ref.ctx)
+        ulp = _ulp(np.maximum(np.abs(ref.v), np.abs(before)), self.ar.fmt)
+        dist = np.abs(got - ref.v)
+        dist[np.isinf(ref.v) & (got == ref.v)] = 0.0
+        beyond = np.where(np.isnan(dist), np.inf, dist - ref.e)
+        judged = mask & ~self.done[:, None] & np.isfinite(ref.e)
+        outside = (beyond > 0) & judged
+        self.far = np.maximum(self.far, np.where(judged, np.where(np.isnan(dist), np.inf, dist)
+                                                 / ulp, 0.0).max(axis=1))
+        if outside.any():
+            excess = np.where(outside, beyond / ulp, 0.0)
+            self.worst = np.maximum(self.worst, excess.max(axis=1))
+            for r in np.flatnonzero(outside.any(axis=1)):
+                if q not in self.exits[r]:
+                    i = int(np.argmax(outside[r]))
+                    self.exits[r][q] = Exit(t, q, i, float(got[r, i]),
+                                            float(ref.v[r, i] - ref.e[r, i]),
+                                            float(ref.v[r, i] + ref.e[r, i]), float(excess[r, i]))
+                    if self.first[r] is None:
+                        self.first[r] = self.exits[r][q]
+        odd = mask & ~self.done[:, None] & ~np.isfinite(ref.e)
+        if odd.any():
+            for r in np.flatnonzero(odd.any(axis=1)):
+                if np.isnan(ref.v[r][odd[r]]).any():
+                    self.undefined[r] = t
+                    self.done[r] = True
+                    self.finite_nan[r] = bool(np.isfinite(got[r][np.isnan(ref.v[r]) & odd[r]]).any())
+                elif not self.unjudged[r] or self.unjudged[r][-1][0] != t:
+                    self.unjudged[r].append((t, f"{q} may overflow the format"))
+
+    def frozen_check(self, t: int, before: np.ndarray, delta: Bounded, ar: BoundArith) -> None:
+        """Steps where the exact update is under half an ulp of θ for every coordinate: a
+        correct implementation rounding to nearest cannot move there."""
+        half = 0.5 * _ulp(before, ar.fmt)
+        still = (np.all(np.abs(delta.v) < half, axis=1) & np.all(before != 0, axis=1)
+                 & np.any(delta.v != 0, axis=1))
+        if still.any():
+            for r in np.flatnonzero(still & ~self.done):
+                self.frozen[r].append(t)
+
+
+def _ulp(x: np.ndarray, fmt) -> np.ndarray:
+    """The spacing of the format's values at |x| (the subnormal spacing near 0)."""
+    _, e = np.frexp(np.abs(x))
+    return np.ldexp(1.0, np.maximum(e - 1, fmt.emin) - fmt.precision + 1)
+
+
+def _domain(runs: list[Run], n: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+    if not any(r.domain for r in runs):
+        return None, None
+    lo = np.full((len(runs), n), -np.inf)
+    hi = np.full((len(runs), n), np.inf)
+    for i, r in enumerate(runs):
+        for j, (a, b) in enumerate(r.domain or ()):
+            lo[i, j], hi[i, j] = float(Fraction(a)), float(Fraction(b))
+    return lo, hi
+
+
+def _missing(rule: Rule, tested: Tested) -> tuple[str, ...]:
+    """State the trace records at some steps but not at others is a finding."""
+    return tuple(f"state {k} missing at step {steps[0]}" for k, steps in tested.absent.items()
+                 if steps and k in rule.state_names)
+
+
+def _empty(rule: Rule, model: Model, missing: tuple[str, ...]) -> Judgement:
+    return Judgement(rule.name, model, 0, missing, None, 0.0, 0.0, (), (), None)

@@ -1,61 +1,89 @@
-"""Audit an implementation: run it, diff it with the golden on its own gradients, judge it
-against the float32 rounding envelope, and diagnose what it computes when it is discrepant."""
+"""Audit an implementation: run it under every setting of the battery, diff each run with the
+golden on its own gradients, judge every step against the rounding envelope of the claimed rule,
+and when it is discrepant, say what it computes (a catalogue variant, or the terms found off)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
+import numpy as np
+
 from ..arith import LOW_DTYPES
-from ..compare import Comparison, compare
-from ..errors import InputError
+from ..compare import operand_ulps
+from ..errors import ImplementationError, InputError
 from ..golden import run_golden
-from ..problems import find_problem
-from ..runners.numpy_ import run_numpy
+from ..rules import RULES
 from ..spec import RunSpec
 from ..trace import Trace
-from .diagnose import Diagnosis, candidate_hyper, diagnose, probe_hyper, replayed_gradients
+from .battery import Setting, battery, rule_hyper, stream_problem
+from .bounds import MODELS, Model
+from .diagnose import diagnose
+from .envelope import Judgement, Run, judge, tested_arrays
+from .limits import findings, not_informative
+from .result import CONSISTENT, DISCREPANT, NOT_AUDITED, NOT_INFORMATIVE, NOT_RUN, AuditResult, SettingResult
 
 BUILTIN = ("numpy", "torch", "torch-foreach", "torch-fused", "mlx", "mlx-default", "optax",
            "keras", "keras-torch")
 LOW_PRECISION = ("numpy", "torch", "torch-foreach", "torch-fused", "mlx", "mlx-default",
-                 "optax")  # float16 / bfloat16 runs
-
-
-@dataclass(frozen=True)
-class AuditResult:
-    impl: str
-    version: str
-    dtype: str
-    spec: RunSpec
-    trace: Trace
-    vs_golden: Comparison  # golden on the implementation's own gradients
-    diagnosis: Diagnosis
-
-    @property
-    def verdict(self) -> str:
-        return self.diagnosis.verdict
-
-    @property
-    def max_ulps(self) -> int | None:
-        return self.vs_golden.max_ulps("params")
+                 "optax", "keras", "keras-torch")  # float16 / bfloat16 runs
 
 
 def run_impl(impl: str | Callable[..., Any], spec: RunSpec, dtype: str = "float32",
              options: dict[str, Any] | None = None) -> Trace:
+    """One run of ``impl`` on ``spec`` in ``dtype``, as a Trace (state mapped to m, v, …)."""
+    out = run_many(impl, [spec], dtype, options)[0]
+    if isinstance(out, Exception):
+        raise out
+    return out
+
+
+def run_many(impl: str | Callable[..., Any], specs: list[RunSpec], dtype: str = "float32",
+             options: dict[str, Any] | None = None
+             ) -> list[Trace | InputError | ImplementationError]:
+    """Every spec run by ``impl``; a spec the implementation cannot run is its InputError, one
+    it misbehaves on its ImplementationError. Keras on the torch backend runs all of them in
+    one child process."""
     from ..runners.objects import detect, run_object  # optimizer objects (torch, optax, …)
 
-    if not (isinstance(impl, str) and impl in BUILTIN) and (obj := detect(impl)):
-        return run_object(obj, spec, dtype, options)
-    if dtype != "float32" and (callable(impl) or impl not in LOW_PRECISION):
+    obj = None if isinstance(impl, str) and impl in BUILTIN else detect(impl)
+    if obj:
+        return [_capture(lambda s=s: run_object(obj, s, dtype, options)) for s in specs]
+    if dtype != "float32" and (callable(impl) or (impl not in LOW_PRECISION and ":" not in impl)):
         raise InputError(f"{dtype} runs are supported for {', '.join(LOW_PRECISION)}, "
                          f"not {impl if isinstance(impl, str) else 'a user callable'}")
-    if callable(impl):
+    if impl == "keras-torch":
+        from ..runners.keras_ import run_keras_child
+
+        return run_keras_child(specs, "torch", dtype)
+    out: list[Trace | InputError | ImplementationError] = []
+    for spec in specs:
+        try:
+            out.append(_run_one(impl, spec, dtype))
+        except (InputError, ImplementationError) as exc:
+            out.append(exc)
+    return out
+
+
+def _capture(run: Callable[[], Trace]) -> Trace | InputError | ImplementationError:
+    try:
+        return run()
+    except (InputError, ImplementationError) as exc:
+        return exc
+
+
+def _run_one(impl: str | Callable[..., Any], spec: RunSpec, dtype: str) -> Trace:
+    if callable(impl) or (isinstance(impl, str) and ":" in impl):
         from ..runners.user import run_user
 
+        if dtype != "float32":
+            raise InputError(f"{dtype} runs are supported for {', '.join(LOW_PRECISION)}, "
+                             "not a user callable")
         return run_user(spec, impl)
     if impl == "numpy":
+        from ..runners.numpy_ import run_numpy
+
         return run_numpy(spec, dtype=dtype)
     if impl in ("torch", "torch-foreach", "torch-fused"):
         from ..runners.torch_ import run_torch
@@ -69,36 +97,155 @@ def run_impl(impl: str | Callable[..., Any], spec: RunSpec, dtype: str = "float3
         from ..runners.optax_ import run_optax
 
         return run_optax(spec, impl, dtype)
-    if impl in ("keras", "keras-torch"):
+    if impl == "keras":
         from ..runners.keras_ import run_keras
 
-        return run_keras(spec, impl)
-    if ":" in impl:
-        from ..runners.user import run_user
-
-        return run_user(spec, impl)
+        return run_keras(spec, impl, dtype)
     raise InputError(f"unknown implementation {impl!r} (known: {', '.join(BUILTIN)}, "
                      "or MODULE:CALLABLE)")
 
 
-def audit(impl: str | Callable[..., Any], optimizer: str = "adam", problem: str = "probe",
-          hyper: dict[str, str] | None = None, steps: int = 12, samples: int = 16,
-          dtype: str = "float32") -> AuditResult:
-    """Audit ``impl`` running ``optimizer`` on ``problem`` (default: the probe battery with its
-    hyperparameters, which tell every catalogue variant apart) in ``dtype``."""
+def replayed_gradients(tested: Trace) -> list[list[Fraction]] | None:
+    """The exact gradients the tested implementation used, step by step."""
+    rows = [s.grad for s in tested.steps[1:]]
+    if not rows or any(r is None for r in rows):
+        return None
+    return [[Fraction(float(np.float32(g))) for g in r] for r in rows]
+
+
+def audit(impl: str | Callable[..., Any], optimizer: str = "adam", problem: str | None = None,
+          hyper: dict[str, str] | None = None, steps: int | None = None, dtype: str = "float32",
+          quick: bool = False, progress: Callable[[str], None] = lambda s: None,
+          golden: bool = True) -> AuditResult:
+    """Audit ``impl`` as an implementation of ``optimizer`` in ``dtype`` over the battery
+    (``battery.py``; ``quick``: the probe setting only). ``problem`` replaces the probe's
+    gradient stream; ``hyper`` adds a setting with those hyperparameters (``steps`` long).
+    ``golden=False`` skips the certified goldens (the distance-from-golden column; the verdict
+    does not use them)."""
     if dtype not in LOW_DTYPES:
         raise InputError(f"unknown dtype {dtype!r} (known: {', '.join(LOW_DTYPES)})")
-    source = probe_hyper(dtype) | dict(hyper or {})
-    spec = RunSpec(find_problem(problem), optimizer, candidate_hyper(optimizer, source), steps)
-    trace = run_impl(impl, spec, dtype)
-    grads = replayed_gradients(trace)
-    golden = run_golden(spec, grads=grads)
-    d = diagnose(trace, spec, samples, hyper=source)
+    if optimizer not in RULES:
+        raise InputError(f"unknown optimizer {optimizer!r} (known: {', '.join(sorted(RULES))})")
+    settings = battery(optimizer, dtype, quick, hyper, steps)
+    specs = [RunSpec(stream_problem(s.stream, problem), optimizer, rule_hyper(optimizer, s.hyper),
+                     s.steps) for s in settings]
+    name = impl if isinstance(impl, str) else getattr(impl, "__qualname__", "user")
+    progress(f"running {name} under {len(specs)} settings")
+    traces = run_many(impl, specs, dtype)
+    failed = [(s, t) for s, t in zip(settings, traces, strict=True)
+              if isinstance(t, ImplementationError)]
+    if failed:
+        s, exc = failed[0]
+        return _not_audited(name, optimizer, dtype, settings, specs,
+                            f"{exc} (setting {s.name})", quick)
+    errors = [t for t in traces if isinstance(t, InputError)]
+    if len(errors) == len(traces):
+        raise errors[0]
+    first = next(t for t in traces if isinstance(t, Trace))
+    version = ", ".join(f"{k} {v}" for k, v in first.arithmetic.get("versions", {}).items()) or "—"
+    name = first.arithmetic.get("implementation", name) if not isinstance(impl, str) else impl
+    progress("goldens and envelopes")
+    ran = [(s, sp, t) for s, sp, t in zip(settings, specs, traces, strict=True)
+           if isinstance(t, Trace)]
+    model, judged = choose_model(RULES[optimizer], [(sp, t) for _, sp, t in ran])
+    by_setting = {id(s): j for (s, _, _), j in zip(ran, judged, strict=True)}
+    rows = []
+    for s, sp, t in zip(settings, specs, traces, strict=True):
+        if isinstance(t, InputError):
+            rows.append(SettingResult(s, sp, None, None, None, NOT_RUN, (), str(t)))
+        else:
+            rows.append(_setting_row(s, sp, t, by_setting[id(s)], golden))
+    verdict = DISCREPANT if any(r.status == DISCREPANT for r in rows) else CONSISTENT
+    wide = audit_findings(first, model, verdict, dtype)
+    if first.arithmetic.get("unmapped_state") and verdict == CONSISTENT:
+        return AuditResult(name, version, dtype, optimizer, tuple(rows), NOT_AUDITED, model,
+                           None, wide, _unmapped_reason(first, optimizer), quick)
+    diag = None
+    if verdict == DISCREPANT:
+        progress("diagnosis")
+        diag = diagnose(optimizer, [(s, sp, t) for s, sp, t in ran], dtype)
+    return AuditResult(name, version, dtype, optimizer, tuple(rows), verdict, model, diag, wide,
+                       "", quick)
+
+
+def _setting_row(s: Setting, spec: RunSpec, trace: Trace, j: Judgement, with_golden: bool
+                 ) -> SettingResult:
+    tested = tested_arrays(trace)
+    golden = (run_golden(spec, grads=replayed_gradients(trace), params_only=True)
+              if with_golden else None)
+    notes = list(j.missing)
+    if tested.steps < spec.steps and j.undefined_at is None:
+        notes.append(f"the trace ends at step {tested.steps} of {spec.steps}")
+    found = findings(spec.full_hyper(), tested, j, spec.steps)
+    if notes or not j.inside:
+        status = DISCREPANT
+    elif not_informative(j, tested):
+        status = NOT_INFORMATIVE
+    else:
+        status = CONSISTENT
+    return SettingResult(s, spec, trace, j, golden, status, found, "; ".join(notes),
+                         operand_ulps(trace, golden) if golden else None)
+
+
+def choose_model(rule, ran: list[tuple[RunSpec, Trace]]) -> tuple[Model | None,
+                                                                 list[Judgement]]:
+    """The scalar model under which every run is inside the envelope (the accurate ones
+    first, so a naive 1 − βᵗ is named only when nothing else fits); when none fits, the one
+    with the most runs inside, and its judgements."""
+    runs = [Run(sp.full_hyper(), tested_arrays(t), sp.schedule,
+                tuple((str(a), str(b)) for a, b in sp.problem.domain) or None) for sp, t in ran]
+    def score(js: list[Judgement]) -> tuple[int, float]:
+        return (sum(_ok(j, r) for j, r in zip(js, runs, strict=True)),
+                -max((j.worst_ulps for j in js), default=0.0))
+
+    first = [row[0] for row in judge(rule, runs, MODELS[:1], early=True)]
+    best, best_score = 0, score(first)
+    if best_score[0] == len(runs):
+        return MODELS[0], first
+    for m in range(1, len(MODELS)):  # early stopping: a model that fits runs to the end
+        js = [row[0] for row in judge(rule, runs, [MODELS[m]], early=True)]
+        if score(js)[0] == len(runs):
+            return MODELS[m], js
+        if score(js) > best_score:
+            best, best_score = m, score(js)
+    return None, (first if best == 0 else
+                  [row[0] for row in judge(rule, runs, [MODELS[best]], early=True)])
+
+
+def _ok(j: Judgement, run: Run) -> bool:
+    return j.inside and (j.undefined_at is not None or j.steps >= run.tested.steps)
+
+
+def audit_findings(trace: Trace, model: Model | None, verdict: str, dtype: str
+                   ) -> tuple[str, ...]:
+    """Findings about the whole audit: a precision defect the verdict holds only with, state
+    the implementation has that could not be mapped, inputs it changed in place."""
+    out = []
+    if verdict == CONSISTENT and model is not None and model.powers == "naive":
+        out.append(f"1 − βᵗ is computed as 1 − (βᵗ rounded in {dtype}): cancellation loses "
+                   "accuracy in the bias corrections at small t (a precision defect; "
+                   "−expm1(t·log1p(−(1 − β))) or double precision avoids it)")
     a = trace.arithmetic
-    version = ", ".join(f"{k} {v}" for k, v in a.get("versions", {}).items()) or "—"
-    name = impl if isinstance(impl, str) else a.get("implementation", "user")
-    return AuditResult(name, version, a.get("dtype", "float32"), spec, trace,
-                       compare(trace, golden, name, "golden"), d)
+    if a.get("unmapped_state"):
+        out.append("state not mapped to m, v, v_max, buf: " + ", ".join(a["unmapped_state"]))
+    if a.get("private_state"):
+        out.append("the verdict rests on the parameters alone: the state "
+                   + ", ".join(a["private_state"]) + " is private (its name starts with _)")
+    out += list(a.get("notes", ()))
+    return tuple(out)
+
+
+def _unmapped_reason(trace: Trace, optimizer: str) -> str:
+    names = ", ".join(trace.arithmetic["unmapped_state"])
+    return (f"its state {names} could not be mapped to m, v, v_max or buf, so it was not "
+            f"judged (the parameters alone are consistent with {optimizer})")
+
+
+def _not_audited(name: str, optimizer: str, dtype: str, settings: list[Setting],
+                 specs: list[RunSpec], why: str, quick: bool) -> AuditResult:
+    rows = tuple(SettingResult(s, sp, None, None, None, NOT_RUN, (), why)
+                 for s, sp in zip(settings, specs, strict=True))
+    return AuditResult(name, "—", dtype, optimizer, rows, NOT_AUDITED, None, None, (), why, quick)
 
 
 def installed() -> list[str]:

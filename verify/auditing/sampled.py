@@ -28,7 +28,7 @@ from ..rules import RULES
 from ..runners.tensor import stepper
 from ..spec import check_hyper
 from ..streams import golden_streams
-from .envelope import _RR, Float32RandomRounding
+from .montecarlo import _RR, Float32RandomRounding
 
 DEFAULT_HYPER = {"lr": "0.001"}
 # An implementation outside the envelope of Algorithm 1's operation order, but whose nearest

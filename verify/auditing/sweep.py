@@ -10,10 +10,12 @@ A sweep file (TOML)::
     optimizer = ["adam", "amsgrad"]
     problem = ["probe"]          # optional, default ["probe"]
     dtype = ["float32"]          # optional
-    steps = 12                   # optional
-    samples = 8                  # optional, Monte Carlo runs per envelope
+    steps = 12                   # optional: length of the cell's own setting
+    quick = false                # optional: true audits the probe setting only
     [sweep.hyper]                # optional: each key a list of decimal strings
     lr = ["0.01", "0.001"]
+
+Each cell is a full audit (the battery, plus a setting made of the cell's hyperparameters).
 """
 
 from __future__ import annotations
@@ -42,14 +44,14 @@ class Cell:
     dtype: str
     hyper: tuple[tuple[str, str], ...]
     steps: int
-    samples: int
+    quick: bool = False
 
 
 @dataclass(frozen=True)
 class Row:
     cell: Cell
-    verdict: str  # consistent | discrepant | failed
-    max_ulps: int | None
+    verdict: str  # consistent | discrepant | not audited | failed
+    max_ulps: float | None  # operand ulps from the golden
     diagnosis: str
     seconds: float
     error: str = ""
@@ -65,7 +67,7 @@ def _strings(table: dict, key: str, where: str, default: list[str] | None = None
 def load_sweep(path: Path) -> list[Cell]:
     where = str(path)
     table = field(read_toml(path), "sweep", dict, where)
-    known = {"impl", "optimizer", "problem", "dtype", "steps", "samples", "hyper"}
+    known = {"impl", "optimizer", "problem", "dtype", "steps", "quick", "hyper"}
     unknown = sorted(set(table) - known)
     if unknown:
         raise InputError(f"[sweep] has no field {unknown[0]!r}", where=where)
@@ -77,9 +79,9 @@ def load_sweep(path: Path) -> list[Cell]:
         if d not in LOW_DTYPES:
             raise InputError(f"unknown dtype {d!r} (known: {', '.join(LOW_DTYPES)})", where=where)
     steps = field(table, "steps", int, where, 12)
-    samples = field(table, "samples", int, where, 8)
-    if not 1 <= steps <= 10_000 or not 1 <= samples <= 256:
-        raise InputError("steps must be 1..10000 and samples 1..256", where=where)
+    quick = field(table, "quick", bool, where, False)
+    if not 1 <= steps <= 10_000:
+        raise InputError("steps must be 1..10000", where=where)
     hyper = field(table, "hyper", dict, where, {})
     grids = []
     for key, values in hyper.items():
@@ -91,7 +93,7 @@ def load_sweep(path: Path) -> list[Cell]:
     product = list(itertools.product(impls, optimizers, problems, dtypes, combos))
     if len(product) > MAX_CELLS:
         raise InputError(f"{len(product)} cells; at most {MAX_CELLS}", where=where)
-    return [Cell(i, impl, opt, prob, dt, tuple(h), steps, samples)
+    return [Cell(i, impl, opt, prob, dt, tuple(h), steps, quick)
             for i, (impl, opt, prob, dt, h) in enumerate(product)]
 
 
@@ -101,9 +103,10 @@ def run_cell(cell: Cell) -> Row:
 
     t0 = time.perf_counter()
     try:
-        r = audit(cell.impl, cell.optimizer, cell.problem, dict(cell.hyper), cell.steps,
-                  cell.samples, cell.dtype)
-        return Row(cell, r.verdict, r.max_ulps, r.diagnosis.summary, time.perf_counter() - t0)
+        problem = None if cell.problem == "probe" else cell.problem
+        r = audit(cell.impl, cell.optimizer, problem, dict(cell.hyper), cell.steps, cell.dtype,
+                  cell.quick)
+        return Row(cell, r.verdict, r.max_ulps, r.summary, time.perf_counter() - t0)
     except Exception as exc:  # noqa: BLE001 — a sweep records a failing cell and goes on
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return Row(cell, "failed", None, "", time.perf_counter() - t0,
@@ -149,5 +152,5 @@ CSV_COLUMNS = ("impl", "optimizer", "problem", "dtype", "hyper", "verdict", "max
 def csv_rows(rows: list[Row]) -> list[tuple[str, ...]]:
     return [(r.cell.impl, r.cell.optimizer, r.cell.problem, r.cell.dtype,
              " ".join(f"{k}={v}" for k, v in r.cell.hyper), r.verdict,
-             "" if r.max_ulps is None else str(r.max_ulps), r.diagnosis, f"{r.seconds:.2f}",
+             "" if r.max_ulps is None else f"{r.max_ulps:.3g}", r.diagnosis, f"{r.seconds:.2f}",
              r.error) for r in rows]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from ..assemble import Verification
 from ..auditing import AuditResult
+from ..auditing.calibration import Score
+from ..auditing.result import CONSISTENT, NOT_INFORMATIVE, NOT_RUN
 from ..auditing.sampled import TensorAudit
 from ..auditing.sweep import Row
 from .cells import cell as _cell
@@ -11,14 +13,16 @@ from .cells import cell as _cell
 
 def audit_section(v: Verification, figures: dict[str, str]) -> str:
     lines = ["## Framework audit", "",
-             "Every implementation installed here, on the probe battery (`probe` problem, "
-             "12 steps, ε = 0.1, β2 = 0.9, weight decay 0.1; momentum without dampening), "
-             "`adam-verify audit --impl …` for details.", "",
-             "| implementation | version | optimizer | dtype | verdict | max ULP vs golden | "
-             "diagnosis |", "|---|---|---|---|---|---|---|"]
+             "Every implementation installed here, under every setting of the audit battery "
+             "(`verify/auditing/battery.py`: the probe, the paper's defaults, inverted betas, a "
+             "large step, tiny, huge and zero gradients, ε = 0, 1,000 steps); "
+             "`adam-verify audit --impl …` for the per-setting table.", "",
+             "| implementation | version | optimizer | dtype | verdict | settings consistent | "
+             "max ULP vs golden | diagnosis |", "|---|---|---|---|---|---|---|---|"]
     for r in v.audits:
-        lines.append(f"| `{r.impl}` | {r.version} | {r.spec.optimizer} | {r.dtype} | "
-                     f"{r.verdict} | {r.max_ulps} | {r.diagnosis.summary} |")
+        ok = sum(s.status == CONSISTENT for s in r.settings)
+        lines.append(f"| `{r.impl}` | {r.version} | {r.optimizer} | {r.dtype} | {r.verdict} | "
+                     f"{ok} of {len(r.settings)} | {_cell(r.ulps_text())} | {_cell(r.summary)} |")
     if v.audit_skips:
         lines += ["", "Not audited: " + "; ".join(f"`{i}` {o} ({why})"
                                                   for i, o, why in v.audit_skips) + "."]
@@ -29,30 +33,55 @@ def audit_section(v: Verification, figures: dict[str, str]) -> str:
 
 
 ENVELOPE_METHOD = (
-    "Verdict method: the implementation's own gradients are replayed into the reference rule; "
-    "the reference runs once with round-to-nearest and N times in Monte Carlo arithmetic "
-    "(random rounding of every operation in the run's format — float32, float16 or bfloat16; "
-    "Parker 1997, Sohier et al. 2021), for scalar constants (1 − β, 1 − βᵗ) derived in that "
-    "format, in double, or mixed (1 − β in double, βᵗ as a power in the format); the "
-    "implementation is *consistent* when its "
-    "parameters and optimizer state lie inside one of these envelopes (widened by 2 ULP) at "
-    "every step. Otherwise every catalogue variant is tried the same way and the one whose "
-    "envelope holds the run is reported.")
+    "Verdict method: every step is judged locally. The claimed rule's update is evaluated from "
+    "the implementation's own previous parameters, its own gradient and its own previous state "
+    "(where it exposes it) in running error analysis (Higham, *Accuracy and Stability of "
+    "Numerical Algorithms*, §3.3): the exact result and a bound on the rounding error that any "
+    "evaluation order of the rule in the run's format can make (two roundings of every "
+    "operation's result, so reorderings, fused and wider arithmetic are inside). A value "
+    "outside [exact − bound, exact + bound], a NaN or infinity where the rule is finite, a "
+    "missing step or state: each makes the setting *discrepant*. Scalar constants are modelled "
+    "four ways (hyperparameters held in double or in the format; 1 − βᵗ accurate, or as a naive "
+    "power in the format, which is reported as a precision defect); the verdict names the one it "
+    "holds under. A setting where the format cannot hold the rule (overflow) or where no "
+    "correct implementation can move θ is *not informative*, and says why.")
 
 
 def render_audit(r: AuditResult) -> str:
-    d = r.diagnosis
-    lines = [f"# Audit: {r.impl} — {r.spec.optimizer}", "",
+    """One audit: the verdict, one row per setting, findings, and the diagnosis."""
+    lines = [f"# Audit: {r.impl} — {r.optimizer}", "",
              f"- implementation: `{r.impl}` ({r.version}), dtype {r.dtype}",
-             f"- problem: `{r.spec.problem.name}`, {r.spec.steps} steps, hyperparameters "
-             + ", ".join(f"{k} = {v}" for k, v in r.spec.full_hyper().items()),
-             f"- **verdict: {d.summary}**",
-             f"- largest distance from the golden (same gradients): {r.max_ulps} ULP", "",
-             ENVELOPE_METHOD + f" N = {d.envelope_samples}.", "",
-             f"| candidate | scalars | max ULP from its {r.dtype} reference | inside its envelope |",
-             "|---|---|---|---|"]
-    lines += [f"| {c.rule} | {d.scalars_text(c)} | {'—' if c.max_ulps is None else c.max_ulps} | "
-              f"{'yes' if c.inside_envelope else 'no'} |" for c in d.candidates]
+             f"- **verdict: {r.summary}**", f"- distance from the golden (same gradients): "
+             f"{r.ulps_text()}", ""]
+    lines += [ENVELOPE_METHOD, "", "| setting | steps | hyperparameters | max ULP vs golden | "
+              "max ULP from the local exact step | inside the envelope? | first step outside | "
+              "findings |", "|---|---|---|---|---|---|---|---|"]
+    for s in r.settings:
+        hyper = ", ".join(f"{k} = {v}" for k, v in (s.spec.full_hyper().items() if s.spec else ()))
+        j = s.judgement
+        far = "—" if j is None else f"{j.max_ulps:.3g}"
+        inside = {CONSISTENT: "yes", NOT_INFORMATIVE: "yes (not informative)"}.get(s.status, "no")
+        if s.status == NOT_RUN:
+            inside = "not run"
+        exit_ = s.first_exit.text() if s.first_exit else (s.note or "—")
+        found = "; ".join(s.findings) or "—"
+        lines.append(f"| {s.setting.name} ({s.setting.stream}) | {s.spec.steps if s.spec else '—'} "
+                     f"| {hyper} | {_cell(s.ulps_text())} | {far} | {inside} | {_cell(exit_)} | "
+                     f"{_cell(found)} |")
+    if r.findings:
+        lines += ["", "Findings:", ""] + [f"- {_cell(f)}" for f in r.findings]
+    d = r.diagnosis
+    if d is not None:
+        lines += ["", "## Diagnosis", "", "| candidate | settings inside its envelope | "
+                  "farthest outside (ulp) | scalar model |", "|---|---|---|---|"]
+        lines += [f"| {c.rule} | {c.inside} of {c.judged} | {c.worst_ulps:.3g} | "
+                  f"{c.model.label(r.dtype) if c.model else '—'} |" for c in d.candidates]
+        if d.terms:
+            lines += ["", "Forensics — the terms found off:", ""]
+            lines += [f"- **{t.term}**: {t.finding} ({t.evidence})" for t in d.terms]
+        if d.unidentifiable:
+            lines += ["", "Not identifiable from what the implementation exposes: "
+                      + "; ".join(d.unidentifiable) + "."]
     return "\n".join(lines) + "\n"
 
 
@@ -109,6 +138,27 @@ def render_sweep(rows: list[Row], source: str) -> str:
         c = r.cell
         hyper = ", ".join(f"{k} = {v}" for k, v in c.hyper) or "probe defaults"
         lines.append(f"| `{c.impl}` | {c.optimizer} | {c.problem} | {c.dtype} | {hyper} | "
-                     f"{r.verdict} | {'—' if r.max_ulps is None else r.max_ulps} | "
+                     f"{r.verdict} | {'—' if r.max_ulps is None else f'{r.max_ulps:.3g}'} | "
                      f"{_cell(r.error or r.diagnosis)} | {r.seconds:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def render_calibration(score: Score) -> str:
+    """The mutation score and one row per calibration implementation."""
+    lines = ["# Calibration of the audit: a mutation score", "",
+             f"**{score.line()}.**", "",
+             "Each implementation below was written by hand (`tests/mutants/`), correct ones in "
+             "different styles and broken ones with one bug each, and audited over the full "
+             "battery (`adam-verify calibrate`).", "",
+             "| implementation | claims | bug | expected | verdict | computes / named | ok |",
+             "|---|---|---|---|---|---|---|"]
+    for o in score.outcomes:
+        p = o.probe
+        expected = "consistent" if p.correct else (f"computes {p.computes}" if p.computes
+                                                   else f"names “{p.term}”")
+        found = o.computes if p.correct or p.computes else ("named" if o.named else "not named")
+        lines.append(f"| `{p.name}` | {p.optimizer} | {_cell(p.bug) or '—'} | {expected} | "
+                     f"{o.verdict} | {found} | {'✅' if o.ok else '❌'} |")
+    lines += ["", "Verdicts in full:", ""]
+    lines += [f"- `{o.probe.name}`: {_cell(o.summary)}" for o in score.outcomes]
     return "\n".join(lines) + "\n"

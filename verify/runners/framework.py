@@ -89,22 +89,28 @@ def jax_gradients(problem: Problem, dtype: str = "float32") -> list[Callable[[An
     jdt = getattr(jnp, dtype)
     ar = OpsArith(jnp, lambda x: jnp.asarray(x, dtype=jdt), float_format(dtype))
     n = len(problem.params)
-    return [jax.grad(lambda p, fn=fn: fn([p[i] for i in range(n)]))
+    return [jax.jit(jax.grad(lambda p, fn=fn: fn([p[i] for i in range(n)])))
             for fn in phase_losses(problem, ar)]
 
 
-def torch_gradients(problem: Problem) -> list[Callable[[np.ndarray], np.ndarray]]:
-    """PyTorch autograd gradient of each phase loss, float32 array in, float32 array out."""
+def torch_gradients(problem: Problem, dtype: str = "float32"
+                    ) -> list[Callable[[np.ndarray], Any]]:
+    """PyTorch autograd gradient of each phase loss in ``dtype``: array in, tensor out (a
+    constant phase has gradient 0)."""
     import torch
 
-    ar = OpsArith(torch, lambda x: torch.tensor(x, dtype=torch.float32))
+    tdt = getattr(torch, dtype)
+    ar = OpsArith(torch, lambda x: torch.tensor(x, dtype=tdt), float_format(dtype))
     n = len(problem.params)
 
     def make(fn):
-        def grad(p: np.ndarray) -> np.ndarray:
-            x = torch.tensor(np.asarray(p, dtype=np.float32), requires_grad=True)
-            fn([x[i] for i in range(n)]).backward()
-            return x.grad.numpy()
+        def grad(p: np.ndarray) -> Any:
+            x = torch.tensor(np.asarray(p, dtype=np.float32), dtype=tdt, requires_grad=True)
+            loss = fn([x[i] for i in range(n)])
+            if not (isinstance(loss, torch.Tensor) and loss.requires_grad):
+                return torch.zeros_like(x)
+            loss.backward()
+            return x.grad
         return grad
 
     return [make(fn) for fn in phase_losses(problem, ar)]

@@ -42,11 +42,17 @@ def _optimizer(keras, rule: str, f: dict[str, float]):
     return o.Adam(amsgrad=rule == "amsgrad", **kw)
 
 
-def run_keras(spec: RunSpec, impl: str = "keras") -> Trace:
+STATE_SUFFIXES = (("_velocity_hat", "v_max"), ("_momentum", "m"), ("_velocity", "v"))
+
+
+def run_keras(spec: RunSpec, impl: str = "keras", dtype: str = "float32") -> Trace:
     if spec.rule.name not in SUPPORTED:
         raise InputError(f"keras.optimizers has no counterpart of {spec.rule.name!r}")
     if impl == "keras-torch":
-        return _run_child(spec, "torch")
+        out = run_keras_child([spec], "torch", dtype)[0]
+        if isinstance(out, Exception):
+            raise out
+        return out
     os.environ.setdefault("KERAS_BACKEND", "jax")
     try:
         import keras
@@ -56,86 +62,107 @@ def run_keras(spec: RunSpec, impl: str = "keras") -> Trace:
     if keras.backend.backend() != "jax":
         raise InputError(f"Keras was already loaded with the {keras.backend.backend()} backend; "
                          "unset KERAS_BACKEND or use --impl keras-torch")
-    return _run_here(spec, impl)
+    return _run_here(spec, impl, dtype)
 
 
-def _run_here(spec: RunSpec, impl: str, hooks: Hooks | None = None) -> Trace:
+def _gradients(spec: RunSpec, backend: str, dtype: str):
+    if backend == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        jax_grads = jax_gradients(spec.problem, dtype)
+        jdt = getattr(jnp, dtype)
+        return ([lambda p, fn=fn: fn(jnp.asarray(p).astype(jdt)) for fn in jax_grads],
+                {"jax": jax.__version__})
+    if backend == "tensorflow":
+        from .tensorflow_ import _tf, tf_gradients
+
+        tf = _tf()
+        return ([lambda p, fn=fn: fn(tf.constant(p, getattr(tf, dtype))).numpy()
+                 for fn in tf_gradients(spec, dtype)], {"tensorflow": tf.__version__})
+    import torch
+
+    return torch_gradients(spec.problem, dtype), {"torch": torch.__version__}
+
+
+def _run_here(spec: RunSpec, impl: str, dtype: str = "float32", hooks: Hooks | None = None
+              ) -> Trace:
     """Run in this process on Keras' current backend; ``hooks`` (an optimizer object's audit)
     build the optimizer and read its state instead."""
     import keras
 
     backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-        import jax.numpy as jnp
-
-        jax_grads = jax_gradients(spec.problem)
-        grads = [lambda p, fn=fn: np.asarray(fn(jnp.asarray(p))) for fn in jax_grads]
-        versions = {"jax": jax.__version__}
-    elif backend == "tensorflow":
-        from .tensorflow_ import _tf, tf_gradients
-
-        tf = _tf()
-        tf_grads = tf_gradients(spec)
-        grads = [lambda p, fn=fn: fn(tf.constant(p)).numpy() for fn in tf_grads]
-        versions = {"tensorflow": tf.__version__}
-    else:
-        import torch
-
-        grads = torch_gradients(spec.problem)
-        versions = {"torch": torch.__version__}
+    grads, versions = _gradients(spec, backend, dtype)
     f = {k: float(v) for k, v in spec.full_hyper().items()}
     opt = hooks.make() if hooks else _optimizer(keras, spec.rule.name, f)
-    var = keras.Variable(init_float32(spec.problem), dtype="float32")
+    var = keras.Variable(init_float32(spec.problem, dtype), dtype=dtype)
     opt.build([var])
-    rows = [(np.asarray(var.numpy()), None, {})]
-    for t in range(1, spec.steps + 1):
-        g = grads[t % len(grads)](np.asarray(var.numpy()))
-        if backend == "torch":
-            import torch
 
-            g = torch.as_tensor(g)
+    def host(x):
+        return np.asarray(keras.ops.convert_to_numpy(keras.ops.cast(x, "float32")))
+
+    rows = [(host(var), None, {})]
+    unmapped = set()
+    for t in range(1, spec.steps + 1):
+        g = grads[t % len(grads)](host(var))
         opt.apply_gradients([(g, var)])
         if spec.problem.domain:
-            var.assign(project(spec.problem, np.asarray(var.numpy())))
-        state = hooks.state(opt, var) if hooks else _state(opt, var, spec.rule.name)
-        rows.append((np.asarray(var.numpy()), np.asarray(g), state))
+            var.assign(keras.ops.cast(project(spec.problem, host(var)), dtype))
+        if hooks:
+            rows.append((host(var), host(g), hooks.state(opt, var, host)))
+            continue
+        state = {}
+        for v in opt.variables:
+            if tuple(v.shape) != tuple(var.shape):
+                continue
+            name = v.path.split("/")[-1]
+            key = next((k for suffix, k in STATE_SUFFIXES if name.endswith(suffix)), None)
+            if key is None:
+                unmapped.add(name)
+                continue
+            if spec.rule.name in ("gd", "momentum", "nesterov") and key == "m":
+                key = "buf"
+            state[key] = host(v)
+        rows.append((host(var), host(g), state))
     trace = make_trace(spec, impl, {"keras": keras.__version__, "backend": backend} | versions,
-                       rows)
+                       rows, {"dtype": dtype, "unmapped_state": sorted(unmapped)})
     return replace(trace, arithmetic=hooks.finish(trace.arithmetic)) if hooks else trace
 
 
-def _state(opt, var, rule: str) -> dict[str, np.ndarray]:
-    state = {}
-    for v in opt.variables:
-        name = v.path.split("/")[-1]
-        key = {"momentum": "m", "velocity": "v"}.get(name.split("_")[0])
-        if key and v.shape == var.shape:
-            state[key if rule not in ("momentum", "nesterov") else "buf"] = np.asarray(v.numpy())
-    return state
-
-
-def _run_child(spec: RunSpec, backend: str) -> Trace:
-    if not spec.problem.source:
-        raise InputError("keras-torch needs a problem loaded from a file")
-    job = {"problem": spec.problem.source, "optimizer": spec.optimizer,
-           "hyper": spec.full_hyper(), "steps": spec.steps, "schedule": spec.schedule}
+def run_keras_child(specs: list[RunSpec], backend: str, dtype: str = "float32"
+                    ) -> list[Trace | InputError]:
+    """Run every spec with Keras on ``backend`` in one child process (Keras fixes its backend
+    once per process); a spec Keras cannot run comes back as its InputError."""
+    if any(not s.problem.source for s in specs):
+        raise InputError(f"keras-{backend} needs problems loaded from files")
+    jobs = [{"problem": s.problem.source, "optimizer": s.optimizer, "hyper": s.full_hyper(),
+             "steps": s.steps, "schedule": s.schedule, "dtype": dtype} for s in specs]
     env = dict(os.environ, KERAS_BACKEND=backend)
-    res = subprocess.run([sys.executable, "-m", "verify.runners.keras_", json.dumps(job)],
+    res = subprocess.run([sys.executable, "-m", "verify.runners.keras_"], input=json.dumps(jobs),
                          capture_output=True, text=True, env=env)
     if res.returncode != 0:
         last = (res.stderr.strip().splitlines() or ["no output"])[-1]
         raise InputError(f"keras on the {backend} backend failed: {last}")
-    return loads(res.stdout, f"keras-{backend}")
+    out: list[Trace | InputError] = []
+    for item in json.loads(res.stdout):
+        out.append(InputError(item["error"]) if "error" in item else
+                   loads(item["trace"], f"keras-{backend}"))
+    return out
 
 
-def _child(argv: list[str]) -> int:
-    job = json.loads(argv[0])
-    spec = RunSpec(load_problem(Path(job["problem"])), job["optimizer"], job["hyper"],
-                   job["steps"], schedule=job["schedule"])
-    sys.stdout.write(dumps(_run_here(spec, f"keras-{os.environ['KERAS_BACKEND']}")))
+def _child() -> int:
+    results = []
+    for job in json.loads(sys.stdin.read()):
+        try:
+            spec = RunSpec(load_problem(Path(job["problem"])), job["optimizer"], job["hyper"],
+                           job["steps"], schedule=job["schedule"])
+            results.append({"trace": dumps(_run_here(spec, f"keras-{os.environ['KERAS_BACKEND']}",
+                                                     job["dtype"]))})
+        except InputError as exc:
+            results.append({"error": str(exc)})
+    sys.stdout.write(json.dumps(results))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(_child(sys.argv[1:]))
+    sys.exit(_child())

@@ -9,18 +9,21 @@ import numpy as np
 from ..arith import Float32Arith, float32_text
 from ..engine import run_in
 from ..golden import optimizer_header, problem_header, status_of
+from ..rules import Rule
 from ..spec import RunSpec, effective_hyper
 from ..trace import Step, Trace
 
 
 def run_numpy(spec: RunSpec, progress: Callable[[int], None] | None = None,
-              scalars: str = "float32", grads=None, dtype: str = "float32") -> Trace:
+              scalars: str = "float32", grads=None, dtype: str = "float32",
+              rule: Rule | None = None) -> Trace:
     """Run ``spec`` in ``dtype`` (float32, float16 or bfloat16; every operation rounded to it):
     hyperparameters, data and constants rounded once (``scalars="float64"``: 1 − β and 1 − βᵗ
-    derived in double, then rounded)."""
+    derived in double, then rounded). ``rule`` replaces the spec's (a deliberately misused
+    rule, in the battery's own tests)."""
     hyper = spec.full_hyper()
     with np.errstate(all="ignore"):
-        raw = run_in(spec, Float32Arith(scalars, dtype), hyper, progress, grads)
+        raw = run_in(spec, Float32Arith(scalars, dtype), hyper, progress, grads, rule=rule)
         steps = tuple(Step(
             t=r.record.t,
             params=_texts(r.record.params),

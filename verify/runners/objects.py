@@ -226,18 +226,16 @@ def _keras(obj, spec, dtype, mapped: Mapped, log: StateLog, versions, extra) -> 
 
     from .keras_ import _run_here
 
-    if dtype != "float32":
-        raise InputError(f"{obj.label}: Keras optimizers are audited in float32 only here")
     backend = keras.backend.backend()
     if backend not in ("jax", "torch", "tensorflow"):
         raise InputError(f"{obj.label}: Keras runs on the {backend} backend here; audits take "
                          "jax, torch or tensorflow (set KERAS_BACKEND before importing keras)")
 
-    def state(opt, var) -> dict[str, np.ndarray]:
-        return log.map({v.path: np.asarray(v.numpy()) for v in opt.variables})
+    def state(opt, var, host) -> dict[str, np.ndarray]:
+        return log.map({v.path: host(v) for v in opt.variables})
 
     hooks = Hooks(lambda: obj.factory(**mapped.kwargs), state, log, versions, extra)
-    return _run_here(spec, obj.label, hooks)
+    return _run_here(spec, obj.label, dtype, hooks)
 
 
 def _tensorflow(obj, spec, dtype, mapped: Mapped, log: StateLog, versions, extra) -> Trace:

@@ -87,7 +87,10 @@ def run_torch(spec: RunSpec, impl: str = "torch",
     for t in range(1, spec.steps + 1):
         opt.zero_grad()
         loss = losses[t % len(losses)](values())
-        loss.backward()
+        if isinstance(loss, torch.Tensor) and loss.requires_grad:
+            loss.backward()
+        else:  # a constant phase: its gradient is 0
+            p.grad = torch.zeros_like(p)
         grad = texts(p.grad)
         opt.step()
         if problem.domain:

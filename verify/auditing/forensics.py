@@ -1,0 +1,237 @@
+"""Forensics: when no catalogue variant explains a discrepant implementation, find the term of
+the rule that is off and say what it computes instead.
+
+The hypotheses are plausible slips (``rules.Slips`` and ``rules.slipped``): a β in the wrong
+place, a bias correction with the wrong β or t, |g| for g², a missing root, ε twice, lr², a
+wrong sign, a state reset, decay without lr, hard-coded hyperparameters. Each is the claimed
+rule with one term changed, judged by the same envelope over the same battery. The
+implementation's exposed state is used one term at a time: the envelope injects its previous
+m and v, so m's check depends only on m's term, v's only on v's, and the step is judged after
+the moments' slips found are composed in. Where no slip fits, what the state allows is fitted
+(the β an exposed average really uses, the factor the step is off by) and said as numbers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..rules import RULES, Rule, Slips, adam, momentum, rmsprop, slipped
+from ..spec import RunSpec
+from ..trace import Trace
+from .battery import Setting
+from .bounds import MODELS
+from .diagnose import SCREEN_ULPS, SHORT, candidate, runs_for
+from .envelope import Judgement, Run, judge
+from .result import Term
+
+Ran = list[tuple[Setting, RunSpec, Trace]]
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    term: str  # which term: "m", "v", "bias correction of m", "step", …
+    says: str  # what it computes instead, in words
+    slips: Slips | None = None  # a term changed inside the rule …
+    wrap: tuple[tuple[str, object], ...] = ()  # … or a slip any rule can have (``slipped``)
+
+
+def _adam_hypotheses(decay: bool, amsgrad: bool) -> list[Hypothesis]:
+    h = [
+        Hypothesis("m, v", "β1 and β2 are swapped (m averages with β2, v with β1, and the bias "
+                   "corrections likewise)", Slips(m_beta="beta2", v_beta="beta1",
+                                                  bc1_beta="beta2", bc2_beta="beta1")),
+        Hypothesis("m", "m averages with β2 instead of β1", Slips(m_beta="beta2")),
+        Hypothesis("v", "v averages with β1 instead of β2", Slips(v_beta="beta1")),
+        Hypothesis("v", "v averages |g|, not g²", Slips(v_of="abs")),
+        Hypothesis("m", "m adds g without the factor (1 − β1)", Slips(gain=False)),
+        Hypothesis("m, v", "m and v are not updated where the gradient is 0 (lazy updates)",
+                   Slips(skip_zero=True)),
+        Hypothesis("bias correction of m", "the bias correction of m uses β2 instead of β1",
+                   Slips(bc1_beta="beta2")),
+        Hypothesis("bias correction of v", "the bias correction of v uses β1 instead of β2",
+                   Slips(bc2_beta="beta1")),
+        Hypothesis("bias corrections", "both bias corrections use t + 1 instead of t",
+                   Slips(bc1_shift=1, bc2_shift=1)),
+        Hypothesis("bias correction of m", "the bias correction of m uses t + 1 instead of t",
+                   Slips(bc1_shift=1)),
+        Hypothesis("bias correction of v", "the bias correction of v uses t + 1 instead of t",
+                   Slips(bc2_shift=1)),
+        Hypothesis("bias corrections", "both bias corrections use t − 1 instead of t",
+                   Slips(bc1_shift=-1, bc2_shift=-1)),
+        Hypothesis("bias correction of v", "only m is bias-corrected (v̂ = v)",
+                   Slips(corrected="m")),
+        Hypothesis("bias correction of m", "only v is bias-corrected (m̂ = m)",
+                   Slips(corrected="v")),
+        Hypothesis("step", "the square root of v̂ is missing (m̂/(v̂ + ε))", Slips(root=False)),
+        Hypothesis("step", "ε enters twice (√v̂ + 2ε)", Slips(eps_twice=True)),
+    ]
+    if amsgrad:
+        h.append(Hypothesis("v_max", "v_max keeps the larger of the last two v, not the running "
+                            "maximum", Slips(max_of="last")))
+    if decay:
+        h += [Hypothesis("weight decay", "the decay is not multiplied by the learning rate "
+                         "(θ −= λθ)", Slips(decay="no-lr")),
+              Hypothesis("weight decay", "the decay is applied to the already-updated θ",
+                         Slips(decay="after")),
+              Hypothesis("weight decay", "the decay is applied twice", Slips(decay="twice"))]
+    return h + [Hypothesis("hyperparameters", "β1, β2 are fixed at 0.9, 0.999 whatever is "
+                           "configured", wrap=(("fixed", {"beta1": "0.9", "beta2": "0.999"}),)),
+                Hypothesis("hyperparameters", "ε is fixed at 1e-8 whatever is configured",
+                           wrap=(("fixed", {"eps": "1e-8"}),))]
+
+
+def _rmsprop_hypotheses() -> list[Hypothesis]:
+    return [
+        Hypothesis("v", "v averages with 1 − α where α belongs (and α where 1 − α does)",
+                   Slips(swap_decay=True)),
+        Hypothesis("v", "v averages |g|, not g²", Slips(v_of="abs")),
+        Hypothesis("step", "the square root of v is missing", Slips(root=False)),
+        Hypothesis("step", "ε enters twice", Slips(eps_twice=True)),
+        Hypothesis("hyperparameters", "α is fixed at 0.99 whatever is configured",
+                   wrap=(("fixed", {"alpha": "0.99"}),)),
+    ]
+
+
+def _momentum_hypotheses() -> list[Hypothesis]:
+    return [
+        Hypothesis("buffer", "the gradient enters the buffer with d instead of 1 − d",
+                   Slips(gain="d")),
+        Hypothesis("buffer", "dampening is ignored (the gradient enters with factor 1)",
+                   Slips(gain="1")),
+        Hypothesis("hyperparameters", "the momentum is fixed at 0.9 whatever is configured",
+                   wrap=(("fixed", {"momentum": "0.9"}),)),
+    ]
+
+
+GENERIC = [Hypothesis("step", "the learning rate is applied twice (the step uses lr²)",
+                      wrap=(("lr_power", 2),)),
+           Hypothesis("step", "the step has the wrong sign (it ascends)", wrap=(("sign", -1),))]
+
+
+def hypotheses(claimed: str) -> list[Hypothesis]:
+    rule = RULES[claimed]
+    if "beta1" in rule.defaults:
+        out = _adam_hypotheses(rule.variant.get("decay") == "decoupled",
+                               rule.variant.get("amsgrad") == "v")
+    elif "alpha" in rule.defaults:
+        out = _rmsprop_hypotheses()
+    elif "momentum" in rule.defaults:
+        out = _momentum_hypotheses()
+    else:
+        out = []
+    return out + GENERIC
+
+
+def build(claimed: str, h: Hypothesis, extra: Slips | None = None) -> Rule:
+    """The claimed rule with the hypothesis's slips (and ``extra`` slips composed in)."""
+    rule = RULES[claimed]
+    v = dict(rule.variant)
+    slips = _merge(h.slips, extra)
+    name = f"{claimed} with {h.says}"
+    if "beta1" in rule.defaults:
+        base = adam(name, slips=slips or Slips(), **v)
+    elif "alpha" in rule.defaults:
+        base = rmsprop(name, eps_inside=v.get("eps") == "inside", slips=slips or Slips())
+    elif "momentum" not in rule.defaults:  # plain gradient descent: only generic slips
+        base = rule
+    else:
+        kw = {"slips": slips} if slips else {}
+        base = momentum(name, nesterov=v.get("nesterov", False),
+                        first=v.get("first_buffer", "g"), **kw)
+    wrap = dict(h.wrap)
+    return slipped(base, name, **wrap) if wrap else base  # type: ignore[arg-type]
+
+
+def _merge(a: Slips | None, b: Slips | None) -> Slips | None:
+    if a is None or b is None:
+        return a or b
+    default = Slips()
+    changes = {f.name: getattr(b, f.name) for f in dataclasses.fields(Slips)
+               if getattr(b, f.name) != getattr(default, f.name)}
+    return dataclasses.replace(a, **changes)
+
+
+def _explains(rule: Rule, runs: list[Run], q: str) -> bool:
+    """Whether ``rule`` keeps quantity ``q`` inside the envelope in every run under some
+    scalar model (the short runs screened under one model first)."""
+    short = [r for r in runs if r.tested.steps <= SHORT]
+    screen = judge(rule, short, MODELS[:1])
+    if any(dict(row[0].exits).get(q) is not None
+           and dict(row[0].exits)[q].ulps_outside > SCREEN_ULPS for row in screen):
+        return False
+    res = judge(rule, runs, MODELS)
+    return any(all(not row[m].outside(q) and not row[m].finite_where_undefined for row in res)
+               for m in range(len(MODELS)))
+
+
+def forensics(claimed: str, ran: Ran, dtype: str) -> tuple[tuple[Term, ...], tuple[str, ...]]:
+    """The terms found off (each with the evidence) and what cannot be told apart."""
+    runs = runs_for(claimed, ran)
+    base = judge(RULES[claimed], [r for r in runs if r.tested.steps <= SHORT], MODELS[:1])
+    exposed = set().union(*(r.tested.state for r in runs)) & set(RULES[claimed].state_names)
+    wrong = {q for row in base for q, _ in row[0].exits}
+    hyps = hypotheses(claimed) + _resets(base)
+    n = len(runs)
+    whole = [h for h in hyps if candidate(build(claimed, h), runs).fits]
+    evidence = f"with this one change the rule is inside the envelope in all {n} settings"
+    if whole:
+        alike = [h.says for h in whole[1:]]
+        unknown = ("these also fit and cannot be told apart from what is exposed: "
+                   + "; ".join(alike),) if alike else ()
+        return (Term(whole[0].term, whole[0].says, evidence),), unknown
+    by_term = {}
+    for q in sorted(wrong & exposed):
+        h = next((h for h in hyps if _explains(build(claimed, h), runs, q)), None)
+        if h is not None:
+            by_term[q] = h
+    terms = [Term(q, h.says, f"{q} is inside the envelope in all {n} settings with this change")
+             for q, h in sorted(by_term.items())]
+    terms += _fitted(claimed, runs, wrong - set(by_term), exposed)
+    unknown = () if exposed else ("without exposed state (m, v) the terms of the step cannot "
+                                  "be separated; only the parameters were judged",)
+    return tuple(terms), unknown
+
+
+def _resets(base: list[list[Judgement]]) -> list[Hypothesis]:
+    """A reset of the state every k steps, for each k the first exits suggest (a run that
+    leaves the envelope first at step s, s > 1, would fit a reset after step s − 1)."""
+    exits = [row[0].first_exit for row in base if row[0].first_exit is not None]
+    ks = sorted({e.t - 1 if e.quantity == "params" else e.t for e in exits} - {0})
+    return [Hypothesis("state", f"the state (m, v, buffers) is reset to 0 after every {k}th step",
+                       wrap=(("reset_every", k),)) for k in ks[:4]]
+
+
+def _fitted(claimed: str, runs: list[Run], left: set[str], exposed: set[str]) -> list[Term]:
+    """Numbers fitted from the exposed state where no slip fits: the β of an average."""
+    out = []
+    for q in sorted(left & exposed & {"m", "v"}):
+        xs, ys = [], []
+        for r in runs:
+            if q not in r.tested.state or r.tested.grads is None:
+                continue
+            s, g = r.tested.state[q], r.tested.grads
+            feed = g if q == "m" else g * g
+            prev = np.vstack([np.zeros((1, s.shape[1])), s[1:-1]])
+            xs.append(np.stack([prev.ravel(), feed.ravel()], axis=1))
+            ys.append(s[1:].ravel())
+        if not xs:
+            continue
+        a, y = np.vstack(xs), np.concatenate(ys)
+        ok = np.isfinite(a).all(axis=1) & np.isfinite(y)
+        if ok.sum() < 3:
+            continue
+        (beta, gain), *_ = np.linalg.lstsq(a[ok], y[ok], rcond=None)
+        resid = float(np.max(np.abs(a[ok] @ [beta, gain] - y[ok])) / max(np.max(np.abs(y[ok])), 1e-300))
+        configured = "β1" if q == "m" else "β2"
+        shape = "an exponential average" if resid < 1e-3 else "no exponential average"
+        out.append(Term(q, f"{q} behaves as {shape}: {q}_t ≈ {beta:.6g}·{q}_(t−1) + {gain:.6g}·"
+                        f"{'g' if q == 'm' else 'g²'} (the rule has {configured} and 1 − "
+                        f"{configured})", f"least squares over every exposed step, worst relative "
+                        f"residual {resid:.2g}"))
+    if "params" in left and not out:
+        out.append(Term("step", "no single slip of the catalogue of slips explains the step",
+                        "every hypothesis left some setting outside the envelope"))
+    return out
