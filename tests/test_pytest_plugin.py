@@ -35,15 +35,15 @@ def adam_without_bias_correction(params, grad, state, t, hyper):
 
 
 def test_correct_adam(optimizer_audit):
-    optimizer_audit(adam, "adam", samples=4)
+    optimizer_audit(adam, "adam", quick=True)
 
 
 def test_buggy_adam(optimizer_audit):
-    optimizer_audit(adam_without_bias_correction, "adam", samples=4)
+    optimizer_audit(adam_without_bias_correction, "adam", quick=True)
 
 
 def test_buggy_adam_is_what_we_expect(optimizer_audit):
-    optimizer_audit(adam_without_bias_correction, "adam", expect="adam-nobias", samples=4)
+    optimizer_audit(adam_without_bias_correction, "adam", expect="adam-nobias", quick=True)
 
 
 def test_trace_snapshot(adam_snapshot):
@@ -71,8 +71,10 @@ def test_plugin_passes_fails_with_table_and_updates_snapshots(tmp_path):
     assert "2 failed, 2 passed" in out, out
     # the buggy Adam fails with the verdict line and the discrepancy table (values vs golden)
     assert "FAILED test_user.py::test_buggy_adam " in out
-    assert "discrepant with adam" in out and "computes adam-nobias" in out
-    assert "values more than 4 ULP from the golden" in out
+    assert "adam_without_bias_correction adam (float32, —): discrepant with adam" in out
+    assert "computes adam-nobias" in out
+    assert "setting" in out and "probe" in out and "first outside" in out
+    assert "values more than 4 ULP from the golden in setting probe" in out
     assert "step  quantity" in out
     assert "Traceback" not in out
     assert "no snapshot __adam_verify__/test_user/test_trace_snapshot.json; run pytest " \

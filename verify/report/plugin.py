@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..auditing import AuditResult
+from ..auditing.result import DISCREPANT
 from ..compare import ValueDiff
 
 
@@ -21,16 +22,26 @@ def _rows(diffs: Sequence[ValueDiff], limit: int, mine: str, theirs: str) -> lis
 
 
 def discrepancy_table(r: AuditResult, max_ulps: int = 4, limit: int = 8) -> str:
-    """Why an audit failed: its verdict line, then the values farther than ``max_ulps`` from
-    the golden computed on the implementation's own gradients, in step order."""
-    head = f"{r.impl} {r.spec.optimizer} ({r.dtype}, {r.version}): {r.diagnosis.summary}"
-    beyond = r.vs_golden.beyond(max_ulps)
-    if not beyond:
-        return head + f"\n  (every value within {max_ulps} ULP of the golden: the verdict rests " \
-                      "on the rounding envelope)"
-    return "\n".join([head, f"values more than {max_ulps} ULP from the golden "
-                      f"({len(beyond)} of {len(r.vs_golden.diffs)}):"]
-                     + _rows(beyond, limit, "got", "golden"))
+    """Why an audit failed: its first line, one row per setting of the battery, then the values
+    of the first discrepant setting farther than ``max_ulps`` from the golden computed on the
+    implementation's own gradients, in step order."""
+    lines = [r.first_line()]
+    lines += [f"  finding: {f}" for f in r.findings]
+    lines += [f"  {'setting':<22} {'steps':>5}  {'status':<15} {'max ULP':>9}  first outside",
+              "  " + "-" * 72]
+    for s in r.settings:
+        where = s.first_exit.text() if s.first_exit else (s.note or "—")
+        steps = s.spec.steps if s.spec else "—"
+        lines.append(f"  {s.setting.name:<22} {steps:>5}  {s.status:<15} {s.ulps_text():>9}  "
+                     f"{where}")
+    bad = next((s for s in r.settings if s.status == DISCREPANT and s.vs_golden), None)
+    if bad is not None:
+        beyond = bad.vs_golden.beyond(max_ulps)
+        if beyond:
+            lines.append(f"values more than {max_ulps} ULP from the golden in setting "
+                         f"{bad.setting.name} ({len(beyond)} of {len(bad.vs_golden.diffs)}):")
+            lines += _rows(beyond, limit, "got", "golden")
+    return "\n".join(lines)
 
 
 def snapshot_diff(name: str, diffs: Sequence[ValueDiff], max_ulps: int, why: str = "",

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import ImplementationError, InputError
 from ..spec import RunSpec
 from ..trace import Trace
 from .hooks import Hooks
@@ -122,12 +122,25 @@ def run_object(obj: OptimizerObject, spec: RunSpec, dtype: str = "float32",
               "tensorflow": _tensorflow}[obj.kind]
     try:
         return runner(obj, spec, dtype, mapped, log, versions, extra)
-    except InputError:
+    except (InputError, ImplementationError):
         raise
-    except Exception as exc:  # the object failing on our inputs is reported in one line
-        raise InputError(f"{obj.label}: raised {type(exc).__name__}: "
-                         f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-                         ) from None
+    except Exception as exc:  # misbehaving while stepping: a finding ("not audited: …")
+        raise ImplementationError(f"{obj.label} raised {_one_line(exc)}") from None
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+
+
+def _built(obj: OptimizerObject, *args: Any, **kwargs: Any) -> Any:
+    """The constructor's result; its refusing our arguments is bad input for this setting
+    (an InputError: "not run"), not a finding about the implementation."""
+    try:
+        return obj.factory(*args, **kwargs)
+    except Exception as exc:
+        raise InputError(f"{obj.label} refuses the arguments {sorted(kwargs)}: "
+                         f"{_one_line(exc)}") from None
 
 
 def _plain(v: Option) -> Any:
@@ -151,7 +164,7 @@ def _torch(obj, spec, dtype, mapped: Mapped, log: StateLog, versions, extra) -> 
     def state(opt, p) -> dict[str, np.ndarray]:
         return log.map(_flat_torch(opt.state[p]))
 
-    hooks = Hooks(lambda params: obj.factory(params, **mapped.kwargs), state, log, versions,
+    hooks = Hooks(lambda params: _built(obj, params, **mapped.kwargs), state, log, versions,
                   extra)
     return run_torch(spec, obj.label, dtype=dtype, hooks=hooks)
 
@@ -181,7 +194,7 @@ def _optax(obj, spec, dtype, mapped: Mapped, log: StateLog, versions, extra) -> 
     from .optax_ import run_optax
 
     def make():
-        tx = obj.factory(**mapped.kwargs)
+        tx = _built(obj, **mapped.kwargs)
         if not isinstance(tx, optax.GradientTransformation):
             raise InputError(f"{obj.label} returned {type(tx).__name__}, not an optax "
                              "GradientTransformation")
@@ -217,7 +230,7 @@ def _flat_optax(state: Any) -> dict[str, np.ndarray]:
 def _mlx(obj, spec, dtype, mapped: Mapped, log: StateLog, versions, extra) -> Trace:
     from .mlx_ import run_mlx
 
-    hooks = Hooks(lambda: obj.factory(**mapped.kwargs), log.map, log, versions, extra)
+    hooks = Hooks(lambda: _built(obj, **mapped.kwargs), log.map, log, versions, extra)
     return run_mlx(spec, obj.label, dtype, hooks=hooks)
 
 
@@ -234,7 +247,7 @@ def _keras(obj, spec, dtype, mapped: Mapped, log: StateLog, versions, extra) -> 
     def state(opt, var, host) -> dict[str, np.ndarray]:
         return log.map({v.path: host(v) for v in opt.variables})
 
-    hooks = Hooks(lambda: obj.factory(**mapped.kwargs), state, log, versions, extra)
+    hooks = Hooks(lambda: _built(obj, **mapped.kwargs), state, log, versions, extra)
     return _run_here(spec, obj.label, dtype, hooks)
 
 
@@ -244,5 +257,5 @@ def _tensorflow(obj, spec, dtype, mapped: Mapped, log: StateLog, versions, extra
     def state(opt, var) -> dict[str, np.ndarray]:
         return log.map(v1_state(opt, var))
 
-    hooks = Hooks(lambda: obj.factory(**mapped.kwargs), state, log, versions, extra)
+    hooks = Hooks(lambda: _built(obj, **mapped.kwargs), state, log, versions, extra)
     return run_tf_v1(spec, obj.label, dtype, hooks)

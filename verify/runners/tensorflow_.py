@@ -51,7 +51,8 @@ def tf_gradients(spec: RunSpec, dtype: str = "float32") -> list[Callable[[Any], 
             with tf.GradientTape() as tape:
                 tape.watch(p)
                 loss = fn([p[i] for i in range(n)])
-            return tape.gradient(loss, p)
+            # a phase that does not depend on the parameters ("0") has gradient 0, not None
+            return tape.gradient(loss, p, unconnected_gradients=tf.UnconnectedGradients.ZERO)
         return grad
 
     return [make(fn) for fn in phase_losses(spec.problem, ar)]
