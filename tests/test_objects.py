@@ -133,6 +133,8 @@ def test_unmappable_state_is_reported_not_dropped_silently():
     assert trace.steps[-1].state == {}
     assert trace.arithmetic["hyper_mapped"] == {"lr": "lr", "momentum": "momentum"}
     assert trace.arithmetic["hyper_not_passed"] == ["dampening"]
+    assert trace.arithmetic["notes"] == ["tests.test_objects:_Odd.make.<locals>.OddSGD has no "
+                                         "parameter for dampening: its own value was used"]
 
 
 def test_required_parameter_that_cannot_be_mapped_names_the_option():

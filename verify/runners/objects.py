@@ -117,6 +117,9 @@ def run_object(obj: OptimizerObject, spec: RunSpec, dtype: str = "float32",
     extra = {"object": obj.label, "object_kind": obj.kind,
              "hyper_mapped": dict(mapped.names), "hyper_not_passed": list(mapped.not_passed),
              "options": {k: _plain(v) for k, v in opts.items()}}
+    if mapped.not_passed:  # read by the audit's findings
+        extra["notes"] = [f"{obj.label} has no parameter for {', '.join(mapped.not_passed)}: "
+                          "its own value was used"]
     versions = _versions(obj.package)
     runner = {"torch": _torch, "optax": _optax, "keras": _keras, "mlx": _mlx,
               "tensorflow": _tensorflow}[obj.kind]
