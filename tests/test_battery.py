@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from verify.arith import Float32Arith
+from verify.auditing import envelope
 from verify.auditing.battery import battery, rule_hyper, stream_problem
 from verify.auditing.bounds import MODELS
-from verify.auditing import envelope
 from verify.auditing.envelope import Run, judge
 from verify.auditing.forensics import Hypothesis, build
 from verify.engine import run_in

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verify.arith import FORMATS, round_to
-from verify.auditing.bounds import MODELS, BoundArith, Bounded, Model
 from verify.auditing import envelope
+from verify.auditing.bounds import MODELS, BoundArith, Bounded, Model
 from verify.auditing.envelope import Run, judge
 from verify.rules import RULES
 

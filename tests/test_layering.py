@@ -13,7 +13,8 @@ RANK = {
     "golden": 5, "streams": 6, "runners": 6, "goldenset": 6, "compare": 7,
     "claims": 8, "experiments": 7, "provenance": 8, "figures": 10,
     "assemble": 9, "bench": 9, "thirdparty": 9, "auditing": 8, "testing": 9,
-    "report": 10, "derivation_docs": 10, "cli": 11, "pytest_plugin": 11, "__main__": 12, "__init__": 12,
+    "report": 10, "derivation_docs": 10, "cli": 11, "cli_audit": 11, "cli_common": 11,
+    "pytest_plugin": 11, "__main__": 12, "__init__": 12,
 }
 # Subpackages (runners/, auditing/, report/) are one stage each: a module inside one is ranked as
 # its package, and its relative imports are resolved against the package.

@@ -15,7 +15,7 @@ GRID = """
 impl = ["numpy", "no-such-impl"]
 optimizer = ["adam", "rmsprop"]
 steps = 6
-samples = 4
+quick = true
 [sweep.hyper]
 lr = ["0.01", "0.001"]
 """
@@ -41,8 +41,9 @@ def test_a_failing_cell_is_a_row_not_the_end(grid):
     row = run_cell(bad)
     assert row.verdict == "failed" and "unknown implementation" in row.error
     good = run_cell(next(c for c in cells if c.impl == "numpy"))
-    # the NumPy runner is the reference rule itself: consistent, within a few ULPs
+    # a correct float32 Adam, 6 steps: a few operand ULPs from the certified golden
     assert good.verdict == "consistent" and good.max_ulps <= 4
+    assert "quick: the probe setting only" in good.diagnosis
 
 
 @pytest.mark.parametrize("text,message", [
@@ -68,12 +69,12 @@ def test_dask_cluster_gives_the_same_rows_as_local_processes(grid, tmp_path):
                               "--out", str(tmp_path / "out")],
                              capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
-    assert "8 cells: 4 consistent, 0 discrepant, 4 failed" in res.stdout
+    assert "8 cells: 4 consistent, 0 discrepant, 0 not audited, 4 failed" in res.stdout
     with open(tmp_path / "out" / "sweep-grid.csv") as f:
         remote = list(csv.DictReader(f))
     assert [(r["impl"], r["optimizer"], r["hyper"], r["verdict"], r["max_ulps"]) for r in remote] \
         == [(r.cell.impl, r.cell.optimizer, " ".join(f"{k}={v}" for k, v in r.cell.hyper),
-             r.verdict, "" if r.max_ulps is None else str(r.max_ulps)) for r in local]
+             r.verdict, "" if r.max_ulps is None else f"{r.max_ulps:.3g}") for r in local]
     assert Path(tmp_path / "out" / "sweep-grid.md").read_text().count("| `numpy` |") == 4
 
 
@@ -84,3 +85,10 @@ def test_unreachable_scheduler_is_one_clear_error(grid, capsys):
     assert main(["sweep", str(grid), "--scheduler", "tcp://127.0.0.1:9"]) == 2
     err = capsys.readouterr().err
     assert "cannot reach the Dask scheduler" in err and err.count("\n") == 1
+
+
+def test_strict_exits_1_on_a_cell_that_is_not_consistent(grid, tmp_path):
+    from verify.cli import main
+
+    assert main(["sweep", str(grid), "--workers", "1", "--out", str(tmp_path)]) == 0
+    assert main(["sweep", str(grid), "--workers", "1", "--out", str(tmp_path), "--strict"]) == 1

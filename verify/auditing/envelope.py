@@ -15,6 +15,7 @@ uncomputable (a certain or possible overflow) are reported as such, not judged.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -106,6 +107,9 @@ class Judgement:
     undefined_at: int | None  # first step at which the rule itself is 0/0
     exits: tuple[tuple[str, Exit], ...] = ()  # the first exit of each quantity
     finite_where_undefined: bool = False  # the trace is finite where the rule is 0/0
+    undefined_by_rounding: bool = False  # 0/0 only under this model's rounded hyperparameters
+    rounded_exactly: tuple[tuple[str, int, int], ...] = ()  # (quantity, values, of them equal
+    # to the exact local result rounded once to the format): 100 % means wider arithmetic
 
     def outside(self, quantity: str) -> bool:
         return any(q == quantity for q, _ in self.exits)
@@ -118,7 +122,7 @@ class Judgement:
 
     @property
     def inside(self) -> bool:
-        return self.first_exit is None and not self.missing
+        return self.first_exit is None and not self.missing and not self.undefined_by_rounding
 
 
 @dataclass(frozen=True)
@@ -130,30 +134,47 @@ class Run:
     schedule: str = "constant"
     domain: tuple[tuple[str, str], ...] | None = None
 
+    @property
+    def may_be_undefined(self) -> bool:
+        """Whether the rule with these exact hyperparameters can be 0/0 (only with ε = 0: a β
+        that rounds to 1 in the format makes 1 − βᵗ = 0, a defect, not a property of the rule)."""
+        return all(as_fraction(self.hyper.get(k, "0")) == 0 for k in ("eps", "eps_root"))
 
-def judge(rule: Rule, runs: Sequence[Run], models: Sequence[Model], early: bool = False
+
+def judge(rule: Rule, runs: Sequence[Run], models: Sequence[Model], early: str | None = None
           ) -> list[list[Judgement]]:
     """Judge every run under every model: result[i][j] is run i under model j. Runs are
     batched by (steps, size) so that a battery is evaluated in a few vectorized passes.
-    ``early``: stop a batch once every row has left the envelope (enough to reject a
-    candidate; its distances then cover the steps seen)."""
+    ``early="rows"``: a batch stops once each of its rows has left the envelope (the first
+    exits are exact, the farthest distances cover the steps seen). ``early="models"``: a model
+    is rejected as soon as one of its runs leaves — a batch stops once every model has a run
+    outside, and longer batches skip rejected models ("not judged"): enough to reject."""
     out: list[list[Judgement | None]] = [[None] * len(models) for _ in runs]
     groups: dict[tuple[int, int], list[int]] = {}
     for i, r in enumerate(runs):
         groups.setdefault((r.tested.steps, r.tested.size), []).append(i)
-    for idx in groups.values():
-        rows = [(i, j) for i in idx for j in range(len(models))]
-        for (i, j), res in zip(rows, _judge_rows(rule, [runs[i] for i, _ in rows],
-                                                 [models[j] for _, j in rows], early),
-                               strict=True):
-            out[i][j] = res
+    alive = set(range(len(models)))
+    for _, idx in sorted(groups.items()):
+        rows = [(i, j) for i in idx for j in sorted(alive)]
+        if rows:
+            owner = ([j for _, j in rows] if early == "models" else
+                     list(range(len(rows))) if early == "rows" else None)
+            res = _judge_rows(rule, [runs[i] for i, _ in rows], [models[j] for _, j in rows],
+                              owner)
+            for (i, j), r in zip(rows, res, strict=True):
+                out[i][j] = r
+                if early == "models" and not r.inside:
+                    alive.discard(j)
+        for i in idx:
+            for j in range(len(models)):
+                if out[i][j] is None:
+                    out[i][j] = _empty(rule, models[j], ("not judged: the scalar model had "
+                                                         "already left the envelope",))
     return out  # type: ignore[return-value]
 
 
-def _judge_rows(rule: Rule, runs: list[Run], models: list[Model], early: bool = False
-                ) -> list[Judgement]:
-    fmt = float_format(runs[0].tested.dtype)
-    ar = BoundArith(fmt, models)
+def _judge_rows(rule: Rule, runs: list[Run], models: list[Model],
+                early: list[int] | None = None) -> list[Judgement]:
     steps = runs[0].tested.steps
     missing = [_missing(rule, r.tested) for r in runs]
     if steps == 0 or any(r.tested.grads is None for r in runs):
@@ -162,50 +183,97 @@ def _judge_rows(rule: Rule, runs: list[Run], models: list[Model], early: bool = 
                 for r, m, miss in zip(runs, models, missing, strict=True)]
     params = np.stack([r.tested.params for r in runs], axis=1)  # [T+1, R, n]
     grads = np.stack([r.tested.grads for r in runs], axis=1)
-    names = [k for k in rule.state_names]
+    names = list(rule.state_names)
     tested_state = {k: np.stack([r.tested.state.get(k, np.full_like(r.tested.params, np.nan))
                                  for r in runs], axis=1) for k in names}
     exposed = {k: np.array([k in r.tested.state for r in runs])[:, None] for k in names}
-    keys = sorted({k for r in runs for k in r.hyper})
-    hp = {k: ar.hyper([as_fraction(r.hyper.get(k, "0")) for r in runs]) for k in keys}
-    lo, hi = _domain(runs, params.shape[2])
-    schedule = runs[0].schedule
-    tracker = _Tracker(len(runs), names, ar)
-    with ar.activate():
-        state = rule.init(Bounded(np.zeros(params.shape[1:]), 0.0, ar.ctx), ar)
-        for t in range(1, steps + 1):
-            x = Bounded(params[t - 1], 0.0, ar.ctx)
-            for k in names:
-                if t > 1:
-                    state[k] = Bounded(np.where(exposed[k], tested_state[k][t - 1], state[k].v),
-                                       np.where(exposed[k], 0.0, state[k].e), ar.ctx)
-            before = {k: state[k].v for k in names}
-            hp_t = hp if schedule == "constant" else dict(
-                hp, lr=SCHEDULES[schedule](hp["lr"], t, ar))
-            delta, state, _ = rule.update(Bounded(grads[t - 1], 0.0, ar.ctx), state, x, t, hp_t, ar)
+    stream = Stream(rule, [r.hyper for r in runs], models, runs[0].tested.dtype,
+                    params.shape[1:], runs[0].schedule, _domain(runs, params.shape[2]))
+    for t in range(1, steps + 1):
+        stream.step(params[t - 1], grads[t - 1], params[t],
+                    {k: tested_state[k][t] for k in names}, exposed)
+        if early is not None and stream.every_model_out(early):
+            break
+    return [dataclasses.replace(j, undefined_by_rounding=j.undefined_at is not None
+                                and not r.may_be_undefined)
+            for j, r in zip(stream.judgements(steps, missing), runs, strict=True)]
+
+
+class Stream:
+    """The envelope fed one step at a time: the tested values before and after the step, its
+    gradient and exposed state. A large audit feeds it the whole tensor step by step, so
+    nothing of size steps × parameters is held; ``per_coordinate`` keeps, for each
+    coordinate, the farthest distance and whether it ever left."""
+
+    def __init__(self, rule: Rule, hypers: Sequence[dict[str, str]], models: Sequence[Model],
+                 dtype: str, shape: tuple[int, ...], schedule: str = "constant",
+                 domain: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
+                 per_coordinate: bool = False):
+        self.rule, self.schedule, (self.lo, self.hi) = rule, schedule, domain
+        self.ar = BoundArith(float_format(dtype), list(models))
+        keys = sorted({k for h in hypers for k in h})
+        self.hp = {k: self.ar.hyper([as_fraction(h.get(k, "0")) for h in hypers]) for k in keys}
+        self.models = list(models)
+        self.tracker = _Tracker(len(hypers), self.ar, shape if per_coordinate else None)
+        with self.ar.activate():
+            self.state = rule.init(Bounded(np.zeros(shape), 0.0, self.ar.ctx), self.ar)
+        self.t = 0
+        self._previous: dict[str, np.ndarray] = {}
+
+    def step(self, before: np.ndarray, grad: np.ndarray, after: np.ndarray,
+             tested: dict[str, np.ndarray | None], exposed: dict[str, np.ndarray]) -> None:
+        """Judge one step: ``before``/``after`` the parameters (rows × coordinates), ``tested``
+        each state quantity after the step (None: not exposed) with ``exposed`` its row mask."""
+        self.t += 1
+        t, ar, names = self.t, self.ar, list(self.rule.state_names)
+        with ar.activate():
+            x = Bounded(before, 0.0, ar.ctx)
+            state = self.state
+            if t > 1:
+                for k in names:
+                    prev = self._previous.get(k)
+                    if prev is not None:
+                        state[k] = Bounded(np.where(exposed[k], prev, state[k].v),
+                                           np.where(exposed[k], 0.0, state[k].e), ar.ctx)
+            start = {k: state[k].v for k in names}
+            hp = self.hp if self.schedule == "constant" else dict(
+                self.hp, lr=SCHEDULES[self.schedule](self.hp["lr"], t, ar))
+            delta, self.state, _ = self.rule.update(Bounded(grad, 0.0, ar.ctx), state, x, t, hp, ar)
             new = x + delta
-            if lo is not None:
-                new = ar.clip(new, lo, hi)
-            tracker.frozen_check(t, params[t - 1], delta, ar)
-            tracker.check(t, "params", new, params[t], np.ones((len(runs), 1), dtype=bool),
-                          params[t - 1])
+            if self.lo is not None:
+                new = ar.clip(new, self.lo, self.hi)
+            self.tracker.frozen_check(t, before, delta)
+            self.tracker.check(t, "params", new, after, np.ones((after.shape[0], 1), dtype=bool),
+                               before)
             for k in names:
-                tracker.check(t, k, state[k], tested_state[k][t], exposed[k], before[k])
-            if early and all(f is not None or d for f, d in zip(tracker.first, tracker.done,
-                                                                   strict=True)):
-                break
-    return [Judgement(rule.name, m, steps, miss, tracker.first[r], float(tracker.worst[r]),
-                      float(tracker.far[r]), tuple(tracker.unjudged[r]), tuple(tracker.frozen[r]),
-                      tracker.undefined[r], tuple(tracker.exits[r].items()),
-                      bool(tracker.finite_nan[r]))
-            for r, (m, miss) in enumerate(zip(models, missing, strict=True))]
+                if tested.get(k) is not None:
+                    self.tracker.check(t, k, self.state[k], tested[k], exposed[k], start[k])
+        self._previous = {k: v for k, v in tested.items() if v is not None}
+
+    def every_model_out(self, model_of_row: list[int]) -> bool:
+        """Whether every owner (a model, or each row itself) has a row outside."""
+        out = {m for m, f in zip(model_of_row, self.tracker.first, strict=True) if f is not None}
+        return out >= set(model_of_row)
+
+    def judgements(self, steps: int, missing: list[tuple[str, ...]] | None = None
+                   ) -> list[Judgement]:
+        tr = self.tracker
+        missing = missing or [()] * len(self.models)
+        return [Judgement(self.rule.name, m, steps, miss, tr.first[r], float(tr.worst[r]),
+                          float(tr.far[r]), tuple(tr.unjudged[r]), tuple(tr.frozen[r]),
+                          tr.undefined[r], tuple(tr.exits[r].items()), bool(tr.finite_nan[r]),
+                          False, tuple((q, a, b) for q, (a, b) in tr.exact[r].items()))
+                for r, (m, miss) in enumerate(zip(self.models, missing, strict=True))]
 
 
 class _Tracker:
     """Accumulates, per row, the first exit and the worst distances over steps."""
 
-    def __init__(self, rows: int, names: list[str], ar: BoundArith):
+    def __init__(self, rows: int, ar: BoundArith, shape: tuple[int, ...] | None = None):
         self.ar = ar
+        self.far_coord = None if shape is None else np.zeros(shape)  # per coordinate, all steps
+        self.out_coord = None if shape is None else np.zeros(shape, dtype=bool)
+        self.per_step: list[tuple[int, float, float, int]] = []  # t, max, mean far; outside
         self.first: list[Exit | None] = [None] * rows
         self.worst = np.zeros(rows)
         self.far = np.zeros(rows)
@@ -214,6 +282,8 @@ class _Tracker:
         self.undefined: list[int | None] = [None] * rows
         self.exits: list[dict[str, Exit]] = [{} for _ in range(rows)]
         self.finite_nan = np.zeros(rows, dtype=bool)
+        self.exact: list[dict[str, list[int]]] = [{} for _ in range(rows)]  # q → [seen, equal]
+        self.narrow = ar.fmt.name != "float32"
         self.done = np.zeros(rows, dtype=bool)  # rows past the rule's own 0/0
 
     def check(self, t: int, q: str, ref: Bounded, got: np.ndarray, mask: np.ndarray,
@@ -228,8 +298,21 @@ class _Tracker:
         beyond = np.where(np.isnan(dist), np.inf, dist - ref.e)
         judged = mask & ~self.done[:, None] & np.isfinite(ref.e)
         outside = (beyond > 0) & judged
-        self.far = np.maximum(self.far, np.where(judged, np.where(np.isnan(dist), np.inf, dist)
-                                                 / ulp, 0.0).max(axis=1))
+        far = np.where(judged, np.where(np.isnan(dist), np.inf, dist) / ulp, 0.0)
+        self.far = np.maximum(self.far, far.max(axis=1))
+        if self.far_coord is not None:
+            np.maximum(self.far_coord, far, out=self.far_coord)
+            self.out_coord |= outside
+            if q == "params":
+                self.per_step.append((t, float(far[0].max()), float(far[0].mean()),
+                                      int(np.count_nonzero(outside[0]))))
+        if self.narrow:  # once-rounded exact results: does it compute wider than it stores?
+            once = ref.v.astype(np.float32).astype(self.ar.fmt.dtype).astype(np.float64)
+            hit = (once == got) & judged
+            for r in range(got.shape[0]):
+                tally = self.exact[r].setdefault(q, [0, 0])
+                tally[0] += int(np.count_nonzero(judged[r]))
+                tally[1] += int(np.count_nonzero(hit[r]))
         if outside.any():
             excess = np.where(outside, beyond / ulp, 0.0)
             self.worst = np.maximum(self.worst, excess.max(axis=1))
@@ -251,10 +334,10 @@ class _Tracker:
                 elif not self.unjudged[r] or self.unjudged[r][-1][0] != t:
                     self.unjudged[r].append((t, f"{q} may overflow the format"))
 
-    def frozen_check(self, t: int, before: np.ndarray, delta: Bounded, ar: BoundArith) -> None:
+    def frozen_check(self, t: int, before: np.ndarray, delta: Bounded) -> None:
         """Steps where the exact update is under half an ulp of θ for every coordinate: a
         correct implementation rounding to nearest cannot move there."""
-        half = 0.5 * _ulp(before, ar.fmt)
+        half = 0.5 * _ulp(before, self.ar.fmt)
         still = (np.all(np.abs(delta.v) < half, axis=1) & np.all(before != 0, axis=1)
                  & np.any(delta.v != 0, axis=1))
         if still.any():

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..arith import as_fraction, float_format, round_to
 from ..rules import RULES, Rule, Slips, adam, momentum, rmsprop, slipped
 from ..spec import RunSpec
 from ..trace import Trace
 from .battery import Setting
 from .bounds import MODELS
-from .diagnose import SCREEN_ULPS, SHORT, candidate, runs_for
+from .diagnose import SHORT, candidate, held_where_defined, runs_for, screen_ulps
 from .envelope import Judgement, Run, judge
 from .result import Term
 
@@ -158,18 +159,24 @@ def _explains(rule: Rule, runs: list[Run], q: str) -> bool:
     """Whether ``rule`` keeps quantity ``q`` inside the envelope in every run under some
     scalar model (the short runs screened under one model first)."""
     short = [r for r in runs if r.tested.steps <= SHORT]
-    screen = judge(rule, short, MODELS[:1])
-    if any(dict(row[0].exits).get(q) is not None
-           and dict(row[0].exits)[q].ulps_outside > SCREEN_ULPS for row in screen):
+    screen = judge(rule, short, MODELS[:2])
+    limit = screen_ulps(runs[0].tested.dtype)
+    if all(any(dict(row[m].exits).get(q) is not None
+               and dict(row[m].exits)[q].ulps_outside > limit for row in screen)
+           for m in range(2)):
         return False
     res = judge(rule, runs, MODELS)
-    return any(all(not row[m].outside(q) and not row[m].finite_where_undefined for row in res)
+    return any(all(not row[m].outside(q) and not row[m].finite_where_undefined
+                   and not row[m].undefined_by_rounding for row in res)
                for m in range(len(MODELS)))
 
 
 def forensics(claimed: str, ran: Ran, dtype: str) -> tuple[tuple[Term, ...], tuple[str, ...]]:
     """The terms found off (each with the evidence) and what cannot be told apart."""
     runs = runs_for(claimed, ran)
+    held = _held_in_format(claimed, runs, dtype)
+    if held:
+        return (held,), ()
     base = judge(RULES[claimed], [r for r in runs if r.tested.steps <= SHORT], MODELS[:1])
     exposed = set().union(*(r.tested.state for r in runs)) & set(RULES[claimed].state_names)
     wrong = {q for row in base for q, _ in row[0].exits}
@@ -193,6 +200,21 @@ def forensics(claimed: str, ran: Ran, dtype: str) -> tuple[tuple[Term, ...], tup
     unknown = () if exposed else ("without exposed state (m, v) the terms of the step cannot "
                                   "be separated; only the parameters were judged",)
     return tuple(terms), unknown
+
+
+def _held_in_format(claimed: str, runs: list[Run], dtype: str) -> Term | None:
+    """The rule itself, with its hyperparameters held in the run's format — when a β rounds to
+    1 there, 1 − βᵗ = 0 and the step is 0/0: the implementation computes the rule, but with
+    values the format cannot hold."""
+    if held_where_defined(RULES[claimed], runs) is None:
+        return None
+    fmt = float_format(dtype)
+    ones = sorted({f"{k} = {r.hyper[k]}" for r in runs for k in ("beta1", "beta2", "alpha")
+                   if k in r.hyper and float(round_to(as_fraction(r.hyper[k]), fmt)) == 1.0})
+    return Term("hyperparameters", f"it holds its hyperparameters in {dtype}, where "
+                + (", ".join(ones) or "a decay") + " rounds to 1: 1 − βᵗ = 0 and the step is 0/0 "
+                "(NaN) — hold them in float32 or double", "the rule with every hyperparameter "
+                f"rounded to {dtype} is inside the envelope wherever it is defined")
 
 
 def _resets(base: list[list[Judgement]]) -> list[Hypothesis]:

@@ -37,8 +37,9 @@ def findings(hyper: dict[str, str], tested: Tested, judgement: Judgement | None,
             t = judgement.undefined_at
             got = tested.params[t] if t < tested.params.shape[0] else None
             shown = "nothing" if got is None else ", ".join(f"{x:g}" for x in got)
-            out.append(f"the rule is 0/0 at step {t} (ε = 0 and v = 0); the implementation "
-                       f"returns θ = {shown}")
+            cause = " (ε = 0 and v = 0)" if as_fraction(hyper.get("eps", "1")) == 0 else ""
+            out.append(f"the rule itself is undefined (0/0) at step {t}{cause}; the "
+                       f"implementation returns θ = {shown}")
         if judgement.unjudged:
             t, what = judgement.unjudged[0]
             out.append(f"from step {t} {what} (not judged there)")
@@ -82,3 +83,24 @@ def not_informative(judgement: Judgement, tested: Tested) -> bool:
     if judgement.undefined_at == 1 or (judgement.unjudged and judgement.unjudged[0][0] == 1):
         return True
     return len(judgement.frozen) == judgement.steps and not tested.state
+
+
+def arithmetic_width(judgements: list[Judgement], dtype: str) -> str | None:
+    """In float16/bfloat16: whether the stored values are the exact step rounded once to the
+    format (float32 or wider arithmetic, rounded on store: every value, up to double
+    rounding's rare ties) or not (arithmetic in the storage format rounds every operation)."""
+    if dtype == "float32":
+        return None
+    totals: dict[str, list[int]] = {}
+    for j in judgements:
+        for q, seen, equal in j.rounded_exactly:
+            t = totals.setdefault(q, [0, 0])
+            t[0], t[1] = t[0] + seen, t[1] + equal
+    shown = {q: equal / seen for q, (seen, equal) in totals.items() if seen}
+    if not shown:
+        return None
+    parts = ", ".join(f"{share:.1%} of {q}" for q, share in shown.items())
+    wide = min(shown.values()) >= 0.99
+    how = (f"float32 (or wider) arithmetic, rounded to {dtype} on store" if wide else
+           f"arithmetic in {dtype} (every operation rounded to it)")
+    return (f"{how}: {parts} are the exact local step rounded once to {dtype}")

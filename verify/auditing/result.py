@@ -64,10 +64,17 @@ class Candidate:
     inside: int  # settings inside its envelope
     judged: int  # settings judged
     worst_ulps: float  # farthest outside, in ulps (0 when it fits)
+    held_nan: bool = False  # fits with hyperparameters held in the format, NaN where β → 1
 
     @property
     def fits(self) -> bool:
         return self.judged > 0 and self.inside == self.judged
+
+    def model_text(self, dtype: str) -> str:
+        if self.held_nan:
+            return (f"hyperparameters held in {dtype}, where a β rounds to 1: 1 − βᵗ = 0, NaN "
+                    "where the rule is finite")
+        return self.model.label(dtype) if self.model else "—"
 
 
 @dataclass(frozen=True)
@@ -183,7 +190,7 @@ def verdict_text(r: AuditResult) -> str:
     d = r.diagnosis
     if d and d.explanation:
         e = d.explanation
-        text += f"; computes {e.rule}" + (f" ({e.model.label(r.dtype)})" if e.model else "")
+        text += f"; computes {e.rule} ({e.model_text(r.dtype)})"
     elif d and d.terms:
         text += "; unexplained by the catalogue; forensics: " + "; ".join(t.finding for t in d.terms)
     else:

@@ -21,7 +21,7 @@ from .battery import Setting, battery, rule_hyper, stream_problem
 from .bounds import MODELS, Model
 from .diagnose import diagnose
 from .envelope import Judgement, Run, judge, tested_arrays
-from .limits import findings, not_informative
+from .limits import arithmetic_width, findings, not_informative
 from .result import CONSISTENT, DISCREPANT, NOT_AUDITED, NOT_INFORMATIVE, NOT_RUN, AuditResult, SettingResult
 
 BUILTIN = ("numpy", "torch", "torch-foreach", "torch-fused", "mlx", "mlx-default", "optax",
@@ -157,6 +157,8 @@ def audit(impl: str | Callable[..., Any], optimizer: str = "adam", problem: str 
             rows.append(_setting_row(s, sp, t, by_setting[id(s)], golden))
     verdict = DISCREPANT if any(r.status == DISCREPANT for r in rows) else CONSISTENT
     wide = audit_findings(first, model, verdict, dtype)
+    width = arithmetic_width([r.judgement for r in rows if r.judgement is not None], dtype)
+    wide += (width,) if width else ()
     if first.arithmetic.get("unmapped_state") and verdict == CONSISTENT:
         return AuditResult(name, version, dtype, optimizer, tuple(rows), NOT_AUDITED, model,
                            None, wide, _unmapped_reason(first, optimizer), quick)
@@ -174,6 +176,9 @@ def _setting_row(s: Setting, spec: RunSpec, trace: Trace, j: Judgement, with_gol
     golden = (run_golden(spec, grads=replayed_gradients(trace), params_only=True)
               if with_golden else None)
     notes = list(j.missing)
+    if j.undefined_by_rounding:
+        notes.append(f"from step {j.undefined_at} the rule is 0/0 only with its hyperparameters "
+                     f"rounded to {spec_dtype(trace)}; with their exact values it is finite")
     if tested.steps < spec.steps and j.undefined_at is None:
         notes.append(f"the trace ends at step {tested.steps} of {spec.steps}")
     found = findings(spec.full_hyper(), tested, j, spec.steps)
@@ -187,6 +192,10 @@ def _setting_row(s: Setting, spec: RunSpec, trace: Trace, j: Judgement, with_gol
                          operand_ulps(trace, golden) if golden else None)
 
 
+def spec_dtype(trace: Trace) -> str:
+    return trace.arithmetic.get("dtype", "float32")
+
+
 def choose_model(rule, ran: list[tuple[RunSpec, Trace]]) -> tuple[Model | None,
                                                                  list[Judgement]]:
     """The scalar model under which every run is inside the envelope (the accurate ones
@@ -198,18 +207,23 @@ def choose_model(rule, ran: list[tuple[RunSpec, Trace]]) -> tuple[Model | None,
         return (sum(_ok(j, r) for j, r in zip(js, runs, strict=True)),
                 -max((j.worst_ulps for j in js), default=0.0))
 
-    first = [row[0] for row in judge(rule, runs, MODELS[:1], early=True)]
-    best, best_score = 0, score(first)
-    if best_score[0] == len(runs):
+    first = [row[0] for row in judge(rule, runs, MODELS[:1], early="rows")]
+    if score(first)[0] == len(runs):
         return MODELS[0], first
-    for m in range(1, len(MODELS)):  # early stopping: a model that fits runs to the end
-        js = [row[0] for row in judge(rule, runs, [MODELS[m]], early=True)]
-        if score(js)[0] == len(runs):
-            return MODELS[m], js
-        if score(js) > best_score:
-            best, best_score = m, score(js)
+
+    def ok(j: Judgement, i: int) -> bool:
+        return _ok(j, runs[i])
+
+    rest = judge(rule, runs, MODELS[1:], early="models")  # a model that fits runs to the end
+    for m in range(1, len(MODELS)):
+        if all(ok(row[m - 1], i) for i, row in enumerate(rest)):
+            return MODELS[m], [row[m - 1] for row in rest]
+    # none fits: report each setting under the model that keeps the most settings inside
+    inside = [score(first)[0]] + [sum(ok(row[m - 1], i) for i, row in enumerate(rest))
+                                  for m in range(1, len(MODELS))]
+    best = max(range(len(MODELS)), key=lambda m: (inside[m], -m))
     return None, (first if best == 0 else
-                  [row[0] for row in judge(rule, runs, [MODELS[best]], early=True)])
+                  [row[0] for row in judge(rule, runs, [MODELS[best]], early="rows")])
 
 
 def _ok(j: Judgement, run: Run) -> bool:

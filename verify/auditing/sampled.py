@@ -1,14 +1,15 @@
-"""Audit an implementation on a large tensor (e.g. 10⁶ parameters × 100 steps) by sampling.
+"""Audit an implementation on a large tensor (e.g. 10⁶ parameters × 100 steps), with the same
+envelope and verdict as the small audits.
 
-Every rule in the catalogue is coordinate-wise, so a coordinate's golden depends only on its
-own gradient stream. The audit feeds the implementation seeded gradient streams and, step by
-step in lockstep, a float64 *shadow* of the same rule on every coordinate (an accurate
-reference for all of them: its error is ~2⁻²⁹ of a float32 ulp per operation). Certified MPFR
-goldens are computed for a random sample of coordinates — enough to catch, with the stated
-probability, a shadow or an implementation wrong on a given fraction of coordinates — plus the
-*extreme* coordinates (farthest from the shadow, largest and smallest gradients), and the
-random-rounding envelope is computed for those. Nothing of size steps × parameters is held;
-the checked coordinates' trajectories go to a compressed ``.npz``.
+Every rule in the catalogue is coordinate-wise, so the envelope (``envelope.Stream``) judges
+every coordinate of every step as the implementation runs, from the implementation's own
+previous values: nothing of size steps × parameters is held. The scalar model is chosen first on
+a sample of coordinates (all models at once), then every coordinate is judged under it.
+Certified MPFR goldens are computed for a random sample of coordinates — enough to include,
+with the stated probability, one of any set making up a given fraction — plus the extreme ones
+(farthest from the envelope's centre, largest and smallest gradients): they give the distance
+from the exact trajectory. The parameters are split into several tensors whose sizes cross the
+chunk boundaries of multi-tensor kernels (2¹⁶ and 2²⁰ elements), as a model's parameters are.
 """
 
 from __future__ import annotations
@@ -22,21 +23,20 @@ from pathlib import Path
 
 import numpy as np
 
-from ..arith import Float32Arith, Float64Arith, as_fraction
+from ..arith import as_fraction
 from ..errors import InputError
 from ..rules import RULES
 from ..runners.tensor import stepper
 from ..spec import check_hyper
 from ..streams import golden_streams
-from .montecarlo import _RR, Float32RandomRounding
+from .battery import rule_hyper
+from .bounds import MODELS, Model
+from .diagnose import candidate, family
+from .envelope import Exit, Run, Stream, Tested
+from .result import Candidate
 
 DEFAULT_HYPER = {"lr": "0.001"}
-# An implementation outside the envelope of Algorithm 1's operation order, but whose nearest
-# catalogue variant is the claimed rule within this many operand ulps of its float32 run, is
-# "consistent up to evaluation order": the same rule with its operations in another order
-# (torch computes lr/(1 − β1ᵗ) · m/(√v/√(1 − β2ᵗ) + ε), for instance), which random
-# rounding of one order does not cover. A different rule is thousands of ulps away.
-ORDER_ULPS = 8
+SELECT = 4096  # coordinates the scalar model is chosen on
 
 
 def sample_size(detect: float, fraction: float) -> int:
@@ -64,39 +64,24 @@ def gradients_at(seed: int, t: int, scales: np.ndarray) -> np.ndarray:
     return (rng.standard_normal(scales.shape[0], dtype=np.float32) * scales).astype(np.float32)
 
 
-def ordered(x: np.ndarray) -> np.ndarray:
-    """float32 values as integers in which neighbouring floats differ by 1."""
-    i = np.ascontiguousarray(x, dtype=np.float32).view(np.int32).astype(np.int64)
-    return np.where(i >= 0, i, -(i & 0x7FFFFFFF))
-
-
-def ulps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.abs(ordered(a) - ordered(b))
-
-
-def spacing32(x: np.ndarray) -> np.ndarray:
-    """The float32 spacing (one ulp) at |x|, as float64."""
-    return np.spacing(np.abs(x).astype(np.float32)).astype(np.float64)
-
-
-def operand_ulps(got: np.ndarray, ref: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """|got − ref| in float32 ulps of ``scale`` = max_{s≤t} |θ_s|, the largest operand the
-    coordinate's updates θ_s = θ_{s−1} + Δ_s have had. Rounding errors are absolute and carry
-    from step to step, so once θ shrinks (or cancels towards 0) an error of an ulp of its
-    earlier size is many ulps of the result: counting in ulps of the result would report
-    thousands for arithmetic that is as good as float32 allows."""
-    return np.abs(got.astype(np.float64) - ref) / spacing32(scale)
+def pieces(size: int) -> list[int]:
+    """Tensor sizes summing to ``size`` that cross 2¹⁶ and 2²⁰ where the size allows."""
+    out, left = [], size
+    for boundary in (2**16 + 3, 2**20 + 5):
+        if left > boundary + 1:
+            out.append(boundary)
+            left -= boundary
+    return [left] + out
 
 
 @dataclass(frozen=True)
 class StepStats:
-    """Implementation vs the float64 shadow over every coordinate, in operand ulps."""
+    """Every coordinate of one step against the envelope, in operand ulps."""
 
     t: int
-    max_ulps: float
+    max_ulps: float  # farthest from the exact local step
     mean_ulps: float
-    beyond_4: int  # coordinates more than 4 operand ulps from the shadow
-    max_result_ulps: int  # the same counted in ulps of the result (inflated near 0)
+    outside: int  # coordinates outside the envelope
 
 
 @dataclass(frozen=True)
@@ -105,35 +90,57 @@ class TensorAudit:
     optimizer: str
     hyper: dict[str, str]
     size: int
+    pieces: tuple[int, ...]
     steps: int
     seed: int
-    sampled: int  # random coordinates with certified goldens
+    sampled: int
     extremes: int
     detect: float
     fraction: float
     per_step: tuple[StepStats, ...]
-    max_ulps_golden: float  # checked coordinates, vs certified golden, in operand ulps
-    shadow_error_ulps: float  # checked coordinates: |shadow − golden| in float32 ulps, worst
+    verdict: str  # consistent | discrepant
+    model: Model | None
+    first_exit: tuple[int, Exit] | None  # (coordinate, exit)
+    outside_coordinates: int
+    max_ulps_golden: float  # checked coordinates vs certified goldens, operand ulps
     certified_digits: int
-    verdict: str  # consistent | consistent up to evaluation order | discrepant
-    placement: str | None  # scalar placement whose envelope holds the checked coordinates
-    first_outside: tuple[int, int] | None  # (step, coordinate) under the closest placement
-    beyond_ulps: float  # how far outside that envelope at worst, in operand ulps (0: inside)
-    closest: tuple[str, str, float]  # (variant, scalars, operand ulps) nearest on checked coords
+    candidates: tuple[Candidate, ...]  # the family judged on the checked coordinates
     seconds: dict[str, float]
     npz: str | None
 
     @property
-    def max_ulps_shadow(self) -> float:
+    def computes(self) -> str:
+        if self.verdict == "consistent":
+            return self.optimizer
+        fit = next((c for c in self.candidates if c.fits), None)
+        return fit.rule if fit else "unexplained"
+
+    @property
+    def max_ulps_local(self) -> float:
         return max((s.max_ulps for s in self.per_step), default=0.0)
+
+
+def _run(impl, optimizer, hyper, x0, scales, seed, steps, feed):
+    """Run the implementation; ``feed(t, before, g, after)`` sees every step."""
+    run = stepper(impl, optimizer, hyper, x0, pieces(x0.size))
+    before = x0.astype(np.float64)
+    for t in range(1, steps + 1):
+        g = gradients_at(seed, t, scales)
+        after = np.asarray(run(g), dtype=np.float32).astype(np.float64)
+        if after.shape != before.shape:
+            raise InputError(f"{impl} returned shape {after.shape} at step {t}, expected "
+                             f"{before.shape}")
+        feed(t, before, g.astype(np.float64), after)
+        before = after
 
 
 def audit_tensor(impl: str, optimizer: str = "adam", size: int = 1_000_000, steps: int = 100,
                  seed: int = 0, hyper: dict[str, str] | None = None, detect: float = 0.95,
-                 fraction: float = 0.01, extremes: int = 16, samples: int = 8,
-                 workers: int | None = None, npz: Path | None = None,
-                 progress: Callable[[str], None] = lambda s: None) -> TensorAudit:
-    """Audit ``impl`` running ``optimizer`` on ``size`` parameters for ``steps`` steps."""
+                 fraction: float = 0.01, extremes: int = 16, workers: int | None = None,
+                 npz: Path | None = None, progress: Callable[[str], None] = lambda s: None
+                 ) -> TensorAudit:
+    """Audit ``impl`` (a built-in or MODULE:CALLABLE) running ``optimizer`` on ``size``
+    parameters for ``steps`` steps."""
     if optimizer not in RULES:
         raise InputError(f"unknown optimizer {optimizer!r}")
     if not 1 <= size <= 50_000_000 or not 1 <= steps <= 10_000:
@@ -141,93 +148,91 @@ def audit_tensor(impl: str, optimizer: str = "adam", size: int = 1_000_000, step
     rule = RULES[optimizer]
     full = check_hyper(rule, DEFAULT_HYPER | dict(hyper or {}))
     clock: dict[str, float] = {}
-    t0 = time.perf_counter()
     scales, x0 = gradient_scales(seed, size), initial_params(seed, size)
 
-    # pass 1: implementation and float64 shadow in lockstep over every coordinate
-    run = stepper(impl, optimizer, full, x0)
-    ar64 = Float64Arith()
-    hp64 = {k: ar64.num(v) for k, v in full.items()}
-    shadow, state = x0.astype(np.float64), rule.init(x0.astype(np.float64), ar64)
-    worst = np.zeros(size, dtype=np.float64)
-    biggest = np.abs(shadow)
-    stats = []
-    for t in range(1, steps + 1):
-        g = gradients_at(seed, t, scales)
-        got = run(g)
-        with np.errstate(all="ignore"):
-            delta, state, _ = rule.update(g.astype(np.float64), state, shadow, t, hp64, ar64)
-            shadow = shadow + delta
-            np.maximum(biggest, np.abs(shadow), out=biggest)
-            d = operand_ulps(got, shadow, biggest)
-        np.maximum(worst, d, out=worst)
-        stats.append(StepStats(t, float(d.max()), float(d.mean()), int(np.count_nonzero(d > 4)),
-                               int(ulps(got, shadow.astype(np.float32)).max())))
+    t0 = time.perf_counter()  # pass 1: the scalar model, on a sample, every model at once
+    pick = np.unique(np.random.default_rng([seed, 2]).choice(size, min(size, SELECT), replace=False))
+    rows = len(MODELS)
+    select = Stream(rule, [full] * rows, MODELS, "float32", (rows, pick.size), per_coordinate=True)
+
+    def feed_select(t, before, g, after):
+        def tile(a):
+            return np.broadcast_to(a[pick], (rows, pick.size))
+
+        select.step(tile(before), tile(g), tile(after), {}, {})
+
+    _run(impl, optimizer, full, x0, scales, seed, steps, feed_select)
+    outside_per_model = select.tracker.out_coord.sum(axis=1)  # the first with fewest outside
+    model = MODELS[int(np.argmin(outside_per_model))]
+    clock["scalar model, on a sample of coordinates"] = time.perf_counter() - t0
+
+    t1 = time.perf_counter()  # pass 2: every coordinate under that model
+    stream = Stream(rule, [full], [model], "float32", (1, size), per_coordinate=True)
+
+    def feed_all(t, before, g, after):
+        stream.step(before[None], g[None], after[None], {}, {})
         if t % 10 == 0:
-            progress(f"{impl} vs float64 shadow: step {t}/{steps}")
-    clock["implementation + float64 shadow, every coordinate"] = time.perf_counter() - t0
+            progress(f"{impl}: step {t}/{steps}, every coordinate against the envelope")
+
+    _run(impl, optimizer, full, x0, scales, seed, steps, feed_all)
+    j = stream.judgements(steps)[0]
+    tr = stream.tracker
+    per_step = tuple(StepStats(t, mx, mean, out) for t, mx, mean, out in tr.per_step)
+    outside = int(np.count_nonzero(tr.out_coord[0]))
+    first = None
+    if j.first_exit is not None:
+        first = (j.first_exit.index, j.first_exit)
+    clock["implementation + envelope, every coordinate"] = time.perf_counter() - t1
 
     # the coordinates to certify: a random sample and the extremes
     k = min(size, sample_size(detect, fraction))
     rng = np.random.default_rng([seed, 1])
     picked = set(rng.choice(size, k, replace=False).tolist())
-    order_worst = np.argsort(-worst, kind="stable")[:extremes]
-    order_scale = np.argsort(scales, kind="stable")
-    chosen = np.array(sorted(picked | set(order_worst.tolist()) | set(order_scale[:extremes].tolist())
-                             | set(order_scale[-extremes:].tolist())), dtype=np.int64)
-
-    # pass 2: the implementation again, recording the chosen coordinates
-    t1 = time.perf_counter()
-    run = stepper(impl, optimizer, full, x0)
-    traj = np.empty((steps + 1, chosen.size), dtype=np.float32)
-    grads = np.empty((steps, chosen.size), dtype=np.float32)
+    far = np.argsort(-tr.far_coord[0], kind="stable")[:extremes]
+    by_scale = np.argsort(scales, kind="stable")
+    chosen = np.array(sorted(picked | set(far.tolist()) | set(by_scale[:extremes].tolist())
+                             | set(by_scale[-extremes:].tolist())), dtype=np.int64)
+    t2 = time.perf_counter()  # pass 3: the chosen coordinates' trajectories
+    traj = np.empty((steps + 1, chosen.size), dtype=np.float64)
+    grads = np.empty((steps, chosen.size), dtype=np.float64)
     traj[0] = x0[chosen]
-    for t in range(1, steps + 1):
-        g = gradients_at(seed, t, scales)
-        grads[t - 1] = g[chosen]
-        traj[t] = run(g)[chosen]
-    clock["implementation again, recording the checked coordinates"] = time.perf_counter() - t1
 
-    # certified goldens of the chosen coordinates (MPFR at 50 and 100 digits, in parallel)
-    t2 = time.perf_counter()
+    def record(t, before, g, after):
+        grads[t - 1], traj[t] = g[chosen], after[chosen]
+
+    _run(impl, optimizer, full, x0, scales, seed, steps, record)
+    clock["implementation again, recording the checked coordinates"] = time.perf_counter() - t2
+
+    t3 = time.perf_counter()
     progress(f"certified goldens of {chosen.size} coordinates")
     gold = golden_streams(optimizer, full, [_exact(v) for v in x0[chosen]],
-                          [[_exact(v) for v in grads[:, j]] for j in range(chosen.size)],
+                          [[_exact(v) for v in grads[:, c]] for c in range(chosen.size)],
                           workers=workers)
-    clock[f"certified goldens of {chosen.size} coordinates"] = time.perf_counter() - t2
-    gold64 = np.array([[float(as_fraction(text)) for text in coord]
-                       for coord in gold.params], dtype=np.float64).T  # [t, j]
-    max_golden = float(operand_ulps(traj, gold64, np.maximum.accumulate(np.abs(gold64))).max())
-    shadow_err = _shadow_error(rule, full, x0[chosen], grads, gold.params)
+    gold64 = np.array([[float(as_fraction(text)) for text in coord] for coord in gold.params],
+                      dtype=np.float64).T
+    unit = _ulp32(np.maximum.accumulate(np.abs(gold64), axis=0))
+    max_golden = float(np.max(np.abs(traj - gold64) / unit))
+    clock[f"certified goldens of {chosen.size} coordinates"] = time.perf_counter() - t3
 
-    # the random-rounding envelope of the chosen coordinates, per scalar placement
-    t3 = time.perf_counter()
-    placement, outside, beyond = None, None, math.inf
-    for scalars in ("float32", "float64", "mixed"):
-        lo, hi = _envelope(rule, full, x0[chosen], grads, samples, seed, scalars)
-        out = _first_outside(traj, lo, hi)
-        if out is None:
-            placement, outside, beyond = scalars, None, 0.0
-            break
-        far = _beyond(traj, lo, hi)
-        if far < beyond:  # the placement that comes closest explains the run best
-            beyond, outside = far, (out[0], int(chosen[out[1]]))
-    clock["rounding envelopes of the checked coordinates"] = time.perf_counter() - t3
-    t4 = time.perf_counter()
-    closest = _closest_variant(optimizer, full, x0[chosen], grads, traj)
-    clock["diagnosis: every variant of the family on the checked coordinates"] = (
-        time.perf_counter() - t4)
+    cands: tuple[Candidate, ...] = ()
+    if j.first_exit is not None:
+        t4 = time.perf_counter()
+        tested = Tested(traj, grads, {}, steps, "float32")
+        cands = tuple(candidate(RULES[name], [Run(rule_hyper(name, full), tested)])
+                      for name in family(optimizer) if name != optimizer)
+        clock["diagnosis: the family on the checked coordinates"] = time.perf_counter() - t4
     path = None
     if npz is not None:
-        np.savez_compressed(npz, coordinates=chosen, implementation=traj,
+        np.savez_compressed(npz, coordinates=chosen, implementation=traj.astype(np.float32),
                             golden=np.array(gold.params, dtype=str).T,
-                            max_ulps_per_step=np.array([s.max_ulps for s in stats]),
-                            worst_ulps_per_coordinate_checked=worst[chosen])
+                            max_ulps_per_step=np.array([s.max_ulps for s in per_step]),
+                            farthest_ulps_per_coordinate_checked=tr.far_coord[0][chosen])
         path = str(npz)
-    return TensorAudit(impl, optimizer, full, size, steps, seed, k, chosen.size - k, detect,
-                       fraction, tuple(stats), max_golden, shadow_err, min(gold.digits),
-                       _verdict(placement, optimizer, closest), placement, outside, beyond,
-                       closest, clock, path)
+    verdict = "consistent" if j.inside else "discrepant"
+    return TensorAudit(impl, optimizer, full, size, tuple(pieces(size)), steps, seed, k,
+                       chosen.size - k, detect, fraction, per_step, verdict,
+                       model if j.inside else None, first, outside, max_golden,
+                       min(gold.digits), cands, clock, path)
 
 
 def _exact(x: np.float32) -> str:
@@ -235,83 +240,6 @@ def _exact(x: np.float32) -> str:
     return str(Decimal(float(x)))
 
 
-def _path(rule, hyper: dict[str, str], ar, x0: np.ndarray, grads: np.ndarray) -> np.ndarray:
-    """θ_0 … θ_T of ``rule`` in backend ``ar`` on the gradient rows ``grads[t − 1]``."""
-    with ar.activate():
-        hp = {k: ar.num(v) for k, v in hyper.items()}
-        x = ar.vector(list(x0))
-        state = rule.init(x, ar)
-        out = [_values(x)]
-        for t in range(1, grads.shape[0] + 1):
-            delta, state, _ = rule.update(ar.vector(list(grads[t - 1])), state, x, t, hp, ar)
-            x = x + delta
-            out.append(_values(x))
-    return np.stack(out)
-
-
-def _values(x) -> np.ndarray:
-    """A backend vector as float64 values (random-rounding arrays unwrapped, nothing rounded)."""
-    return np.array(x.a if isinstance(x, _RR) else x, dtype=np.float64)
-
-
-def _shadow_error(rule, hyper, x0: np.ndarray, grads: np.ndarray, golden) -> float:
-    """Worst distance of the float64 shadow from the certified golden, in float32 ulps."""
-    shadow = _path(rule, hyper, Float64Arith(), x0, grads)
-    ref = np.array([[float(as_fraction(text)) for text in coord] for coord in golden]).T
-    return float(np.max(np.abs(shadow - ref) / spacing32(ref)))
-
-
-def _envelope(rule, hyper, x0: np.ndarray, grads: np.ndarray, samples: int, seed: int,
-              scalars: str) -> tuple[np.ndarray, np.ndarray]:
-    runs = [Float32Arith(scalars)] + [Float32RandomRounding(seed + 100 + s, scalars)
-                                      for s in range(samples)]
-    stack = np.stack([_path(rule, hyper, ar, x0, grads) for ar in runs]).astype(np.float32)
-    return stack.min(axis=0), stack.max(axis=0)
-
-
-def _verdict(placement: str | None, optimizer: str, closest: tuple[str, str, float]) -> str:
-    if placement:
-        return "consistent"
-    if closest[0] == optimizer and closest[2] <= ORDER_ULPS:
-        return "consistent up to evaluation order"
-    return "discrepant"
-
-
-def _closest_variant(optimizer: str, hyper: dict[str, str], x0: np.ndarray, grads: np.ndarray,
-                     traj: np.ndarray) -> tuple[str, str, float]:
-    """The catalogue variant (and scalar placement) whose float32 run on the checked
-    coordinates' gradient streams comes nearest to the implementation, in operand ulps."""
-    from .diagnose import candidate_hyper, family
-
-    best = ("", "", math.inf)
-    scale = np.maximum.accumulate(np.abs(traj.astype(np.float64)), axis=0)
-    for variant in family(optimizer):
-        rule = RULES[variant]
-        hp_text = dict(rule.defaults) | candidate_hyper(variant, hyper)
-        for scalars in ("float32", "float64", "mixed"):
-            ref = _path(rule, hp_text, Float32Arith(scalars), x0, grads)
-            with np.errstate(all="ignore"):
-                far = float(np.nanmax(np.abs(traj - ref) / spacing32(scale)))
-            if far < best[2]:
-                best = (variant, scalars, far)
-    return best
-
-
-def _beyond(traj: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
-    """How far the trajectory leaves [lo, hi] at worst, in operand ulps (0 inside)."""
-    mag = np.maximum(np.abs(lo), np.abs(hi)).astype(np.float64)
-    unit = spacing32(np.maximum.accumulate(mag, axis=0))
-    v = traj.astype(np.float64)
-    return float(np.max(np.maximum(np.maximum(lo - v, v - hi), 0) / unit))
-
-
-def _first_outside(traj: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                   slack: int = 2) -> tuple[int, int] | None:
-    """(step, column) of the first value outside [lo, hi] widened by ``slack`` operand ulps
-    (ulps of the largest |θ| so far, see ``operand_ulps``)."""
-    mag = np.maximum(np.abs(lo), np.abs(hi)).astype(np.float64)
-    scale = np.maximum.accumulate(mag, axis=0)
-    pad = slack * spacing32(scale)
-    v = traj.astype(np.float64)
-    bad = np.argwhere((v < lo - pad) | (v > hi + pad))
-    return None if bad.size == 0 else (int(bad[0, 0]), int(bad[0, 1]))
+def _ulp32(x: np.ndarray) -> np.ndarray:
+    _, e = np.frexp(np.abs(x))
+    return np.ldexp(1.0, np.maximum(e - 1, -126) - 23)

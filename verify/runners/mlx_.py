@@ -71,7 +71,8 @@ def run_mlx(spec: RunSpec, impl: str = "mlx", dtype: str = "float32",
         else:
             state = {k: host(v) for k, v in opt.state["p"].items() if k in ("m", "v")}
             if "v" in state and spec.rule.name.startswith(("momentum", "nesterov", "gd")):
-                state = {"buf": state.pop("v")}
+                # MLX's SGD keeps no buffer without momentum (its v stays 0): nothing to expose
+                state = {"buf": state.pop("v")} if f.get("momentum", 0.0) > 0 else {}
         rows.append((p, host(g), state))
     trace = make_trace(spec, impl, {"mlx": mx.__version__ if hasattr(mx, "__version__")
                                     else _version("mlx")}, rows,

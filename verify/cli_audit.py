@@ -1,0 +1,179 @@
+"""The audit verbs of the command line: audit, sweep, calibrate (argument parsing and wiring;
+the work is in verify.auditing, the text in verify.report)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import paths
+from .cli_common import HYPER, bar, done_progress, positive_int, progress, writable_dir
+from .errors import InputError
+from .trace import write_atomic
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from .auditing import audit
+    from .report import render_audit
+
+    hyper = {k: getattr(args, k) for k in HYPER if getattr(args, k) is not None}
+    if args.size:
+        return _audit_tensor(args, hyper)
+    progress(f"auditing {args.impl}")
+    out_dir = writable_dir(Path(args.out) if args.out else paths.REPORTS)  # fail before work
+    result = audit(args.impl, args.optimizer, args.problem, hyper, args.steps, args.dtype,
+                   args.quick, progress=progress)
+    done_progress()
+    text = render_audit(result)
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in result.impl)
+    suffix = "" if result.dtype == "float32" else f"-{result.dtype}"
+    target = out_dir / f"audit-{safe}-{result.optimizer}{suffix}.md"
+    try:
+        write_atomic(target, text)
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", where=str(target)) from None
+    print(result.first_line())
+    print(f"wrote {target}")
+    return 1 if args.strict and result.verdict != "consistent" else 0
+
+
+def _audit_tensor(args: argparse.Namespace, hyper: dict[str, str]) -> int:
+    from .auditing.sampled import audit_tensor
+    from .report import render_tensor_audit
+
+    if args.dtype != "float32" or args.problem:
+        raise InputError("--size audits run float32 on seeded gradient streams; "
+                         "drop --dtype/--problem")
+    out_dir = writable_dir(Path(args.out) if args.out else paths.REPORTS)
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in args.impl)
+    stem = f"audit-{safe}-{args.optimizer}-{args.size}"
+    steps = args.steps or 100
+    result = audit_tensor(args.impl, args.optimizer, args.size, steps, args.seed, hyper,
+                          npz=out_dir / f"{stem}.npz", progress=progress)
+    done_progress()
+    target = out_dir / f"{stem}.md"
+    try:
+        write_atomic(target, render_tensor_audit(result))
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", where=str(target)) from None
+    where = "every coordinate inside" if result.first_exit is None else (
+        f"{result.outside_coordinates} coordinates outside, first {result.first_exit[1].text()}")
+    print(f"{args.impl} {args.optimizer} on {args.size} parameters × {steps} steps: "
+          f"{result.verdict} with its rounding envelope ({where}); computes {result.computes}; "
+          f"max {result.max_ulps_golden:.3g} operand ulps from the certified golden "
+          f"({result.sampled} sampled + {result.extremes} extreme coordinates); "
+          f"{sum(result.seconds.values()):.1f} s")
+    print(f"wrote {target} and {result.npz}")
+    return 1 if args.strict and result.verdict != "consistent" else 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    import csv
+    import io
+
+    from .auditing.sweep import CSV_COLUMNS, csv_rows, dask_executor, load_sweep, run_sweep
+    from .report import render_sweep
+
+    spec = Path(args.spec)
+    cells = load_sweep(spec)
+    out_dir = writable_dir(Path(args.out) if args.out else paths.REPORTS)
+    executor = dask_executor(args.scheduler) if args.scheduler else None
+    rows = run_sweep(cells, executor, args.workers,
+                     progress=lambda d, n: bar(d, n, "sweep", smallest=1))
+    done_progress()
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(csv_rows(rows))
+    md, table = out_dir / f"sweep-{spec.stem}.md", out_dir / f"sweep-{spec.stem}.csv"
+    try:
+        write_atomic(md, render_sweep(rows, spec.name))
+        write_atomic(table, buf.getvalue())
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", where=str(out_dir)) from None
+    counts = {v: sum(r.verdict == v for r in rows)
+              for v in ("consistent", "discrepant", "not audited", "failed")}
+    print(f"{len(rows)} cells: " + ", ".join(f"{n} {v}" for v, n in counts.items())
+          + f"; wrote {md} and {table}")
+    return 1 if args.strict and counts["consistent"] < len(rows) else 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    import importlib
+
+    from .auditing.calibration import calibrate, load_counts, probes_from
+    from .report import render_calibration
+
+    if str(paths.ROOT) not in sys.path:
+        sys.path.insert(0, str(paths.ROOT))  # the calibration implementations live in tests/
+    try:
+        registry = importlib.import_module(args.mutants).MUTANTS
+    except (ImportError, AttributeError) as exc:
+        raise InputError(f"--mutants {args.mutants!r}: no MUTANTS registry there ({exc})") from None
+    out_dir = writable_dir(Path(args.out) if args.out else paths.REPORTS)
+    score = calibrate(probes_from(registry), args.workers,
+                      progress=lambda d, n: bar(d, n, "calibration", smallest=1))
+    done_progress()
+    committed = paths.CALIBRATION.read_text() if paths.CALIBRATION.exists() else None
+    print(score.line())
+    if args.check:
+        if committed is None or load_counts(committed) != score.counts:
+            print(f"{paths.CALIBRATION} differs from this calibration (run calibrate --update)")
+            return 1
+        return 0
+    try:
+        write_atomic(out_dir / "calibration.md", render_calibration(score))
+        if args.update:
+            write_atomic(paths.CALIBRATION, score.to_json())
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", where=str(out_dir)) from None
+    print(f"wrote {out_dir / 'calibration.md'}" + (f" and {paths.CALIBRATION}" if args.update else ""))
+    return 0 if all(o.ok for o in score.outcomes) else 1
+
+
+def add_verbs(sub) -> None:
+    """Register the audit, sweep and calibrate verbs on the CLI's subparsers."""
+    a = sub.add_parser("audit", help="audit an optimizer implementation against the goldens")
+    a.add_argument("--impl", required=True,
+                   help="numpy, torch, torch-foreach, torch-fused, mlx, mlx-default, optax, "
+                        "keras, keras-torch, or MODULE:CALLABLE")
+    a.add_argument("--optimizer", default="adam")
+    a.add_argument("--problem", help="a problem whose gradients replace the probe stream in "
+                                      "the battery's settings (default: the probe)")
+    a.add_argument("--steps", type=positive_int,
+                   help="length of the probe setting, or of the setting made of the "
+                        "hyperparameters you give (default 12; 100 with --size)")
+    a.add_argument("--quick", action="store_true",
+                   help="run the probe setting only (the verdict says so)")
+    for h in HYPER:
+        a.add_argument(f"--{h.replace('_', '-')}", dest=h, help=f"{h} as a decimal string")
+    a.add_argument("--out", help="output directory for the Markdown audit (default: reports/)")
+    a.add_argument("--strict", action="store_true", help="exit 1 when the verdict is discrepant")
+    a.add_argument("--size", type=positive_int,
+                   help="audit a tensor of this many parameters on seeded gradient streams "
+                        "(sampled certified goldens + a float64 shadow of every coordinate)")
+    a.add_argument("--seed", type=int, default=0, help="seed of the --size gradient streams")
+    a.add_argument("--dtype", default="float32", choices=("float32", "float16", "bfloat16"),
+                   help="the run's floating-point format (float16/bfloat16: all but keras and user code)")
+    a.set_defaults(func=cmd_audit)
+
+    w = sub.add_parser("sweep", help="audit every cell of a grid (TOML) and tabulate")
+    w.add_argument("spec", help="sweep file: [sweep] impl, optimizer, problem, dtype, hyper")
+    w.add_argument("--workers", type=positive_int, help="local processes (default: CPUs)")
+    w.add_argument("--scheduler", help="Dask scheduler address (tcp://host:port) to run on")
+    w.add_argument("--out", help="output directory (default: reports/)")
+    w.add_argument("--strict", action="store_true",
+                   help="exit 1 unless every cell is consistent (discrepant, not audited, failed)")
+    w.set_defaults(func=cmd_sweep)
+
+    k = sub.add_parser("calibrate", help="the audit's mutation score: broken and correct "
+                                         "implementations, audited")
+    k.add_argument("--mutants", default="tests.mutants",
+                   help="module with a MUTANTS registry (default: tests.mutants)")
+    k.add_argument("--workers", type=positive_int, help="processes (default: all cores)")
+    k.add_argument("--out", help="where calibration.md goes (default: reports/)")
+    k.add_argument("--update", action="store_true", help=f"also rewrite {paths.CALIBRATION.name}")
+    k.add_argument("--check", action="store_true",
+                   help="exit 1 if the committed score differs from this run's")
+    k.set_defaults(func=cmd_calibrate)

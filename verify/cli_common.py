@@ -1,0 +1,60 @@
+"""What every verb of the command line shares: the one-line usage errors, progress on
+stderr, output directories checked before any work, typed flag values."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import InputError
+
+PROG = "adam-verify"
+HYPER = ("lr", "beta1", "beta2", "eps", "eps_root", "weight_decay", "momentum", "dampening",
+         "alpha")
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # usage errors: one line, exit 2
+        raise InputError(f"usage: {message} (see {PROG} --help)")
+
+
+def progress(message: str) -> None:
+    if sys.stderr.isatty():
+        print(f"\r\033[K{PROG}: {message}", end="", file=sys.stderr, flush=True)
+
+
+def bar(done: int, total: int, label: str, smallest: int = 200) -> None:
+    """A progress bar on stderr for runs of at least ``smallest`` units (only on a terminal)."""
+    if total < smallest or not sys.stderr.isatty():
+        return
+    if done % max(1, total // 200) and done != total:
+        return
+    width = 30
+    filled = width * done // total
+    progress(f"{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+
+
+def done_progress() -> None:
+    if sys.stderr.isatty():
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+def writable_dir(path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create output directory: {exc.strerror}", where=str(path)) from None
+    if not path.is_dir():
+        raise InputError("output path is not a directory", where=str(path))
+    return path
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
