@@ -12,9 +12,9 @@ RANK = {
     "generated": 0, "problems": 1, "symbolic": 2, "identities": 2, "rules": 3, "spec": 3, "engine": 4,
     "golden": 5, "float64": 5, "streams": 6, "runners": 6, "goldenset": 6, "compare": 7,
     "claims": 8, "experiments": 7, "codecheck": 7, "draft": 8, "provenance": 8, "slips": 0, "figures": 10,
-    "assemble": 9, "bench": 9, "auditing": 8, "testing": 9,
+    "assemble": 9, "bench": 9, "thirdparty": 9, "auditing": 8, "testing": 9,
     "report": 10, "derivation_docs": 10, "cli": 11, "cli_audit": 11, "cli_common": 11,
-    "__main__": 12, "__init__": 12,
+    "pytest_plugin": 11, "__main__": 12, "__init__": 12,
 }
 # Subpackages (runners/, auditing/, report/) are one stage each: a module inside one is ranked as
 # its package, and its relative imports are resolved against the package.

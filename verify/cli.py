@@ -252,6 +252,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_third_party(args: argparse.Namespace) -> int:
+    from .report.thirdparty import render_third_party
+    from .thirdparty import third_party
+
+    target = Path(args.out)
+    writable_dir(target.parent if str(target.parent) else Path("."))  # fail before work
+    result = third_party(progress=progress)
+    done_progress()
+    write_atomic(target, render_third_party(result))
+    print(f"{len(result.rows)} audits, {len(result.lowbit)} low-bit measurements; not installed: "
+          f"{', '.join(result.missing) or 'none'}; wrote {target}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog=PROG, description="Verify gradient optimizers: SymPy derivations, "
                                        "certified golden traces, float32 audits, reports.")
@@ -298,6 +312,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_bench)
 
     add_verbs(sub)
+
+    t = sub.add_parser("third-party", help="audit the installed third-party Adams")
+    t.add_argument("--out", default=str(paths.REPORTS / "third-party.md"),
+                   help="Markdown file (default: reports/third-party.md)")
+    t.set_defaults(func=cmd_third_party)
 
     c = sub.add_parser("claims", help="check a claims file and print the verdicts; "
                                       "`claims init DOC` drafts a claims file for a document")

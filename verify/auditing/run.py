@@ -30,19 +30,26 @@ LOW_PRECISION = ("numpy", "torch", "torch-foreach", "torch-fused", "mlx", "mlx-d
                  "optax", "keras", "keras-torch")  # float16 / bfloat16 runs
 
 
-def run_impl(impl: str | Callable[..., Any], spec: RunSpec, dtype: str = "float32") -> Trace:
+def run_impl(impl: str | Callable[..., Any], spec: RunSpec, dtype: str = "float32",
+             options: dict[str, Any] | None = None) -> Trace:
     """One run of ``impl`` on ``spec`` in ``dtype``, as a Trace (state mapped to m, v, …)."""
-    out = run_many(impl, [spec], dtype)[0]
+    out = run_many(impl, [spec], dtype, options)[0]
     if isinstance(out, Exception):
         raise out
     return out
 
 
-def run_many(impl: str | Callable[..., Any], specs: list[RunSpec], dtype: str = "float32"
+def run_many(impl: str | Callable[..., Any], specs: list[RunSpec], dtype: str = "float32",
+             options: dict[str, Any] | None = None
              ) -> list[Trace | InputError | ImplementationError]:
     """Every spec run by ``impl``; a spec the implementation cannot run is its InputError, one
     it misbehaves on its ImplementationError. Keras on the torch backend runs all of them in
     one child process."""
+    from ..runners.objects import detect, run_object  # optimizer objects (torch, optax, …)
+
+    obj = None if isinstance(impl, str) and impl in BUILTIN else detect(impl)
+    if obj:
+        return [_capture(lambda s=s: run_object(obj, s, dtype, options)) for s in specs]
     if dtype != "float32" and (callable(impl) or (impl not in LOW_PRECISION and ":" not in impl)):
         raise InputError(f"{dtype} runs are supported for {', '.join(LOW_PRECISION)}, "
                          f"not {impl if isinstance(impl, str) else 'a user callable'}")
@@ -60,6 +67,13 @@ def run_many(impl: str | Callable[..., Any], specs: list[RunSpec], dtype: str = 
             text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
             out.append(InputError(f"{impl} refuses this setting: {text}"))
     return out
+
+
+def _capture(run: Callable[[], Trace]) -> Trace | InputError | ImplementationError:
+    try:
+        return run()
+    except (InputError, ImplementationError) as exc:
+        return exc
 
 
 def _run_one(impl: str | Callable[..., Any], spec: RunSpec, dtype: str) -> Trace:

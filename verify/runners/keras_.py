@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from ..problems import load_problem
 from ..spec import RunSpec
 from ..trace import Trace, dumps, loads
 from .framework import init_float32, jax_gradients, make_trace, project, torch_gradients
+from .hooks import Hooks
 
 SUPPORTED = ("gd", "momentum", "nesterov", "adam", "adamw", "amsgrad", "rmsprop")
 
@@ -72,18 +74,27 @@ def _gradients(spec: RunSpec, backend: str, dtype: str):
         jdt = getattr(jnp, dtype)
         return ([lambda p, fn=fn: fn(jnp.asarray(p).astype(jdt)) for fn in jax_grads],
                 {"jax": jax.__version__})
+    if backend == "tensorflow":
+        from .tensorflow_ import _tf, tf_gradients
+
+        tf = _tf()
+        return ([lambda p, fn=fn: fn(tf.constant(p, getattr(tf, dtype))).numpy()
+                 for fn in tf_gradients(spec, dtype)], {"tensorflow": tf.__version__})
     import torch
 
     return torch_gradients(spec.problem, dtype), {"torch": torch.__version__}
 
 
-def _run_here(spec: RunSpec, impl: str, dtype: str = "float32") -> Trace:
+def _run_here(spec: RunSpec, impl: str, dtype: str = "float32", hooks: Hooks | None = None
+              ) -> Trace:
+    """Run in this process on Keras' current backend; ``hooks`` (an optimizer object's audit)
+    build the optimizer and read its state instead."""
     import keras
 
     backend = keras.backend.backend()
     grads, versions = _gradients(spec, backend, dtype)
     f = {k: float(v) for k, v in spec.full_hyper().items()}
-    opt = _optimizer(keras, spec.rule.name, f)
+    opt = hooks.make() if hooks else _optimizer(keras, spec.rule.name, f)
     var = keras.Variable(init_float32(spec.problem, dtype), dtype=dtype)
     opt.build([var])
 
@@ -98,6 +109,9 @@ def _run_here(spec: RunSpec, impl: str, dtype: str = "float32") -> Trace:
         opt.apply_gradients([(g, var)])
         if spec.problem.domain:
             var.assign(keras.ops.cast(project(spec.problem, host(var)), dtype))
+        if hooks:
+            rows.append((host(var), host(g), hooks.state(opt, var, host)))
+            continue
         state = {}
         for v in opt.variables:
             if tuple(v.shape) != tuple(var.shape):
@@ -113,8 +127,9 @@ def _run_here(spec: RunSpec, impl: str, dtype: str = "float32") -> Trace:
         rows.append((host(var), host(g), state))
     notes = (["Keras SGD keeps its momentum as m = μm − αg (the buffer scaled by −α): the "
               "verdict rests on the parameters alone"] if sgd and spec.rule.name != "gd" else [])
-    return make_trace(spec, impl, {"keras": keras.__version__, "backend": backend} | versions,
-                      rows, {"dtype": dtype, "unmapped_state": sorted(unmapped), "notes": notes})
+    trace = make_trace(spec, impl, {"keras": keras.__version__, "backend": backend} | versions,
+                       rows, {"dtype": dtype, "unmapped_state": sorted(unmapped), "notes": notes})
+    return replace(trace, arithmetic=hooks.finish(trace.arithmetic)) if hooks else trace
 
 
 def run_keras_child(specs: list[RunSpec], backend: str, dtype: str = "float32"

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..arith import float_format
@@ -13,6 +15,7 @@ from ..errors import InputError
 from ..spec import RunSpec
 from ..trace import Trace
 from .framework import OpsArith, init_float32, make_trace, phase_losses, project
+from .hooks import Hooks
 
 SUPPORTED = ("gd", "momentum", "momentum-zero", "nesterov", "nesterov-zero", "adam", "adamw",
              "rmsprop")
@@ -31,18 +34,21 @@ def _optimizer(optim, rule: str, f: dict[str, float], bias_correction: bool):
     return optim.Adam(**kw)
 
 
-def run_mlx(spec: RunSpec, impl: str = "mlx", dtype: str = "float32") -> Trace:
-    """Run mlx.optimizers with parameters (so gradients and state) in ``dtype``."""
+def run_mlx(spec: RunSpec, impl: str = "mlx", dtype: str = "float32",
+            hooks: Hooks | None = None) -> Trace:
+    """Run mlx.optimizers with parameters (so gradients and state) in ``dtype``; ``hooks`` (an
+    optimizer object's audit) build the optimizer and read its state instead."""
     try:
         import mlx.core as mx
         import mlx.optimizers as optim
     except ImportError:
         raise InputError("MLX is not installed (pip install 'mlx[cpu]')") from None
-    if spec.rule.name not in SUPPORTED:
+    if hooks is None and spec.rule.name not in SUPPORTED:
         raise InputError(f"mlx.optimizers has no counterpart of {spec.rule.name!r} "
                          f"(supported: {', '.join(SUPPORTED)})")
     f = {k: float(v) for k, v in spec.full_hyper().items()}
-    opt = _optimizer(optim, spec.rule.name, f, bias_correction=impl == "mlx")
+    opt = hooks.make() if hooks else _optimizer(optim, spec.rule.name, f,
+                                                bias_correction=impl == "mlx")
     mdt = getattr(mx, dtype)
     ar = OpsArith(mx, lambda x: mx.array(x, dtype=mdt), float_format(dtype))
     losses = phase_losses(spec.problem, ar)
@@ -60,14 +66,19 @@ def run_mlx(spec: RunSpec, impl: str = "mlx", dtype: str = "float32") -> Trace:
         mx.eval(params)
         p = project(spec.problem, host(params["p"]))
         params = {"p": mx.array(p).astype(mdt)}
-        state = {k: host(v) for k, v in opt.state["p"].items() if k in ("m", "v")}
-        if "v" in state and spec.rule.name.startswith(("momentum", "nesterov", "gd")):
-            # MLX's SGD keeps no buffer without momentum (its v stays 0): nothing to expose
-            state = {"buf": state.pop("v")} if f.get("momentum", 0.0) > 0 else {}
+        if hooks:
+            state = hooks.state({k: host(v) for k, v in opt.state["p"].items()})
+        else:
+            state = {k: host(v) for k, v in opt.state["p"].items() if k in ("m", "v")}
+            if "v" in state and spec.rule.name.startswith(("momentum", "nesterov", "gd")):
+                # MLX's SGD keeps no buffer without momentum (its v stays 0): nothing to expose
+                state = {"buf": state.pop("v")} if f.get("momentum", 0.0) > 0 else {}
         rows.append((p, host(g), state))
-    return make_trace(spec, impl, {"mlx": mx.__version__ if hasattr(mx, "__version__")
-                                   else _version("mlx")}, rows,
-                      {"bias_correction": impl == "mlx", "dtype": dtype})
+    trace = make_trace(spec, impl, {"mlx": mx.__version__ if hasattr(mx, "__version__")
+                                    else _version("mlx")}, rows,
+                       {"dtype": dtype} if hooks else {"bias_correction": impl == "mlx",
+                                                       "dtype": dtype})
+    return replace(trace, arithmetic=hooks.finish(trace.arithmetic)) if hooks else trace
 
 
 def _version(dist: str) -> str:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..errors import InputError
 from ..spec import RunSpec
 from ..trace import Trace
 from .framework import init_float32, jax_gradients, make_trace, project
+from .hooks import Hooks
 
 SUPPORTED = ("gd", "momentum", "nesterov", "adam", "adamw", "amsgrad", "rmsprop")
 
@@ -43,19 +46,21 @@ def _state(opt_state) -> dict[str, np.ndarray]:
     return found
 
 
-def run_optax(spec: RunSpec, impl: str = "optax", dtype: str = "float32") -> Trace:
-    """Run optax with parameters (so gradients and state) in ``dtype``."""
+def run_optax(spec: RunSpec, impl: str = "optax", dtype: str = "float32",
+              hooks: Hooks | None = None) -> Trace:
+    """Run optax with parameters (so gradients and state) in ``dtype``; ``hooks`` (an
+    optimizer object's audit) build the transformation and read its state instead."""
     try:
         import jax
         import jax.numpy as jnp
         import optax
     except ImportError:
         raise InputError("JAX/optax are not installed (pip install 'adam-verify[jax]')") from None
-    if spec.rule.name not in SUPPORTED:
+    if hooks is None and spec.rule.name not in SUPPORTED:
         raise InputError(f"optax has no counterpart of {spec.rule.name!r} "
                          f"(supported: {', '.join(SUPPORTED)})")
     f = {k: float(v) for k, v in spec.full_hyper().items()}
-    opt = _optimizer(optax, spec.rule.name, f)
+    opt = hooks.make() if hooks else _optimizer(optax, spec.rule.name, f)
     jdt = getattr(jnp, dtype)
     grads = jax_gradients(spec.problem, dtype)
     p = jnp.asarray(init_float32(spec.problem, dtype)).astype(jdt)
@@ -66,6 +71,7 @@ def run_optax(spec: RunSpec, impl: str = "optax", dtype: str = "float32") -> Tra
         updates, state = opt.update(g, state, p)
         p = jnp.asarray(project(spec.problem, np.asarray(optax.apply_updates(p, updates))))
         p = p.astype(jdt)
-        rows.append((np.asarray(p), np.asarray(g), _state(state)))
-    return make_trace(spec, impl, {"jax": jax.__version__, "optax": optax.__version__}, rows,
-                      {"dtype": dtype})
+        rows.append((np.asarray(p), np.asarray(g), hooks.state(state) if hooks else _state(state)))
+    trace = make_trace(spec, impl, {"jax": jax.__version__, "optax": optax.__version__}, rows,
+                       {"dtype": dtype})
+    return replace(trace, arithmetic=hooks.finish(trace.arithmetic)) if hooks else trace

@@ -17,6 +17,8 @@ from ..golden import optimizer_header, problem_header, status_of
 from ..spec import RunSpec
 from ..trace import Step, Trace
 from .framework import OpsArith
+from .framework import texts as array_texts
+from .hooks import Hooks
 
 MODES = {"torch": "for-loop", "torch-foreach": "foreach", "torch-fused": "fused"}
 # catalogue rule → (torch.optim class, keyword arguments from our hyperparameters)
@@ -48,16 +50,18 @@ def _optimizer(torch: Any, rule: str, hyper: dict[str, str], params: list, mode:
 
 
 def run_torch(spec: RunSpec, impl: str = "torch",
-              progress: Callable[[int], None] | None = None, dtype: str = "float32") -> Trace:
-    """Run torch.optim on ``spec`` with parameters (and so gradients and state) in ``dtype``."""
+              progress: Callable[[int], None] | None = None, dtype: str = "float32",
+              hooks: Hooks | None = None) -> Trace:
+    """Run torch.optim on ``spec`` with parameters (and so gradients and state) in ``dtype``;
+    ``hooks`` (an optimizer object's audit) build the optimizer and read its state instead."""
     try:
         import torch
     except ImportError:
         raise InputError("PyTorch is not installed (pip install 'adam-verify[torch]')") from None
-    if spec.rule.name not in SUPPORTED:
+    if hooks is None and spec.rule.name not in SUPPORTED:
         raise InputError(f"torch.optim has no counterpart of {spec.rule.name!r} "
                          f"(supported: {', '.join(SUPPORTED)})")
-    mode = MODES[impl]
+    mode = MODES.get(impl, "object")
     problem = spec.problem
     tdt = getattr(torch, dtype)
     fmt = float_format(dtype)
@@ -66,7 +70,7 @@ def run_torch(spec: RunSpec, impl: str = "torch",
     hyper = spec.full_hyper()
     p = torch.tensor([float(round_to(as_fraction(v), fmt)) for v in problem.init],
                      dtype=tdt, requires_grad=True)
-    opt = _optimizer(torch, spec.rule.name, hyper, [p], mode)
+    opt = hooks.make([p]) if hooks else _optimizer(torch, spec.rule.name, hyper, [p], mode)
     full_loss = compile_expr(problem.loss, problem.symbols, ar)
 
     def values():
@@ -93,7 +97,10 @@ def run_torch(spec: RunSpec, impl: str = "torch",
             with torch.no_grad():
                 for i, (lo, hi) in enumerate(problem.domain):
                     p[i].clamp_(float(lo), float(hi))
-        state = {STATE_NAMES[k]: texts(v) for k, v in opt.state[p].items() if k in STATE_NAMES}
+        if hooks:
+            state = {k: array_texts(v) for k, v in hooks.state(opt, p).items()}
+        else:
+            state = {STATE_NAMES[k]: texts(v) for k, v in opt.state[p].items() if k in STATE_NAMES}
         with torch.no_grad():
             steps.append(Step(t, texts(p), grad, state, loss=loss_text()))
         if progress:
@@ -101,5 +108,7 @@ def run_torch(spec: RunSpec, impl: str = "torch",
     steps_t = tuple(steps)
     arithmetic = {"kind": dtype, "implementation": impl, "dtype": dtype,
                   "mode": mode, "versions": {"torch": torch.__version__}}
+    if hooks:
+        arithmetic = hooks.finish(arithmetic)
     return Trace(problem_header(problem), optimizer_header(spec), arithmetic, steps_t,
                  status_of(steps_t, spec.steps))
