@@ -22,8 +22,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
         return _audit_tensor(args, hyper)
     progress(f"auditing {args.impl}")
     out_dir = writable_dir(Path(args.out) if args.out else paths.REPORTS)  # fail before work
+    from .runners.hypermap import parse_option
+
+    options = dict(parse_option(o) for o in args.option or ())
     result = audit(args.impl, args.optimizer, args.problem, hyper, args.steps, args.dtype,
-                   args.quick, progress=progress)
+                   args.quick, progress=progress, options=options or None)
     done_progress()
     text = render_audit(result)
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in result.impl)
@@ -144,6 +147,9 @@ def add_verbs(sub) -> None:
     a.add_argument("--steps", type=positive_int,
                    help="length of the probe setting, or of the setting made of the "
                         "hyperparameters you give (default 12; 100 with --size)")
+    a.add_argument("--option", action="append", metavar="NAME=VALUE",
+                   help="passed to an optimizer object's constructor (repeatable; typed: "
+                        "true/false, integers, numbers, tuples like 0.9,0.999)")
     a.add_argument("--quick", action="store_true",
                    help="run the probe setting only (the verdict says so)")
     for h in HYPER:

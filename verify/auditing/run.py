@@ -119,12 +119,13 @@ def replayed_gradients(tested: Trace) -> list[list[Fraction]] | None:
 def audit(impl: str | Callable[..., Any], optimizer: str = "adam", problem: str | None = None,
           hyper: dict[str, str] | None = None, steps: int | None = None, dtype: str = "float32",
           quick: bool = False, progress: Callable[[str], None] = lambda s: None,
-          golden: bool = True) -> AuditResult:
+          golden: bool = True, options: dict[str, Any] | None = None) -> AuditResult:
     """Audit ``impl`` as an implementation of ``optimizer`` in ``dtype`` over the battery
     (``battery.py``; ``quick``: the probe setting only). ``problem`` replaces the probe's
     gradient stream; ``hyper`` adds a setting with those hyperparameters (``steps`` long).
     ``golden=False`` skips the certified goldens (the distance-from-golden column; the verdict
-    does not use them)."""
+    does not use them). ``options`` go to an optimizer object's constructor as they are
+    (``--option NAME=VALUE``)."""
     if dtype not in LOW_DTYPES:
         raise InputError(f"unknown dtype {dtype!r} (known: {', '.join(LOW_DTYPES)})")
     if optimizer not in RULES:
@@ -134,7 +135,7 @@ def audit(impl: str | Callable[..., Any], optimizer: str = "adam", problem: str 
                      s.steps) for s in settings]
     name = impl if isinstance(impl, str) else getattr(impl, "__qualname__", "user")
     progress(f"running {name} under {len(specs)} settings")
-    traces = run_many(impl, specs, dtype)
+    traces = run_many(impl, specs, dtype, options)
     failed = [(s, t) for s, t in zip(settings, traces, strict=True)
               if isinstance(t, ImplementationError)]
     if failed:

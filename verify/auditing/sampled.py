@@ -14,6 +14,7 @@ chunk boundaries of multi-tensor kernels (2¹⁶ and 2²⁰ elements), as a mode
 
 from __future__ import annotations
 
+import io
 import math
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from ..rules import RULES
 from ..runners.tensor import stepper
 from ..spec import check_hyper
 from ..streams import golden_streams
+from ..trace import write_atomic
 from .battery import rule_hyper
 from .bounds import MODELS, Model
 from .diagnose import candidate, family
@@ -222,11 +224,13 @@ def audit_tensor(impl: str, optimizer: str = "adam", size: int = 1_000_000, step
                       for name in family(optimizer) if name != optimizer)
         clock["diagnosis: the family on the checked coordinates"] = time.perf_counter() - t4
     path = None
-    if npz is not None:
-        np.savez_compressed(npz, coordinates=chosen, implementation=traj.astype(np.float32),
+    if npz is not None:  # built in memory, then written whole (temp file + rename)
+        buf = io.BytesIO()
+        np.savez_compressed(buf, coordinates=chosen, implementation=traj.astype(np.float32),
                             golden=np.array(gold.params, dtype=str).T,
                             max_ulps_per_step=np.array([s.max_ulps for s in per_step]),
                             farthest_ulps_per_coordinate_checked=tr.far_coord[0][chosen])
+        write_atomic(npz, buf.getvalue())
         path = str(npz)
     verdict = "consistent" if j.inside else "discrepant"
     return TensorAudit(impl, optimizer, full, size, tuple(pieces(size)), steps, seed, k,
