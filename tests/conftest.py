@@ -33,8 +33,9 @@ def make_tiny_root(root: Path) -> Path:
 
     for sub in ("problems", "golden", "claims", "symbolic"):
         (root / "derivations" / sub).mkdir(parents=True, exist_ok=True)
-    for name in TINY_PROBLEMS:
+    for name in TINY_PROBLEMS + ("probe",):  # the probe and the streams: the audit battery
         shutil.copy(paths.PROBLEMS / f"{name}.toml", root / "derivations" / "problems")
+    shutil.copytree(paths.STREAMS, root / "derivations" / "streams", dirs_exist_ok=True)
     shutil.copy(paths.GOLDEN / f"{TINY_GOLDEN}.json", root / "derivations" / "golden")
     manifest = (paths.GOLDEN / "manifest.toml").read_text().split("[[golden]]")[1]
     assert f'id = "{TINY_GOLDEN}"' in manifest
@@ -65,6 +66,23 @@ def root_paths(root: Path) -> dict[str, Path]:
 
 FUZZ: dict[str, int] = {}
 EXITS: dict[str, dict[int, int]] = {}  # fuzzed CLI runs: verb → exit status → count
+
+
+def pytest_sessionfinish(session):
+    """Under pytest-xdist each worker hands its counts to the controller."""
+    out = getattr(session.config, "workeroutput", None)
+    if out is not None:
+        out["fuzz"], out["exits"] = dict(FUZZ), {k: dict(v) for k, v in EXITS.items()}
+
+
+def pytest_testnodedown(node, error):
+    out = getattr(node, "workeroutput", {})
+    for k, n in out.get("fuzz", {}).items():
+        FUZZ[k] = FUZZ.get(k, 0) + n
+    for verb, codes in out.get("exits", {}).items():
+        mine = EXITS.setdefault(verb, {})
+        for code, n in codes.items():
+            mine[int(code)] = mine.get(int(code), 0) + n
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -124,8 +124,8 @@ def test_a_trace_cut_short_is_discrepant(monkeypatch):
     step 0 was "consistent"."""
     real = audit_run.run_many
 
-    def short(impl, specs, dtype="float32"):
-        out = real(impl, specs, dtype)
+    def short(impl, specs, dtype="float32", options=None):
+        out = real(impl, specs, dtype, options)
         return [t.__class__(t.problem, t.optimizer, t.arithmetic, t.steps[:2], t.status)
                 for t in out]
 

@@ -72,7 +72,7 @@ def test_golden_check_passes_then_detects_tampering(tree):
 
 def test_report_writes_markdown(tree):
     out = tree / "out"
-    res = run_cli("report", "--out", str(out), root=tree)
+    res = run_cli("report", "--out", str(out), "--impls", "numpy", root=tree)
     assert res.returncode == 0, res.stderr
     text = (out / "article.md").read_text()
     assert "| -28.16 | -33.6 |" in text
