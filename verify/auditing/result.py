@@ -160,8 +160,8 @@ class AuditResult:
         return verdict_text(self)
 
     def first_line(self) -> str:
-        return (f"{self.impl} {self.optimizer} ({self.dtype}, {self.version}): {self.summary}; "
-                f"{self.ulps_text()}")
+        head = f"{self.impl} {self.optimizer} ({self.dtype}, {self.version}): {self.summary}"
+        return head if self.verdict == NOT_AUDITED else f"{head}; {self.ulps_text()}"
 
 
 def verdict_text(r: AuditResult) -> str:
