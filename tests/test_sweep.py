@@ -92,3 +92,44 @@ def test_strict_exits_1_on_a_cell_that_is_not_consistent(grid, tmp_path):
 
     assert main(["sweep", str(grid), "--workers", "1", "--out", str(tmp_path)]) == 0
     assert main(["sweep", str(grid), "--workers", "1", "--out", str(tmp_path), "--strict"]) == 1
+
+
+OPTIONS = """
+[sweep]
+targets = [["torch.optim:Adam", "adam"], ["torch.optim:AdamW", "adamw"]]
+dtype = ["float32", "bfloat16"]
+options = [{}, {maximize = true}, {fused = true}]
+report = "torch-options"
+"""
+
+
+def test_targets_and_options_make_the_grid(tmp_path):
+    from verify.auditing.sweep import report_stem
+
+    path = tmp_path / "o.toml"
+    path.write_text(OPTIONS)
+    cells = load_sweep(path)
+    assert len(cells) == 2 * 2 * 3  # targets × dtypes × option sets
+    assert {(c.impl, c.optimizer) for c in cells} == {("torch.optim:Adam", "adam"),
+                                                       ("torch.optim:AdamW", "adamw")}
+    assert {c.options for c in cells} == {(), (("maximize", True),), (("fused", True),)}
+    assert report_stem(path) == "torch-options"
+
+
+def test_the_findings_paragraph_follows_the_rows():
+    """The paragraph on top is computed: change one row and the sentence changes."""
+    from verify.auditing.sweep import Cell, Row
+    from verify.report.audit import sweep_findings
+
+    base = Cell(0, "torch.optim:Adam", "adam", "probe", "float32", (), 12)
+    flag = Cell(1, "torch.optim:Adam", "adam", "probe", "float32", (), 12, False,
+                (("maximize", True),))
+    same = Cell(2, "torch.optim:Adam", "adam", "probe", "float32", (), 12, False,
+                (("foreach", True),))
+    rows = [Row(base, "consistent", 1.0, "", 1.0, computes="adam"),
+            Row(flag, "discrepant", None, "", 1.0, computes="unexplained"),
+            Row(same, "consistent", 1.0, "", 1.0, computes="adam")]
+    found = sweep_findings(rows)
+    assert len(found) == 1 and "maximize=True: discrepant" in found[0]
+    rows[2] = Row(same, "discrepant", None, "", 1.0, computes="adam-nobias")
+    assert len(sweep_findings(rows)) == 2

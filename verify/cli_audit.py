@@ -75,7 +75,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     import csv
     import io
 
-    from .auditing.sweep import CSV_COLUMNS, csv_rows, dask_executor, load_sweep, run_sweep
+    from .auditing.sweep import CSV_COLUMNS, csv_rows, dask_executor, load_sweep, report_stem, run_sweep
     from .report import render_sweep
 
     spec = Path(args.spec)
@@ -89,7 +89,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     writer.writerows(csv_rows(rows))
-    md, table = out_dir / f"sweep-{spec.stem}.md", out_dir / f"sweep-{spec.stem}.csv"
+    stem = report_stem(spec)
+    md, table = out_dir / f"{stem}.md", out_dir / f"{stem}.csv"
     try:
         write_atomic(md, render_sweep(rows, spec.name))
         write_atomic(table, buf.getvalue())

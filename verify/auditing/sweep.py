@@ -12,6 +12,9 @@ A sweep file (TOML)::
     dtype = ["float32"]          # optional
     steps = 12                   # optional: length of the cell's own setting
     quick = false                # optional: true audits the probe setting only
+    targets = [["torch.optim:AdamW", "adamw"]]  # optional: (impl, optimizer) pairs, added
+    options = [{}, {foreach = true}]  # optional: constructor options of optimizer objects
+    report = "name"              # optional: the stem of the written report (default: sweep-<file>)
     [sweep.hyper]                # optional: each key a list of decimal strings
     lr = ["0.01", "0.001"]
 
@@ -45,6 +48,11 @@ class Cell:
     hyper: tuple[tuple[str, str], ...]
     steps: int
     quick: bool = False
+    options: tuple[tuple[str, object], ...] = ()
+
+    def base_key(self) -> tuple:
+        """The cell without its options: what an option's effect is measured against."""
+        return (self.impl, self.optimizer, self.problem, self.dtype, self.hyper)
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ class Row:
     diagnosis: str
     seconds: float
     error: str = ""
+    computes: str = ""
 
 
 def _strings(table: dict, key: str, where: str, default: list[str] | None = None) -> list[str]:
@@ -67,12 +76,26 @@ def _strings(table: dict, key: str, where: str, default: list[str] | None = None
 def load_sweep(path: Path) -> list[Cell]:
     where = str(path)
     table = field(read_toml(path), "sweep", dict, where)
-    known = {"impl", "optimizer", "problem", "dtype", "steps", "quick", "hyper"}
+    known = {"impl", "optimizer", "problem", "dtype", "steps", "quick", "hyper", "targets",
+             "options", "report"}
     unknown = sorted(set(table) - known)
     if unknown:
         raise InputError(f"[sweep] has no field {unknown[0]!r}", where=where)
-    impls = _strings(table, "impl", where)
-    optimizers = _strings(table, "optimizer", where)
+    targets = [(i, o) for i in field(table, "impl", list, where, [])
+               for o in field(table, "optimizer", list, where, [])]
+    for pair in field(table, "targets", list, where, []):
+        if (not isinstance(pair, list) or len(pair) != 2
+                or not all(isinstance(x, str) for x in pair)):
+            raise InputError("each of 'targets' must be [impl, optimizer]", where=where)
+        targets.append((pair[0], pair[1]))
+    if not targets or not all(isinstance(x, str) for t in targets for x in t):
+        raise InputError("give impl and optimizer lists of strings, or targets", where=where)
+    options = field(table, "options", list, where, [{}])
+    for o in options:
+        if not isinstance(o, dict) or not all(isinstance(v, bool | int | float | str)
+                                              for v in o.values()):
+            raise InputError("each of 'options' must be a table of booleans, numbers or "
+                             "strings", where=where)
     problems = _strings(table, "problem", where, ["probe"])
     dtypes = _strings(table, "dtype", where, ["float32"])
     for d in dtypes:
@@ -90,11 +113,18 @@ def load_sweep(path: Path) -> list[Cell]:
             parse_number(v, where=f"{where}: [sweep.hyper].{key}")
         grids.append([(key, v) for v in values])
     combos = list(itertools.product(*grids)) or [()]
-    product = list(itertools.product(impls, optimizers, problems, dtypes, combos))
+    product = list(itertools.product(targets, problems, dtypes, combos, options))
     if len(product) > MAX_CELLS:
         raise InputError(f"{len(product)} cells; at most {MAX_CELLS}", where=where)
-    return [Cell(i, impl, opt, prob, dt, tuple(h), steps, quick)
-            for i, (impl, opt, prob, dt, h) in enumerate(product)]
+    return [Cell(i, impl, opt, prob, dt, tuple(h), steps, quick, tuple(sorted(o.items())))
+            for i, ((impl, opt), prob, dt, h, o) in enumerate(product)]
+
+
+def report_stem(path: Path) -> str:
+    """The written report's stem: the spec's ``report`` field, or sweep-<file stem>."""
+    stem = read_toml(path).get("sweep", {}).get("report")
+    return stem if isinstance(stem, str) and stem.replace("-", "").isalnum() else (
+        f"sweep-{path.stem}")
 
 
 def run_cell(cell: Cell) -> Row:
@@ -105,8 +135,9 @@ def run_cell(cell: Cell) -> Row:
     try:
         problem = None if cell.problem == "probe" else cell.problem
         r = audit(cell.impl, cell.optimizer, problem, dict(cell.hyper), cell.steps, cell.dtype,
-                  cell.quick)
-        return Row(cell, r.verdict, r.max_ulps, r.summary, time.perf_counter() - t0)
+                  cell.quick, options=dict(cell.options) or None)
+        return Row(cell, r.verdict, r.max_ulps, r.summary, time.perf_counter() - t0,
+                   computes=r.computes if r.verdict != "not audited" else "")
     except Exception as exc:  # noqa: BLE001 — a sweep records a failing cell and goes on
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return Row(cell, "failed", None, "", time.perf_counter() - t0,
@@ -145,12 +176,13 @@ def dask_executor(address: str) -> Executor:
     return client.get_executor()
 
 
-CSV_COLUMNS = ("impl", "optimizer", "problem", "dtype", "hyper", "verdict", "max_ulps",
-               "diagnosis", "seconds", "error")
+CSV_COLUMNS = ("impl", "optimizer", "problem", "dtype", "hyper", "options", "verdict",
+               "max_ulps", "diagnosis", "seconds", "error")
 
 
 def csv_rows(rows: list[Row]) -> list[tuple[str, ...]]:
     return [(r.cell.impl, r.cell.optimizer, r.cell.problem, r.cell.dtype,
-             " ".join(f"{k}={v}" for k, v in r.cell.hyper), r.verdict,
+             " ".join(f"{k}={v}" for k, v in r.cell.hyper),
+             " ".join(f"{k}={v}" for k, v in r.cell.options), r.verdict,
              "" if r.max_ulps is None else f"{r.max_ulps:.3g}", r.diagnosis, f"{r.seconds:.2f}",
              r.error) for r in rows]

@@ -132,21 +132,54 @@ def render_tensor_audit(r: TensorAudit) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _options(c) -> str:
+    return ", ".join(f"{k}={v}" for k, v in c.options) or "defaults"
+
+
+def sweep_findings(rows: list[Row]) -> list[str]:
+    """What the options change, computed from the rows: each cell whose verdict or computed
+    rule differs from the same cell without options, and the cells that could not run."""
+    base = {r.cell.base_key(): r for r in rows if not r.cell.options}
+    out = []
+    for r in rows:
+        b = base.get(r.cell.base_key())
+        if r is b or b is None:
+            continue
+        if r.verdict == "failed" or r.verdict == "not audited":
+            out.append(f"`{r.cell.impl}` {r.cell.dtype} with {_options(r.cell)}: {r.verdict} — "
+                       f"{_cell(r.error or r.diagnosis)}")
+        elif (r.verdict, r.computes) != (b.verdict, b.computes):
+            out.append(f"`{r.cell.impl}` {r.cell.dtype} with {_options(r.cell)}: {r.verdict}, "
+                       f"computes {r.computes} (without options: {b.verdict}, computes "
+                       f"{b.computes})")
+    return out
+
+
 def render_sweep(rows: list[Row], source: str) -> str:
-    """A sweep's rows as a Markdown table with a count of verdicts."""
+    """A sweep's rows as a Markdown table, with a count of verdicts and, on top, what the
+    options change (computed from the rows)."""
     counts: dict[str, int] = {}
     for r in rows:
         counts[r.verdict] = counts.get(r.verdict, 0) + 1
+    changes = sweep_findings(rows)
+    same = sum(1 for r in rows if r.cell.options) - len(changes)
     lines = [f"# Sweep: `{source}`", "",
              f"{len(rows)} cells: " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
-             + ".", "",
-             "| impl | optimizer | problem | dtype | hyperparameters | verdict | max ULP | "
-             "diagnosis / error | seconds |", "|---|---|---|---|---|---|---|---|---|"]
+             + "."]
+    if any(r.cell.options for r in rows):
+        lines += ["", f"**What the options change.** {same} cells with options have the same "
+                  "verdict and computed rule as the same cell without them"
+                  + (f"; {len(changes)} differ:" if changes else "."), ""]
+        lines += [f"- {c}" for c in changes]
+    lines += ["", "| impl | optimizer | problem | dtype | hyperparameters | options | verdict | "
+              "computes | max ULP | diagnosis / error | seconds |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         c = r.cell
-        hyper = ", ".join(f"{k} = {v}" for k, v in c.hyper) or "probe defaults"
+        hyper = ", ".join(f"{k} = {v}" for k, v in c.hyper) or "battery"
         lines.append(f"| `{c.impl}` | {c.optimizer} | {c.problem} | {c.dtype} | {hyper} | "
-                     f"{r.verdict} | {'—' if r.max_ulps is None else f'{r.max_ulps:.3g}'} | "
+                     f"{_options(c)} | {r.verdict} | {r.computes or '—'} | "
+                     f"{'—' if r.max_ulps is None else f'{r.max_ulps:.3g}'} | "
                      f"{_cell(r.error or r.diagnosis)} | {r.seconds:.1f} |")
     return "\n".join(lines) + "\n"
 
