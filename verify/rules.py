@@ -209,12 +209,15 @@ def _decay(hp, x, sl: Slips, step):
 
 
 def slipped(rule: Rule, name: str, *, lr_power: int = 1, sign: int = 1, reset_every: int = 0,
-            fixed: Mapping[str, str] | None = None) -> Rule:
+            fixed: Mapping[str, str] | None = None, negate_grad: bool = False) -> Rule:
     """``rule`` with a slip that any rule can have: the step size applied ``lr_power`` times,
-    the step's sign flipped, the state zeroed after every ``reset_every``-th step, or
-    hyperparameters ``fixed`` whatever the caller configures (hard-coded defaults)."""
+    the step's sign flipped, the state zeroed after every ``reset_every``-th step,
+    hyperparameters ``fixed`` whatever the caller configures (hard-coded defaults), or the
+    gradient negated before the update (what ``maximize=True`` does: the rule ascends)."""
 
     def update(g, state, x, t, hp, ar):
+        if negate_grad:
+            g = -g
         if fixed:
             hp = dict(hp) | {k: ar.num(v) for k, v in fixed.items()}
         if lr_power != 1:

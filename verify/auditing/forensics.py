@@ -109,7 +109,9 @@ def _momentum_hypotheses() -> list[Hypothesis]:
 
 GENERIC = [Hypothesis("step", "the learning rate is applied twice (the step uses lr²)",
                       wrap=(("lr_power", 2),)),
-           Hypothesis("step", "the step has the wrong sign (it ascends)", wrap=(("sign", -1),))]
+           Hypothesis("step", "the step has the wrong sign (it ascends)", wrap=(("sign", -1),)),
+           Hypothesis("gradient", "the gradient is negated before the update: the rule ascends "
+                      "(maximize)", wrap=(("negate_grad", True),))]
 
 
 def hypotheses(claimed: str) -> list[Hypothesis]:

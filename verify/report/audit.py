@@ -145,13 +145,16 @@ def sweep_findings(rows: list[Row]) -> list[str]:
         b = base.get(r.cell.base_key())
         if r is b or b is None:
             continue
-        if r.verdict == "failed" or r.verdict == "not audited":
-            out.append(f"`{r.cell.impl}` {r.cell.dtype} with {_options(r.cell)}: {r.verdict} — "
-                       f"{_cell(r.error or r.diagnosis)}")
+        who = f"`{r.cell.impl}` as {r.cell.optimizer}, {r.cell.dtype}, with {_options(r.cell)}"
+        if r.verdict == "failed":
+            out.append(f"{who}: failed — {_cell(r.error)}")
+        elif r.verdict == "not audited":
+            out.append(f"{who}: {_cell(r.diagnosis)}")
         elif (r.verdict, r.computes) != (b.verdict, b.computes):
-            out.append(f"`{r.cell.impl}` {r.cell.dtype} with {_options(r.cell)}: {r.verdict}, "
-                       f"computes {r.computes} (without options: {b.verdict}, computes "
-                       f"{b.computes})")
+            named = r.diagnosis.split("forensics: ", 1)[1] if "forensics: " in r.diagnosis else ""
+            out.append(f"{who}: {r.verdict}, computes {r.computes}"
+                       + (f" (forensics: {_cell(named)})" if named else "")
+                       + f"; without options: {b.verdict}, computes {b.computes}")
     return out
 
 
