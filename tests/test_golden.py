@@ -182,3 +182,17 @@ def test_exact_refuses_square_roots(linreg):
 
     with pytest.raises(InputError, match="exact arithmetic"):
         run_exact(RunSpec(linreg, "adam", {"lr": "0.01"}, 2))
+
+
+def test_a_nan_loss_is_never_reported_finite(tmp_path):
+    """log(θ) from a negative start: θ and the gradient 2θ + 1/θ stay finite, the loss is NaN
+    (the logarithm of a negative number) — the run's status must say so (issue #15 §5)."""
+    from verify.problems import load_problem
+    from verify.runners.numpy_ import run_numpy
+
+    path = tmp_path / "log_negative.toml"
+    path.write_text('name = "log_negative"\nparams = ["w"]\nloss = "w**2 + log(w)"\n'
+                    '[init]\nw = "-1"\n')
+    trace = run_numpy(RunSpec(load_problem(path), "gd", {"lr": "0.01"}, 3))
+    assert trace.steps[1].params[0] != "nan" and trace.steps[0].loss == "nan"
+    assert trace.status == {"finite": False, "first_nonfinite_step": 0, "steps_requested": 3}

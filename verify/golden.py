@@ -193,8 +193,11 @@ def arithmetic_header(spec: RunSpec, certified: int, engine: str) -> dict[str, A
 
 
 def status_of(steps: tuple[Step, ...], requested: int) -> dict[str, Any]:
-    """Whether every value stayed finite; if not, the first step where one did not."""
-    bad = [s.t for s in steps if not all(is_finite_text(v) for v in s.params + (s.grad or ()))]
+    """Whether every value stayed finite — parameters, gradients and the loss (log θ from a
+    negative start is NaN while θ is finite); if not, the first step where one did not."""
+    bad = [s.t for s in steps
+           if not all(is_finite_text(v) for v in s.params + (s.grad or ()) + (
+               (s.loss,) if s.loss is not None else ()))]
     if bad:
         return {"finite": False, "first_nonfinite_step": bad[0], "steps_requested": requested}
     return {"finite": True}
