@@ -87,17 +87,25 @@ def _one_d(e: Experiment, out_dir: Path, name: str, xs: np.ndarray, pick) -> str
     def loss(t: np.ndarray) -> np.ndarray:
         return np.asarray(f([t]), dtype=float) * np.ones_like(t)
 
-    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    # left: the iterates on the landscape (each run its own marker, hollow, so one run's points
+    # never hide another's); right: θ against the step, where runs that visit the same places
+    # at different times are told apart
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 3.8))
     ax.plot(xs, loss(xs), color="black", lw=1)
-    for r in e.runs:
-        if not pick(r):
-            continue
+    markers = "osD^vx+"
+    for k, r in enumerate(run for run in e.runs if pick(run)):
         p = np.array([q[0] for q in r.params])
-        p = p[np.isfinite(p)]
-        ax.plot(p, loss(p), ".", ms=3, alpha=0.6, color=COLORS.get(r.optimizer),
-                label=f"{r.optimizer}, α = {r.lr}, θ0 = {r.start[0]:g}")
+        finite = p[np.isfinite(p)]
+        label = f"{r.optimizer}, α = {r.lr}, θ0 = {r.start[0]:g}"
+        ax.plot(finite, loss(finite), markers[k % len(markers)], ms=5, mfc="none", alpha=0.7,
+                color=COLORS.get(r.optimizer), label=label)
+        bx.plot(np.arange(1, p.size + 1), p, lw=1.2, color=COLORS.get(r.optimizer),
+                ls=("-", "--", ":", "-.", (0, (5, 1)), (0, (1, 3)))[k % 6], label=label)
     ax.set(xlabel="θ", ylabel="f(θ)", title=e.title)
-    ax.legend(fontsize=8)
+    bx.set(xlabel="step t + 1 (log scale)", ylabel="θ_t", title="iterates against the step",
+           xscale="log")
+    ax.legend(fontsize=7)
+    bx.legend(fontsize=7)
     return _save(fig, out_dir, name)
 
 
