@@ -146,3 +146,21 @@ def test_reproduction_findings_follow_the_trace():
     # Reddi et al.'s problem: the average loss x/3 on [−1, 1] is least at x = −1
     assert _minimiser_finding("reddi_online", ("1",)).endswith("ends at θ = 1, 2 from it")
     assert _minimiser_finding("reddi_online", ("-0.98",)).endswith("ends at θ = -0.98, 0.02 from it")
+
+
+def test_what_could_not_be_checked_opens_the_report():
+    """First contact with only the core installed: the summary says which frameworks are
+    missing and the one command that checks them; the shipped-defaults table names them."""
+    from dataclasses import replace
+
+    from verify.assemble import Verification
+    from verify.claims import load_claims
+    from verify.report.article import _summary
+
+    claims = load_claims(FIXTURE)
+    v = Verification(claims, (), (), (), {})
+    assert "Not checked here" not in _summary(v)
+    missing = replace(v, not_installed=("torch", "optax", "keras"))
+    text = _summary(missing)
+    assert "**Not checked here**: torch, optax, keras not installed" in text
+    assert "pip install 'adam-verify[torch,jax,keras]'" in text

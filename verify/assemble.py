@@ -26,7 +26,7 @@ from .goldenset import GoldenEntry, load_manifest, regenerate
 from .identities import Identity, all_identities
 from .problems import available_problems, find_problem
 from .provenance import Source, trace_sources
-from .runners.defaults import Shipped, shipped_adam_defaults
+from .runners.defaults import Shipped, shipped_adam_defaults, unread_frameworks
 from .runners.numpy_ import run_numpy
 from .symbolic import Derivation, derive
 from .trace import Trace, content, content_hash, loads
@@ -135,6 +135,8 @@ class Verification:
     defaults: tuple[Shipped, ...] = ()  # Adam defaults each installed framework ships
     examples: tuple[ExampleRun, ...] = ()  # the goldens the worked-example claims use
     calibration: str | None = None  # the audit's committed mutation score, as a sentence
+    defaults_unread: tuple[str, ...] = ()  # frameworks whose shipped defaults are not installed
+    not_installed: tuple[str, ...] = ()  # frameworks missing here: what could not be checked
 
     @property
     def coverage(self) -> Coverage:
@@ -242,14 +244,25 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
         progress(f"experiment {name}")
         done.append(experiment(name))
     progress("claims")
+    wanted = None if impls is None else {i.split("-")[0] for i in impls}
     by_key = {(a.impl, a.optimizer, None): a for a in audits}
     results = check_claims(claims, goldens, by_key)
     return Verification(claims, results, infos, checks, versions, derivations, all_identities(),
                         _reproductions(infos), tuple(audits), tuple(skips),
                         trace_sources(results, goldens), tuple(done),
-                        shipped_adam_defaults(None if impls is None else
-                                              {i.split("-")[0] for i in impls}),
-                        _examples(claims, goldens), committed_line())
+                        shipped_adam_defaults(wanted), _examples(claims, goldens), committed_line(),
+                        unread_frameworks(wanted), _not_installed())
+
+
+FRAMEWORK_EXTRAS = {"torch": "torch", "jax": "jax", "optax": "jax", "keras": "keras",
+                    "mlx": "mlx"}
+
+
+def _not_installed() -> tuple[str, ...]:
+    """The frameworks this report would audit and check code against, but cannot import."""
+    from importlib.util import find_spec
+
+    return tuple(m for m in FRAMEWORK_EXTRAS if find_spec(m) is None)
 
 
 def _examples(claims: ClaimsFile, goldens: dict[str, Trace]) -> tuple[ExampleRun, ...]:

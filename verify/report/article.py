@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import sympy as sp
 
-from ..assemble import Verification
+from ..assemble import FRAMEWORK_EXTRAS, Verification
 from ..claims import (
     ASSUMPTION,
     CONFIRMED,
@@ -84,8 +84,13 @@ def _tally(counts: dict[str, int]) -> str:
 
 def _summary(v: Verification) -> str:
     c, i = v.counts(), v.item_counts()
-    lines = ["## Summary", "",
-             f"- **{len(v.results)} claims** checked: {_tally(c)}."]
+    lines = ["## Summary", ""]
+    if v.not_installed:
+        extras = ",".join(dict.fromkeys(FRAMEWORK_EXTRAS[m] for m in v.not_installed))
+        lines.append(f"- **Not checked here**: {', '.join(v.not_installed)} not installed, so "
+                     "their audits, shipped defaults and the code examples that call them are "
+                     f"left out; `pip install 'adam-verify[{extras}]'` and rerun to check them.")
+    lines.append(f"- **{len(v.results)} claims** checked: {_tally(c)}.")
     if sum(i.values()):
         lines += [f"- {sum(i.values())} worked-example numbers: {_tally(i)}. A number counts "
                   "as confirmed when the golden value lies within half a unit of the last digit "
@@ -229,7 +234,7 @@ def _other_claims(v: Verification) -> str:
             lines.append(f"| `{r.claim.id}` | {_cell(r.claim.section)} | "
                          f"{_cell(r.claim.quote)} | `{_cell(found)}` | "
                          f"{MARK.get(r.verdict, r.verdict)} | {_cell(r.note)} |")
-    if v.defaults and "default" in groups:
+    if (v.defaults or v.defaults_unread) and "default" in groups:
         names = ("lr", "beta1", "beta2", "eps")
         lines += ["", "Adam's defaults as shipped (read from each constructor's signature; "
                       "*required*: no default, the user must pass one):", "",
@@ -239,6 +244,8 @@ def _other_claims(v: Verification) -> str:
             other = ", ".join(f"{k} = {val}" for k, val in d.values.items() if k not in names)
             lines.append(f"| {d.framework} {d.version} | `{d.where}` | "
                          + " | ".join(d.values.get(n, "—") for n in names) + f" | {other} |")
+        lines += [f"| {m} | not installed here: `pip install 'adam-verify[{FRAMEWORK_EXTRAS[m]}]'` "
+                  "| — | — | — | — | |" for m in v.defaults_unread]
     return "\n".join(lines)
 
 

@@ -81,6 +81,12 @@ def _mlx() -> Shipped:
 READERS = {"torch": _torch, "optax": _optax, "keras": _keras, "mlx": _mlx}
 
 
+def unread_frameworks(frameworks: Collection[str] | None = None) -> tuple[str, ...]:
+    """The frameworks whose Adam defaults were asked for but are not installed here."""
+    return tuple(m for m in READERS if (frameworks is None or m in frameworks)
+                 and not find_spec(m))
+
+
 def shipped_adam_defaults(frameworks: Collection[str] | None = None) -> tuple[Shipped, ...]:
     """Adam's defaults in every installed framework (the module must import), or only in
     ``frameworks`` (module names: torch, optax, keras, mlx)."""
