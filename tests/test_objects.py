@@ -99,6 +99,25 @@ def test_partial_and_options_reach_the_constructor():
     assert "v_max" not in plain.steps[-1].state
 
 
+def test_differentiable_true_is_audited_and_its_power_named():
+    # differentiable=True steps with autograd on; the harness optimizes a non-leaf copy as
+    # torch's own optimizer tests do. torch's differentiable path computes 1 − βᵗ from β ** step
+    # with step a float32 tensor (torch/optim/adam.py), which the audit must name.
+    pytest.importorskip("torch")
+    from verify.auditing.run import audit
+
+    spec = probe("adam")
+    got = run_impl("torch.optim:Adam", spec, options={"differentiable": True})
+    plain = run_impl("torch.optim:Adam", spec)
+    assert got.status["finite"] and len(got.steps) == len(plain.steps)
+    assert got.steps[-1].state.keys() == {"m", "v"}
+    r = audit("torch.optim:Adam", "adam", options={"differentiable": True}, golden=False)
+    assert r.verdict == "consistent"
+    assert any("1 − βᵗ is computed as 1 − (βᵗ rounded in float32)" in f for f in r.findings)
+    assert not any("1 − βᵗ" in f
+                   for f in audit("torch.optim:Adam", "adam", golden=False).findings)
+
+
 class _Odd:
     """A torch optimizer written by a user: plain SGD with momentum, but its buffer has a name
     no framework uses, and one hyperparameter without a default."""

@@ -254,6 +254,27 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
                         unread_frameworks(wanted), _not_installed())
 
 
+def check_document(claims_path: Path | None = None, golden_dir: Path | None = None,
+                   progress: Callable[[str], None] = lambda s: None
+                   ) -> tuple[ClaimsFile, tuple[ClaimResult, ...]]:
+    """Only the claims' verdicts, computing only what they use: the goldens their worked
+    examples name, the audits they name (in parallel), their experiments, nothing else (the
+    report's tables, float32 diffs and derivations are left out)."""
+    claims = load_claims(Path(claims_path or paths.ARTICLE_CLAIMS))
+    directory = Path(golden_dir or paths.GOLDEN)
+    used = {c.golden for c in claims.claims if c.kind == "trace"}
+    entries = [e for e in load_manifest(directory / "manifest.toml") if e.id in used] if used \
+        else []
+    goldens = {g.id: g.trace for g in _golden_infos(entries, directory, progress)}
+    pairs = list(dict.fromkeys(
+        (c.options["impl"], c.options["optimizer"]) for c in claims.claims
+        if c.kind == "audit" and c.options.get("problem", "probe") == "probe"))
+    audits, _ = audit_many(pairs, progress=progress)
+    progress("claims")
+    results = check_claims(claims, goldens, {(a.impl, a.optimizer, None): a for a in audits})
+    return claims, results
+
+
 FRAMEWORK_EXTRAS = {"torch": "torch", "jax": "jax", "optax": "jax", "keras": "keras",
                     "mlx": "mlx"}
 

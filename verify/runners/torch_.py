@@ -7,6 +7,7 @@ torch autograd's, not ours. Hyperparameters are passed as Python floats, as user
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -71,6 +72,11 @@ def run_torch(spec: RunSpec, impl: str = "torch",
     p = torch.tensor([float(round_to(as_fraction(v), fmt)) for v in problem.init],
                      dtype=tdt, requires_grad=True)
     opt = hooks.make([p]) if hooks else _optimizer(torch, spec.rule.name, hyper, [p], mode)
+    if getattr(opt, "defaults", {}).get("differentiable"):
+        # differentiable=True steps with autograd on, which an in-place update of a leaf refuses:
+        # optimize a non-leaf copy (as torch's own tests do) and take gradients on a detached one
+        p = p.detach().clone().requires_grad_(True).clone()
+        opt = hooks.make([p]) if hooks else _optimizer(torch, spec.rule.name, hyper, [p], mode)
     full_loss = compile_expr(problem.loss, problem.symbols, ar)
 
     def values():
@@ -84,27 +90,33 @@ def run_torch(spec: RunSpec, impl: str = "torch",
 
     with torch.no_grad():
         steps = [Step(0, texts(p), loss=loss_text())]
-    for t in range(1, spec.steps + 1):
-        opt.zero_grad()
-        loss = losses[t % len(losses)](values())
-        if isinstance(loss, torch.Tensor) and loss.requires_grad:
-            loss.backward()
-        else:  # a constant phase: its gradient is 0
-            p.grad = torch.zeros_like(p)
-        grad = texts(p.grad)
-        opt.step()
-        if problem.domain:
+    with warnings.catch_warnings():
+        # a non-leaf parameter (differentiable=True) makes torch warn on every .grad access
+        warnings.filterwarnings("ignore", message="The .grad attribute of a Tensor that is not")
+        for t in range(1, spec.steps + 1):
+            opt.zero_grad()
+            at = p if p.is_leaf else p.detach().requires_grad_(True)
+            loss = losses[t % len(losses)]([at[i] for i in range(at.shape[0])])
+            if isinstance(loss, torch.Tensor) and loss.requires_grad:
+                loss.backward()
+            else:  # a constant phase: its gradient is 0
+                at.grad = torch.zeros_like(at)
+            if at is not p:
+                p.grad = at.grad
+            grad = texts(p.grad)
+            opt.step()
+            if problem.domain:
+                with torch.no_grad():
+                    for i, (lo, hi) in enumerate(problem.domain):
+                        p[i].clamp_(float(lo), float(hi))
+            if hooks:
+                state = {k: array_texts(v) for k, v in hooks.state(opt, p).items()}
+            else:
+                state = {STATE_NAMES[k]: texts(v) for k, v in opt.state[p].items() if k in STATE_NAMES}
             with torch.no_grad():
-                for i, (lo, hi) in enumerate(problem.domain):
-                    p[i].clamp_(float(lo), float(hi))
-        if hooks:
-            state = {k: array_texts(v) for k, v in hooks.state(opt, p).items()}
-        else:
-            state = {STATE_NAMES[k]: texts(v) for k, v in opt.state[p].items() if k in STATE_NAMES}
-        with torch.no_grad():
-            steps.append(Step(t, texts(p), grad, state, loss=loss_text()))
-        if progress:
-            progress(t)
+                steps.append(Step(t, texts(p), grad, state, loss=loss_text()))
+            if progress:
+                progress(t)
     steps_t = tuple(steps)
     arithmetic = {"kind": dtype, "implementation": impl, "dtype": dtype,
                   "mode": mode, "versions": {"torch": torch.__version__}}
