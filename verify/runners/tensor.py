@@ -7,12 +7,13 @@ gradient vector and returns the whole parameter vector after the step (float32 N
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..arith import Float32Arith
 from ..errors import InputError
-from ..rules import RULES
+from ..rules import RULES, Rule, State
 
 Stepper = Callable[[np.ndarray], np.ndarray]
 TENSOR_IMPLS = ("numpy", "torch", "torch-foreach", "torch-fused", "mlx", "mlx-default", "optax",
@@ -24,17 +25,84 @@ def _bounds(pieces: Sequence[int]) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
 
 
+# Elements per chunk of the NumPy stepper: the rule's dozen float32 temporaries of one chunk
+# (128 KiB each) stay in cache instead of streaming 40 MB arrays through memory once per
+# operation. Measured on 10⁷ parameters: 2¹⁵ fastest, 2¹⁴ and 2¹⁶ ~10 % slower, 2²⁰ 1.8× slower.
+CHUNK = 1 << 15
+
+
+class _StepArith(Float32Arith):
+    """Float32 arithmetic that computes each 1 − βᵗ once per (β, t): the chunks of one step
+    share the scalar constants instead of recomputing them (same values, same bits)."""
+
+    def __init__(self) -> None:
+        super().__init__("float32")
+        self._powers: dict[tuple[float, int], Any] = {}
+
+    def one_minus_pow(self, beta: Any, t: int) -> Any:
+        key = (float(beta), t)
+        if key not in self._powers:
+            if len(self._powers) >= 8:  # earlier steps' constants: done with
+                self._powers.clear()
+            self._powers[key] = super().one_minus_pow(beta, t)
+        return self._powers[key]
+
+
+def reference_step(rule: Rule, g: np.ndarray, state: State, x: np.ndarray, t: int,
+                   hp: dict, ar: Float32Arith) -> tuple[np.ndarray, State]:
+    """One step of ``rule`` on the whole vector at once (new parameters, new state): the plain
+    generic rule, the reference that ``chunked_step`` must match bit for bit."""
+    with np.errstate(all="ignore"):
+        delta, new, _ = rule.update(g, state, x, t, hp, ar)
+        return x + delta, new
+
+
+def chunk_spans(n: int, chunk: int = CHUNK) -> list[tuple[int, int]]:
+    """Consecutive slices of ``chunk`` elements covering ``n``, the last one taking the ragged
+    rest (between ``chunk`` and 2·``chunk`` − 1 elements, so it is never short)."""
+    if chunk <= 0 or chunk % 64:
+        raise ValueError(f"chunk must be a positive multiple of 64, not {chunk}")
+    spans, a = [], 0
+    while a < n:
+        b = n if n - a < 2 * chunk else a + chunk
+        spans.append((a, b))
+        a = b
+    return spans
+
+
+def chunked_step(rule: Rule, g: np.ndarray, state: State, x: np.ndarray, t: int, hp: dict,
+                 ar: Float32Arith, chunk: int = CHUNK) -> np.ndarray:
+    """The same step, the rule run on consecutive slices (it is coordinate-wise, so every
+    element sees the same operations in the same order): the new parameter vector (a fresh
+    array); ``state``'s arrays are updated in place.
+
+    Bit for bit, NaN signs included: NumPy's SIMD loops pick the NaN of a NaN ⊕ NaN by where an
+    element falls (full vectors or the ragged tail of the array), so slices are a multiple of
+    64 elements and the last one long: each element falls where it does in the whole vector."""
+    out = np.empty_like(x)
+    with np.errstate(all="ignore"):
+        for a, b in chunk_spans(x.size, chunk):
+            part = {k: v[a:b] for k, v in state.items()}
+            delta, new, _ = rule.update(g[a:b], part, x[a:b], t, hp, ar)
+            np.add(x[a:b], delta, out=out[a:b])
+            # a new value that is a view of another key's old slice is copied before any write
+            new = {k: np.array(v) if any(np.may_share_memory(v, p) for j, p in part.items()
+                                         if j != k) else v for k, v in new.items()}
+            for k, v in new.items():
+                part[k][...] = v
+    return out
+
+
 def _numpy(rule: str, hyper: dict[str, str], init: np.ndarray) -> Stepper:
-    ar = Float32Arith("float32")
+    ar = _StepArith()
     r = RULES[rule]
     hp = {k: ar.num(v) for k, v in hyper.items()}
     box = {"x": init.astype(np.float32).copy(), "state": r.init(init, ar), "t": 0}
 
     def step(g: np.ndarray) -> np.ndarray:
         box["t"] += 1
-        with np.errstate(all="ignore"):
-            delta, box["state"], _ = r.update(g, box["state"], box["x"], box["t"], hp, ar)
-            box["x"] = box["x"] + delta
+        g = np.ascontiguousarray(g, dtype=np.float32)
+        box["x"] = chunked_step(r, g, box["state"], box["x"], box["t"], hp, ar)
         return box["x"]
 
     return step
