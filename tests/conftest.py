@@ -6,6 +6,9 @@ import pytest
 from hypothesis import settings
 
 os.environ.setdefault("KERAS_BACKEND", "jax")  # Keras 3 without TensorFlow
+# every test computes afresh: no result is taken from the user's cache (tests/test_cache.py
+# points the cache at a temporary directory of its own)
+os.environ["ADAM_VERIFY_CACHE"] = "off"
 
 from verify.problems import find_problem
 

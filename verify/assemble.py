@@ -18,6 +18,7 @@ from . import __version__, paths
 from .auditing import AuditResult, installed
 from .auditing.batch import audit_many
 from .auditing.calibration import committed_line
+from .cache import Hit, cached, taken, taken_since
 from .claims import NOT_CHECKABLE, VERDICTS, ClaimResult, ClaimsFile, check_claims, load_claims
 from .compare import Comparison, compare
 from .experiments import Experiment, experiment
@@ -137,6 +138,7 @@ class Verification:
     calibration: str | None = None  # the audit's committed mutation score, as a sentence
     defaults_unread: tuple[str, ...] = ()  # frameworks whose shipped defaults are not installed
     not_installed: tuple[str, ...] = ()  # frameworks missing here: what could not be checked
+    reused: tuple[Hit, ...] = ()  # results taken from the cache: same code, same versions
 
     @property
     def coverage(self) -> Coverage:
@@ -223,6 +225,7 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
     """Regenerate goldens, run the float32 runners, check every claim of ``claims_path``.
     ``impls``: the implementations audited, whose frameworks' shipped Adam defaults are read
     (default: every installed one; reading a framework imports it, which takes seconds)."""
+    mark = taken()
     claims = load_claims(Path(claims_path or paths.ARTICLE_CLAIMS))
     directory = Path(golden_dir or paths.GOLDEN)
     entries = load_manifest(directory / "manifest.toml")
@@ -230,7 +233,8 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
     goldens = {g.id: g.trace for g in infos}
     checks = _float32_checks(entries, goldens, progress)
     progress("symbolic derivations")
-    derivations = tuple(derive(find_problem(n)) for n in available_problems())
+    derivations = tuple(cached("derivation", (n,), lambda n=n: derive(find_problem(n)))
+                        for n in available_problems())
     versions = {"adam-verify": __version__, "python": platform.python_version(),
                 "sympy": sp.__version__, "mpmath": mpmath.__version__, "numpy": np.__version__}
     versions |= _distribution_versions(("gmpy2", "matplotlib", "ml_dtypes", "torch", "jax",
@@ -247,11 +251,12 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
     wanted = None if impls is None else {i.split("-")[0] for i in impls}
     by_key = {(a.impl, a.optimizer, None): a for a in audits}
     results = check_claims(claims, goldens, by_key)
-    return Verification(claims, results, infos, checks, versions, derivations, all_identities(),
+    identities = cached("identities", (), all_identities)
+    return Verification(claims, results, infos, checks, versions, derivations, identities,
                         _reproductions(infos), tuple(audits), tuple(skips),
                         trace_sources(results, goldens), tuple(done),
                         shipped_adam_defaults(wanted), _examples(claims, goldens), committed_line(),
-                        unread_frameworks(wanted), _not_installed())
+                        unread_frameworks(wanted), _not_installed(), taken_since(mark))
 
 
 def check_document(claims_path: Path | None = None, golden_dir: Path | None = None,

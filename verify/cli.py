@@ -9,6 +9,7 @@ written).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -265,6 +266,10 @@ def cmd_third_party(args: argparse.Namespace) -> int:
     return 0
 
 
+FRESH_HELP = ("recompute the audits, experiments and derivations the result cache holds "
+              "(ADAM_VERIFY_CACHE=off: no cache at all)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog=PROG, description="Verify gradient optimizers: SymPy derivations, "
                                        "certified golden traces, float32 audits, reports.")
@@ -277,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--impls", help="implementations to audit (and whose frameworks' Adam "
                                     "defaults to list), comma-separated, or none "
                                     "(default: every installed one)")
+    r.add_argument("--fresh", action="store_true", help=FRESH_HELP)
     r.set_defaults(func=cmd_report)
 
     g = sub.add_parser("golden", help="compute a golden trace, or check/update the committed ones")
@@ -324,6 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exit 1 when a claim is contradicted or partly confirmed")
     c.add_argument("--out", help="claims init: write the draft here instead of stdout")
     c.add_argument("--force", action="store_true", help="claims init: overwrite --out")
+    c.add_argument("--fresh", action="store_true", help=FRESH_HELP)
     c.set_defaults(func=cmd_claims)
     return p
 
@@ -336,6 +343,8 @@ def one_line(text: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        if getattr(args, "fresh", False):
+            os.environ["ADAM_VERIFY_FRESH"] = "1"  # read by verify/cache.py, here and in workers
         return args.func(args)
     except InputError as exc:
         done_progress()

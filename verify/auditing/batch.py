@@ -7,8 +7,16 @@ import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
+from ..cache import lookup, note_taken, store
 from ..errors import InputError
 from .result import AuditResult
+
+
+def cacheable(impl: object) -> bool:
+    """Built-in implementations only: a user's module is not part of the code fingerprint."""
+    from .run import BUILTIN
+
+    return isinstance(impl, str) and impl in BUILTIN
 
 
 def _one(impl: str, optimizer: str) -> AuditResult | str:
@@ -24,21 +32,36 @@ def audit_many(pairs: Sequence[tuple[str, str]], workers: int | None = None,
                progress: Callable[[str], None] = lambda s: None
                ) -> tuple[list[AuditResult], list[tuple[str, str, str]]]:
     """Audit every (implementation, optimizer) pair; results in the pairs' order. Workers are
-    spawned, not forked: JAX and torch hold threads that a fork would copy half-alive."""
+    spawned, not forked: JAX and torch hold threads that a fork would copy half-alive. A
+    built-in implementation's audit is reused from the cache (``verify/cache.py``) when this
+    code and these library versions already ran it."""
     audits, skips = [], []
-    if workers == 1 or len(pairs) < 2:
-        results = []
-        for impl, opt in pairs:
+    found = {p: lookup("audit", p) if cacheable(p[0]) else None for p in pairs}
+    todo = [p for p in pairs if found[p] is None]
+    if workers == 1 or len(todo) < 2:
+        fresh = []
+        for impl, opt in todo:
             progress(f"audit {impl} {opt}")
-            results.append(_one(impl, opt))
+            fresh.append(_one(impl, opt))
     else:
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            futures = [pool.submit(_one, impl, opt) for impl, opt in pairs]
-            results = []
-            for (impl, opt), f in zip(pairs, futures, strict=True):
+            futures = [pool.submit(_one, impl, opt) for impl, opt in todo]
+            fresh = []
+            for (impl, opt), f in zip(todo, futures, strict=True):
                 progress(f"audit {impl} {opt}")
-                results.append(f.result())
+                fresh.append(f.result())
+    computed = dict(zip(todo, fresh, strict=True))
+    results = []
+    for p in pairs:
+        if found[p] is not None:
+            value, hit = found[p]
+            note_taken(hit)
+            results.append(value)
+        else:
+            if cacheable(p[0]):
+                store("audit", p, computed[p])
+            results.append(computed[p])
     for (impl, opt), r in zip(pairs, results, strict=True):
         if isinstance(r, str):
             skips.append((impl, opt, r))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..auditing import audit
+from ..auditing.batch import cacheable
+from ..cache import cached
 from ..errors import InputError
 from .schema import Claim
 from .verdicts import ClaimResult, _judged, _uncheckable
@@ -17,7 +19,9 @@ def check_audit(claim: Claim, audits: dict[tuple[str, str, str | None], Any]) ->
     problem = None if o.get("problem", "probe") == "probe" else o["problem"]
     key = (o["impl"], o["optimizer"], problem)
     try:
-        result = audits.get(key) or audit(o["impl"], o["optimizer"], problem)
+        result = audits.get(key) or (
+            cached("audit", key, lambda: audit(o["impl"], o["optimizer"], problem))
+            if cacheable(o["impl"]) else audit(o["impl"], o["optimizer"], problem))
     except InputError as exc:
         return _uncheckable(claim, str(exc))
     if result.verdict == "not audited":

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ..cache import cached
 from ..trace import Trace
 from .audits import check_audit
 from .behaviour import check_experiment
@@ -34,7 +35,14 @@ def check_claim(claim: Claim, goldens: dict[str, Trace],
         return check_trace(claim, goldens)
     if claim.kind == "audit":
         return check_audit(claim, audits or {})
+    if claim.kind in PURE:
+        return cached("claim", (repr(claim),), lambda: CHECKERS[claim.kind](claim))
     return CHECKERS[claim.kind](claim)
+
+
+# kinds whose verdict is a function of the claim, this code and the library versions alone (no
+# import of whatever module a claim names): their results may come from the cache
+PURE = frozenset({"formula", "identity", "critical_points", "reduction"})
 
 
 def check_claims(claims: ClaimsFile, goldens: dict[str, Trace],

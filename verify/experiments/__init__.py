@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 
+from ..cache import cached
 from ..errors import InputError
 from .basins import double_well_escape, quartic_stall
 from .common import Experiment, Run, run64, sign_changes
@@ -62,7 +63,7 @@ def experiment(name: str) -> Experiment:
     """Run (once per process) the experiment called ``name``."""
     if name not in EXPERIMENTS:
         raise InputError(f"unknown experiment {name!r} (known: {', '.join(EXPERIMENTS)})")
-    return EXPERIMENTS[name]()
+    return cached("experiment", (name,), EXPERIMENTS[name])
 
 
 __all__ = ["EXPERIMENTS", "Experiment", "Run", "bias_correction_early", "double_well_escape",

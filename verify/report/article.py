@@ -359,10 +359,19 @@ def _float32(v: Verification) -> str:
 
 def _footer(v: Verification) -> str:
     versions = ", ".join(f"{k} {val}" for k, val in v.versions.items())
-    lines = ["## Reproducibility", "", f"Versions: {versions}.", "",
-             "| golden | engine | precision (digits) | certified digits | values | sha256 | "
-             "committed file matches |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["## Reproducibility", "", f"Versions: {versions}.", ""]
+    if v.reused:
+        kinds: dict[str, int] = {}
+        for h in v.reused:
+            kinds[h.kind] = kinds.get(h.kind, 0) + 1
+        lines += ["Reused from the result cache (computed earlier by this same code and data, "
+                  "sha256 of the package and `derivations/`, with these same library versions; "
+                  "`adam-verify report --fresh` recomputes them): "
+                  + ", ".join(f"{n} {k}{'s' if n > 1 else ''}" for k, n in kinds.items())
+                  + ". Everything else was computed in this run.", ""]
+    lines += ["| golden | engine | precision (digits) | certified digits | values | sha256 | "
+              "committed file matches |",
+              "|---|---|---|---|---|---|---|"]
     for g in v.goldens:
         a, st = g.trace.arithmetic, g.trace.status
         finite = ("finite" if st.get("finite", True)

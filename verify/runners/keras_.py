@@ -2,7 +2,7 @@
 backend (``keras-torch``), fed the backend's own float32 autodiff gradients of the loss.
 
 Keras picks its backend once per process, so ``keras-torch`` runs in a child process
-(``python -m verify.runners.keras_``) that prints the trace.
+(``python -m verify.runners.keras_``), started once and fed jobs line by line.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -132,38 +133,70 @@ def _run_here(spec: RunSpec, impl: str, dtype: str = "float32", hooks: Hooks | N
     return replace(trace, arithmetic=hooks.finish(trace.arithmetic)) if hooks else trace
 
 
+_SERVERS: dict[str, subprocess.Popen] = {}
+
+
+def _server(backend: str) -> subprocess.Popen:
+    """The child process running Keras on ``backend`` for this process, started on first use
+    and kept: it pays the imports once, not once per audit. It ends when this process does
+    (its standard input closes)."""
+    child = _SERVERS.get(backend)
+    if child is None or child.poll() is not None:
+        env = dict(os.environ, KERAS_BACKEND=backend)
+        log = tempfile.TemporaryFile("w+")  # read back only when the child dies
+        child = subprocess.Popen([sys.executable, "-m", "verify.runners.keras_"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                                 text=True, env=env)
+        child.log = log  # type: ignore[attr-defined]
+        _SERVERS[backend] = child
+    return child
+
+
 def run_keras_child(specs: list[RunSpec], backend: str, dtype: str = "float32"
                     ) -> list[Trace | InputError]:
-    """Run every spec with Keras on ``backend`` in one child process (Keras fixes its backend
-    once per process); a spec Keras cannot run comes back as its InputError."""
+    """Run every spec with Keras on ``backend`` in the child process that holds that backend
+    (Keras fixes its backend once per process); a spec Keras cannot run comes back as its
+    InputError."""
     if any(not s.problem.source for s in specs):
         raise InputError(f"keras-{backend} needs problems loaded from files")
     jobs = [{"problem": s.problem.source, "optimizer": s.optimizer, "hyper": s.full_hyper(),
              "steps": s.steps, "schedule": s.schedule, "dtype": dtype} for s in specs]
-    env = dict(os.environ, KERAS_BACKEND=backend)
-    res = subprocess.run([sys.executable, "-m", "verify.runners.keras_"], input=json.dumps(jobs),
-                         capture_output=True, text=True, env=env)
-    if res.returncode != 0:
-        last = (res.stderr.strip().splitlines() or ["no output"])[-1]
+    child = _server(backend)
+    try:
+        child.stdin.write(json.dumps(jobs) + "\n")
+        child.stdin.flush()
+        answer = child.stdout.readline()
+    except (BrokenPipeError, OSError):
+        answer = ""
+    if not answer:
+        child.kill()
+        child.wait()
+        child.log.seek(0)
+        last = (child.log.read().strip().splitlines() or ["no output"])[-1]
+        _SERVERS.pop(backend, None)
         raise InputError(f"keras on the {backend} backend failed: {last}")
     out: list[Trace | InputError] = []
-    for item in json.loads(res.stdout):
+    for item in json.loads(answer):
         out.append(InputError(item["error"]) if "error" in item else
                    loads(item["trace"], f"keras-{backend}"))
     return out
 
 
 def _child() -> int:
-    results = []
-    for job in json.loads(sys.stdin.read()):
-        try:
-            spec = RunSpec(load_problem(Path(job["problem"])), job["optimizer"], job["hyper"],
-                           job["steps"], schedule=job["schedule"])
-            results.append({"trace": dumps(_run_here(spec, f"keras-{os.environ['KERAS_BACKEND']}",
-                                                     job["dtype"]))})
-        except InputError as exc:
-            results.append({"error": str(exc)})
-    sys.stdout.write(json.dumps(results))
+    """Serve: one line of jobs in (JSON), one line of results out, until standard input ends."""
+    answers, sys.stdout = sys.stdout, sys.stderr  # whatever a library prints stays off the pipe
+    for line in sys.stdin:
+        results = []
+        for job in json.loads(line):
+            try:
+                spec = RunSpec(load_problem(Path(job["problem"])), job["optimizer"],
+                               job["hyper"], job["steps"], schedule=job["schedule"])
+                trace = _run_here(spec, f"keras-{os.environ['KERAS_BACKEND']}", job["dtype"])
+                results.append({"trace": dumps(trace)})
+            except InputError as exc:
+                results.append({"error": str(exc)})
+        answers.write(json.dumps(results) + "\n")
+        answers.flush()
     return 0
 
 

@@ -1,0 +1,94 @@
+"""The result cache (verify/cache.py): a result is reused only under the same code, data and
+library versions, and reusing it changes nothing the report shows."""
+
+import pytest
+
+from verify import cache
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("ADAM_VERIFY_CACHE", str(tmp_path / "c"))
+    monkeypatch.delenv("ADAM_VERIFY_FRESH", raising=False)
+    return tmp_path / "c"
+
+
+def test_computed_once_then_reused(cache_dir):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"x": (1, "2.5")}
+
+    mark = cache.taken()
+    assert cache.cached("t", ("a", 1), compute) == {"x": (1, "2.5")}
+    assert cache.cached("t", ("a", 1), compute) == {"x": (1, "2.5")}
+    assert len(calls) == 1
+    assert [h.what for h in cache.taken_since(mark)] == [repr(("a", 1))]
+    cache.cached("t", ("a", 2), compute)  # other inputs: computed
+    assert len(calls) == 2
+
+
+def test_other_library_versions_or_code_are_a_miss(cache_dir, monkeypatch):
+    calls = []
+    cache.cached("t", ("k",), lambda: calls.append(1))
+    real = cache.environment_fingerprint()
+    monkeypatch.setattr(cache, "environment_fingerprint", lambda: real + (("torch", "9.9"),))
+    cache.cached("t", ("k",), lambda: calls.append(1))
+    monkeypatch.setattr(cache, "environment_fingerprint", lambda: real)
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "0" * 64)
+    cache.cached("t", ("k",), lambda: calls.append(1))
+    assert len(calls) == 3
+
+
+def test_code_fingerprint_covers_the_package_and_its_data(tmp_path, monkeypatch):
+    # an edit to any derivations/ file changes the fingerprint
+    from verify import paths
+
+    (tmp_path / "problems").mkdir()
+    (tmp_path / "problems" / "p.toml").write_text("a = 1\n")
+    monkeypatch.setattr(paths, "DERIVATIONS", tmp_path)
+    cache.code_fingerprint.cache_clear()
+    try:
+        before = cache.code_fingerprint()
+        (tmp_path / "problems" / "p.toml").write_text("a = 2\n")
+        cache.code_fingerprint.cache_clear()
+        assert cache.code_fingerprint() != before
+    finally:
+        cache.code_fingerprint.cache_clear()
+
+
+def test_damaged_entries_are_recomputed_not_trusted(cache_dir):
+    calls = []
+    cache.cached("t", ("d",), lambda: calls.append(1) or 5)
+    (entry,) = cache_dir.glob("t-*.pickle")
+    entry.write_bytes(entry.read_bytes()[:10])  # truncated
+    assert cache.cached("t", ("d",), lambda: calls.append(1) or 5) == 5
+    entry.write_bytes(b"not a pickle")
+    assert cache.cached("t", ("d",), lambda: calls.append(1) or 5) == 5
+    assert len(calls) == 3
+
+
+def test_fresh_and_off(cache_dir, monkeypatch):
+    calls = []
+    cache.cached("t", ("f",), lambda: calls.append(1))
+    monkeypatch.setenv("ADAM_VERIFY_FRESH", "1")
+    cache.cached("t", ("f",), lambda: calls.append(1))
+    monkeypatch.delenv("ADAM_VERIFY_FRESH")
+    monkeypatch.setenv("ADAM_VERIFY_CACHE", "off")
+    cache.cached("t", ("f",), lambda: calls.append(1))
+    assert len(calls) == 3 and cache.directory() is None
+
+
+def test_a_reused_audit_equals_the_fresh_one_and_user_code_is_never_cached(cache_dir):
+    from verify.auditing.batch import audit_many
+
+    pairs = [("numpy", "momentum"), ("tests.mutants.adam_family:adam_textbook", "adam")]
+    mark = cache.taken()
+    first, skips = audit_many(pairs, workers=1)
+    assert cache.taken_since(mark) == () and not skips
+    second, _ = audit_many(pairs, workers=1)
+    hits = cache.taken_since(mark)
+    assert [h.what for h in hits] == [repr(("numpy", "momentum"))]  # the user's module: rerun
+    assert second == first  # the whole result, every setting and finding
+    assert len(list(cache_dir.glob("audit-*.pickle"))) == 1
