@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -17,6 +18,8 @@ import numpy as np
 import sympy as sp
 
 Rationalish = sp.Rational | Fraction | int | str
+# what expr.parse_number accepts without whitespace: sign, digits, point, exponent up to 400
+_PLAIN_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE]([+-]?\d{1,4}))?$")
 
 
 def as_fraction(value: Rationalish) -> Fraction:
@@ -24,6 +27,11 @@ def as_fraction(value: Rationalish) -> Fraction:
     if isinstance(value, sp.Rational):
         return Fraction(int(value.p), int(value.q))
     if isinstance(value, str):
+        m = _PLAIN_DECIMAL.match(value)
+        if m and (not m.group(4) or abs(int(m.group(4))) <= 400) and not (
+                m.group(1).startswith("0") and len(m.group(1)) > 1 and not m.group(2)
+                and not m.group(3)):  # "007": not a Python literal, parse_number refuses it
+            return Fraction(value)  # exact for a plain decimal (the common case: trace values)
         from .expr import parse_number  # decimal strings are parsed exactly, never via float
 
         r = parse_number(value)

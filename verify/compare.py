@@ -79,12 +79,13 @@ def value_diff(t: int, quantity: str, index: int, tested: str, golden: str,
     """Errors of a tested value (its decimal text) against a golden decimal; ULPs in ``fmt``
     against the golden rounded correctly to ``fmt``."""
     mine = value_of(tested, fmt)
-    ref = round_to(as_fraction(golden), fmt) if is_finite_text(golden) else value_of(golden, fmt)
-    if not (is_finite_text(tested) and is_finite_text(golden)):
+    finite = is_finite_text(golden)
+    g = as_fraction(golden) if finite else None
+    ref = round_to(g, fmt) if finite else value_of(golden, fmt)
+    if not (is_finite_text(tested) and finite):
         return ValueDiff(t, quantity, index, tested, golden, float("inf"), float("inf"),
                          ulp_distance(mine, ref, fmt))
     a = Fraction(float(np.float32(tested)))  # the exact value the text names
-    g = as_fraction(golden)
     err = abs(a - g)
     rel = float(err / abs(g)) if g != 0 else (0.0 if err == 0 else float("inf"))
     return ValueDiff(t, quantity, index, tested, golden, float(Fraction(err)), rel,
