@@ -16,6 +16,7 @@ import numpy as np
 import sympy as sp
 
 from .arith import MpfrArith, MpmathArith, RationalArith, as_fraction, round_to_float32
+from .certify import MpfrCertifier
 from .engine import RawStep, run_in
 from .errors import InputError
 from .problems import Problem, rational_text
@@ -49,11 +50,11 @@ def certified_text(a: Any, b: Any, dps: int, ctx: Any) -> tuple[str, int]:
 class _Certifier:
     """Formats paired values and remembers the fewest digits certified in one step."""
 
-    def __init__(self, dps: int, ctx: Any):
-        self.dps, self.ctx, self.digits = dps, ctx, []
+    def __init__(self, text: Callable[[Any, Any], tuple[str, int]]):
+        self.text, self.digits = text, []
 
     def one(self, a: Any, b: Any) -> str:
-        text, d = certified_text(a, b, self.dps, self.ctx)
+        text, d = self.text(a, b)
         self.digits.append(d)
         return text
 
@@ -72,9 +73,9 @@ def _as_mpmath(raw: RawStep, ar: Any, ctx: Any) -> RawStep:
     return RawStep(record, loss, {k: conv(v) for k, v in raw.rows.items()})
 
 
-def _certified_step(lo: RawStep, hi: RawStep, dps: int, ctx: Any, params_only: bool = False
-                    ) -> Step:
-    c = _Certifier(dps, ctx)
+def _certified_step(lo: RawStep, hi: RawStep, text: Callable[[Any, Any], tuple[str, int]],
+                    params_only: bool = False) -> Step:
+    c = _Certifier(text)
     rl, rh = lo.record, hi.record
     if params_only:
         step = Step(t=rh.t, params=c.vec(rl.params, rh.params))
@@ -89,6 +90,25 @@ def _certified_step(lo: RawStep, hi: RawStep, dps: int, ctx: Any, params_only: b
         rows={k: c.vec(lo.rows[k], hi.rows[k]) for k in hi.rows},
     )
     return dataclasses.replace(step, digits=min(c.digits))  # digits known once all are printed
+
+
+def _certified_steps(lo: list[RawStep], hi: list[RawStep], lo_ar: Any, hi_ar: Any, dps: int,
+                     params_only: bool) -> tuple[Step, ...]:
+    """Each step of the 2P run, printed to the digits it shares with the P run. MPFR values are
+    certified by gmpy2 directly (``certify.py``, the same digits and text as mpmath's);
+    mpmath values in one mpmath context that holds either run's values exactly."""
+    pairs = zip(lo, hi, strict=False)
+    if lo_ar.kind == "mpfr":
+        text = MpfrCertifier(dps).text
+        return tuple(_certified_step(a, b, text, params_only) for a, b in pairs)
+    ctx = mpmath.MPContext()
+    ctx.prec = mpmath.libmp.dps_to_prec(2 * dps) + 64
+
+    def text_mpmath(a: Any, b: Any) -> tuple[str, int]:
+        return certified_text(a, b, dps, ctx)
+
+    return tuple(_certified_step(_as_mpmath(a, lo_ar, ctx), _as_mpmath(b, hi_ar, ctx),
+                                 text_mpmath, params_only) for a, b in pairs)
 
 
 ENGINES = {"mpfr": MpfrArith, "mpmath": MpmathArith}
@@ -111,10 +131,7 @@ def run_golden(spec: RunSpec, progress: Callable[[int], None] | None = None,
     lo = run_in(spec, lo_ar, hyper, _half(progress, 0, spec.steps), grads, measure=not params_only)
     hi = run_in(spec, hi_ar, hyper, _half(progress, spec.steps, spec.steps), grads,
                 measure=not params_only)
-    ctx = mpmath.MPContext()
-    ctx.prec = mpmath.libmp.dps_to_prec(2 * spec.dps) + 64  # holds either run's values exactly
-    steps = tuple(_certified_step(_as_mpmath(a, lo_ar, ctx), _as_mpmath(b, hi_ar, ctx),
-                                  spec.dps, ctx, params_only) for a, b in zip(lo, hi, strict=False))
+    steps = _certified_steps(lo, hi, lo_ar, hi_ar, spec.dps, params_only)
     return Trace(problem_header(spec.problem), optimizer_header(spec),
                  arithmetic_header(spec, min(s.digits for s in steps), engine),
                  steps, status_of(steps, spec.steps))

@@ -1,0 +1,124 @@
+"""Certification of MPFR values (gmpy2) without mpmath objects: the digits on which a run at
+precision P and one at 2P agree, and the 2P value printed to those digits.
+
+The text is the one ``mpmath.nstr(x, n)`` prints (golden files were defined by it and must stay
+byte-identical), computed here from the exact binary mantissa and exponent with the same integer
+steps as mpmath's ``to_digits_exp``/``to_str``. That is not the correctly rounded decimal in every
+case (mpmath truncates to n + 3 digits first, then rounds half up), so it is reproduced, not
+replaced by MPFR's own formatting. The digit count repeats mpmath's arithmetic too: |a − b|/|b|
+rounded to nearest at the same binary precision (both libraries round these correctly), then
+its binary exponent and 53-bit mantissa. ``tests/test_certify.py`` checks both against mpmath.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import gmpy2
+import mpmath
+
+_LOG2_10 = math.log(10, 2)  # the float mpmath's to_digits_exp uses
+_LOG10_2 = math.log10(2)
+_BIG_EXPONENT = 3500  # beyond 2^±3500 mpmath rescales by a power of ten first: defer to it
+_POW10: dict[int, Any] = {}
+
+
+def _pow10(n: int) -> Any:
+    p = _POW10.get(n)
+    if p is None:
+        p = _POW10[n] = gmpy2.mpz(10) ** n
+    return p
+
+
+def nstr_digits(man: Any, exp: int, dps: int) -> tuple[str, int]:
+    """mpmath's ``to_digits_exp`` for the positive value man·2^exp: the decimal digits of the
+    value truncated to about ``dps`` digits, and the decimal exponent of the first one."""
+    bc = man.bit_length()
+    bitprec = int(dps * _LOG2_10) + 10
+    fixprec = max(bitprec - exp - bc, 0)
+    fixdps = int(fixprec / _LOG2_10 + 0.5)
+    offset = exp + fixprec
+    fixed = man << offset if offset >= 0 else man >> -offset  # floor(x·2^fixprec)
+    digits = str(fixed * _pow10(fixdps) >> fixprec)  # floor(that·10^fixdps / 2^fixprec)
+    return digits, len(digits) - fixdps - 1
+
+
+def nstr(x: Any, n: int) -> str:
+    """``mpmath.nstr(x, n)`` (strip_zeros=True, default fixed-point range) of a gmpy2 mpfr."""
+    if not gmpy2.is_finite(x):
+        return "nan" if gmpy2.is_nan(x) else ("+inf" if x > 0 else "-inf")
+    if not x:
+        return "0.0"
+    man, exp = x.as_mantissa_exp()
+    exp = int(exp)
+    sign = ""
+    if man < 0:
+        sign, man = "-", -man
+    if abs(exp + man.bit_length()) > _BIG_EXPONENT:
+        return mpmath.libmp.to_str(mpmath.libmp.from_man_exp(int(-man if sign else man), exp), n)
+    digits, exponent = nstr_digits(man, exp, n + 3)
+    return sign + _layout(digits, exponent, n)
+
+
+def _layout(digits: str, exponent: int, dps: int) -> str:
+    """The rounding and layout half of mpmath's ``to_str`` (dps ≥ 1, strip_zeros=True)."""
+    if len(digits) > dps and digits[dps] in "56789":  # round half up on the truncated digits
+        digits = digits[:dps]
+        i = dps - 1
+        while i >= 0 and digits[i] == "9":
+            i -= 1
+        if i >= 0:
+            digits = digits[:i] + str(int(digits[i]) + 1) + "0" * (dps - i - 1)
+        else:
+            digits = "1" + "0" * (dps - 1)
+            exponent += 1
+    else:
+        digits = digits[:dps]
+    if min(-(dps // 3), -5) < exponent < dps:
+        if exponent < 0:
+            digits = "0" * -exponent + digits
+            split = 1
+        else:
+            split = exponent + 1
+            if split > dps:
+                digits += "0" * (split - dps)
+        exponent = 0
+    else:
+        split = 1
+    digits = (digits[:split] + "." + digits[split:]).rstrip("0")
+    if digits[-1] == ".":
+        digits += "0"
+    if exponent == 0:
+        return digits
+    return digits + ("e+" if exponent > 0 else "e") + str(exponent)
+
+
+class MpfrCertifier:
+    """Certifies pairs (value at P, value at 2P) of gmpy2 mpfr numbers: what
+    ``golden.certified_text`` does with mpmath numbers, with the same digits and text."""
+
+    def __init__(self, dps: int):
+        self.dps = dps
+        # the precision golden.py's mpmath context uses: holds either run's values exactly;
+        # its methods round there whatever gmpy2's current context is
+        self.context = gmpy2.context(precision=mpmath.libmp.dps_to_prec(2 * dps) + 64)
+
+    def agreeing_digits(self, a: Any, b: Any) -> int:
+        """Significant decimal digits on which ``a`` (precision P) and ``b`` (2P) agree, ≤ P."""
+        if a == b:
+            return self.dps
+        if not (gmpy2.is_finite(a) and gmpy2.is_finite(b)) or not b:
+            return 0
+        ctx = self.context
+        exp, man = ctx.frexp(ctx.div(ctx.sub(a, b), b))  # ±rel = man·2^exp, |man| in [1/2, 1)
+        d = math.floor(-(math.log10(abs(float(man))) + exp * _LOG10_2))
+        return 0 if d < 0 else (self.dps if d > self.dps else d)
+
+    def text(self, a: Any, b: Any) -> tuple[str, int]:
+        """``b`` printed to the digits it shares with ``a``, and that digit count."""
+        if not gmpy2.is_finite(b):
+            return ("nan" if gmpy2.is_nan(b) else ("inf" if b > 0 else "-inf")), 0
+        d = self.agreeing_digits(a, b)
+        text = nstr(b, d or 1)
+        return (text[:-2] if text.endswith(".0") else text), d
