@@ -15,7 +15,14 @@ import pytest
 
 from verify.arith import MpfrArith
 from verify.certify import MpfrCertifier, nstr
-from verify.golden import _as_mpmath, _certified_step, agreeing_digits, certified_text, run_golden
+from verify.golden import (
+    _as_mpmath,
+    _certified_step,
+    agreeing_digits,
+    certified_text,
+    mpmath_certify,
+    run_golden,
+)
 from verify.problems import find_problem
 from verify.spec import RunSpec
 
@@ -136,12 +143,9 @@ def test_mpfr_golden_equals_its_mpmath_certification(problem, optimizer, hyper, 
     lo, hi = run_in(spec, lo_ar, hyper_eff), run_in(spec, hi_ar, hyper_eff)
     ctx = mpmath.MPContext()
     ctx.prec = mpmath.libmp.dps_to_prec(2 * spec.dps) + 64
-
-    def text(a, b):
-        return certified_text(a, b, spec.dps, ctx)
-
-    reference = tuple(_certified_step(_as_mpmath(a, lo_ar, ctx), _as_mpmath(b, hi_ar, ctx), text)
-                      for a, b in zip(lo, hi, strict=True))
+    certify = mpmath_certify(spec.dps, ctx)
+    reference = tuple(_certified_step(_as_mpmath(a, lo_ar, ctx), _as_mpmath(b, hi_ar, ctx),
+                                      certify) for a, b in zip(lo, hi, strict=True))
     assert fast.steps == reference
     assert fast.arithmetic["certified_digits"] == min(s.digits for s in reference) >= 30
 

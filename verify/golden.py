@@ -6,7 +6,6 @@ Each value is written from the 2P run, rounded to the digits on which the P and 
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable
 from typing import Any
@@ -47,19 +46,7 @@ def certified_text(a: Any, b: Any, dps: int, ctx: Any) -> tuple[str, int]:
     return (text[:-2] if text.endswith(".0") else text), d
 
 
-class _Certifier:
-    """Formats paired values and remembers the fewest digits certified in one step."""
-
-    def __init__(self, text: Callable[[Any, Any], tuple[str, int]]):
-        self.text, self.digits = text, []
-
-    def one(self, a: Any, b: Any) -> str:
-        text, d = self.text(a, b)
-        self.digits.append(d)
-        return text
-
-    def vec(self, xs: list[Any], ys: list[Any]) -> tuple[str, ...]:
-        return tuple(self.one(a, b) for a, b in zip(xs, ys, strict=True))
+Certify = Callable[[list[Any], list[Any]], tuple[list[str], int]]
 
 
 def _as_mpmath(raw: RawStep, ar: Any, ctx: Any) -> RawStep:
@@ -73,42 +60,65 @@ def _as_mpmath(raw: RawStep, ar: Any, ctx: Any) -> RawStep:
     return RawStep(record, loss, {k: conv(v) for k, v in raw.rows.items()})
 
 
-def _certified_step(lo: RawStep, hi: RawStep, text: Callable[[Any, Any], tuple[str, int]],
-                    params_only: bool = False) -> Step:
-    c = _Certifier(text)
-    rl, rh = lo.record, hi.record
+def _values(raw: RawStep, like: RawStep, params_only: bool) -> list[Any]:
+    """The values of a step in the order ``_certified_step`` prints them (the names of ``like``,
+    the 2P step)."""
+    r, names = raw.record, like.record
     if params_only:
-        step = Step(t=rh.t, params=c.vec(rl.params, rh.params))
-        return dataclasses.replace(step, digits=min(c.digits))
-    step = Step(
-        t=rh.t,
-        params=c.vec(rl.params, rh.params),
-        grad=c.vec(rl.grad, rh.grad) if rh.grad is not None else None,
-        state={k: c.vec(rl.state[k], rh.state[k]) for k in rh.state},
-        aux={k: c.vec(rl.aux[k], rh.aux[k]) for k in rh.aux},
-        loss=c.one(lo.loss, hi.loss),
-        rows={k: c.vec(lo.rows[k], hi.rows[k]) for k in hi.rows},
-    )
-    return dataclasses.replace(step, digits=min(c.digits))  # digits known once all are printed
+        return list(r.params)
+    out = list(r.params) + (list(r.grad) if names.grad is not None else [])
+    for k in names.state:
+        out += r.state[k]
+    for k in names.aux:
+        out += r.aux[k]
+    out.append(raw.loss)
+    for k in like.rows:
+        out += raw.rows[k]
+    return out
+
+
+def _certified_step(lo: RawStep, hi: RawStep, certify: Certify, params_only: bool = False
+                    ) -> Step:
+    """The 2P step printed to the digits it shares with the P step; ``digits``: the fewest."""
+    texts, digits = certify(_values(lo, hi, params_only), _values(hi, hi, params_only))
+    it = iter(texts)
+
+    def vec(xs: list[Any]) -> tuple[str, ...]:
+        return tuple(next(it) for _ in xs)
+
+    rh = hi.record
+    if params_only:
+        return Step(t=rh.t, params=vec(rh.params), digits=digits)
+    return Step(t=rh.t, params=vec(rh.params), grad=vec(rh.grad) if rh.grad is not None else None,
+                state={k: vec(v) for k, v in rh.state.items()},
+                aux={k: vec(v) for k, v in rh.aux.items()}, loss=next(it),
+                rows={k: vec(v) for k, v in hi.rows.items()}, digits=digits)
+
+
+def mpmath_certify(dps: int, ctx: Any) -> Certify:
+    """Pairs of mpmath numbers (both exact in ``ctx``) certified by ``certified_text``."""
+
+    def certify(los: list[Any], his: list[Any]) -> tuple[list[str], int]:
+        pairs = [certified_text(a, b, dps, ctx) for a, b in zip(los, his, strict=True)]
+        return [text for text, _ in pairs], min(d for _, d in pairs)
+
+    return certify
 
 
 def _certified_steps(lo: list[RawStep], hi: list[RawStep], lo_ar: Any, hi_ar: Any, dps: int,
                      params_only: bool) -> tuple[Step, ...]:
     """Each step of the 2P run, printed to the digits it shares with the P run. MPFR values are
-    certified by gmpy2 directly (``certify.py``, the same digits and text as mpmath's);
+    certified by gmpy2 directly (``certify.py``: the same digits and text as mpmath's);
     mpmath values in one mpmath context that holds either run's values exactly."""
     pairs = zip(lo, hi, strict=False)
     if lo_ar.kind == "mpfr":
-        text = MpfrCertifier(dps).text
-        return tuple(_certified_step(a, b, text, params_only) for a, b in pairs)
+        certify = MpfrCertifier(dps).texts
+        return tuple(_certified_step(a, b, certify, params_only) for a, b in pairs)
     ctx = mpmath.MPContext()
     ctx.prec = mpmath.libmp.dps_to_prec(2 * dps) + 64
-
-    def text_mpmath(a: Any, b: Any) -> tuple[str, int]:
-        return certified_text(a, b, dps, ctx)
-
-    return tuple(_certified_step(_as_mpmath(a, lo_ar, ctx), _as_mpmath(b, hi_ar, ctx),
-                                 text_mpmath, params_only) for a, b in pairs)
+    certify = mpmath_certify(dps, ctx)
+    return tuple(_certified_step(_as_mpmath(a, lo_ar, ctx), _as_mpmath(b, hi_ar, ctx), certify,
+                                 params_only) for a, b in pairs)
 
 
 ENGINES = {"mpfr": MpfrArith, "mpmath": MpmathArith}
