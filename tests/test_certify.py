@@ -108,7 +108,32 @@ def test_agreeing_digits_equal_mpmaths_near_powers_of_ten(dps):
         a = at(lo.bits, target)
         for _ in range(rng.randint(0, 3)):
             a = rng.choice([gmpy2.next_above, gmpy2.next_below])(a)
-        assert cert.agreeing_digits(a, b) == agreeing_digits(mp(a), mp(b), dps)
+        want = agreeing_digits(mp(a), mp(b), dps)
+        assert cert.agreeing_digits(a, b) == want
+        assert cert.texts([a], [b]) == ([certified_text(mp(a), mp(b), dps, CTX)[0]], want)
+
+
+def test_certified_pairs_equal_mpmaths_on_random_values():
+    # wide and narrow agreement, huge and tiny magnitudes (the double-precision estimate of the
+    # digit count does not apply beyond 1e±300), exact ties
+    rng = random.Random(7)
+    for dps in (15, 50, 120):
+        cert = MpfrCertifier(dps)
+        lo, hi = MpfrArith(dps), MpfrArith(2 * dps)
+        ctx = mpmath.MPContext()
+        ctx.prec = mpmath.libmp.dps_to_prec(2 * dps) + 64
+        los, his, want = [], [], []
+        for _ in range(1500):
+            b = at(hi.bits, _random_value(rng, hi.bits))
+            with gmpy2.context(cert.context):
+                near = b * (1 + gmpy2.mpfr(rng.uniform(-1, 1)) * gmpy2.mpfr(10) ** -rng.randint(
+                    0, 2 * dps))
+            a = at(lo.bits, rng.choice([near, near, b, rng.uniform(-1, 1)]))
+            los.append(a)
+            his.append(b)
+            want.append(certified_text(mp(a), mp(b), dps, ctx))
+        assert cert.texts(los, his) == ([t for t, _ in want], min(d for _, d in want))
+        assert [cert.text(a, b) for a, b in zip(los, his, strict=True)] == want
 
 
 def test_certified_text_special_values():
@@ -118,7 +143,9 @@ def test_certified_text_special_values():
              ("1", "-inf"), ("inf", "inf"), ("-2", "2"), ("0.1", "0.1")]
     for a_text, b_text in cases:
         a, b = at(MpfrArith(50).bits, a_text), at(hi.bits, b_text)
-        assert cert.text(a, b) == certified_text(mp(a), mp(b), 50, CTX)
+        want = certified_text(mp(a), mp(b), 50, CTX)
+        assert cert.text(a, b) == want
+        assert cert.texts([a], [b]) == ([want[0]], want[1])
     assert cert.text(at(170, "0.5"), at(336, "0.5")) == ("0.5", 50)
     assert cert.text(at(170, "nan"), at(336, "-inf")) == ("-inf", 0)
 
