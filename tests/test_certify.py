@@ -16,11 +16,8 @@ import pytest
 from verify.arith import MpfrArith
 from verify.certify import MpfrCertifier, nstr
 from verify.golden import (
-    _as_mpmath,
-    _certified_step,
     agreeing_digits,
     certified_text,
-    mpmath_certify,
     run_golden,
 )
 from verify.problems import find_problem
@@ -110,7 +107,7 @@ def test_agreeing_digits_equal_mpmaths_near_powers_of_ten(dps):
             a = rng.choice([gmpy2.next_above, gmpy2.next_below])(a)
         want = agreeing_digits(mp(a), mp(b), dps)
         assert cert.agreeing_digits(a, b) == want
-        assert cert.texts([a], [b]) == ([certified_text(mp(a), mp(b), dps, CTX)[0]], want)
+        assert cert.texts([a], [b]) == ([certified_text(mp(a), mp(b), dps, CTX)[0]], [want])
 
 
 def test_certified_pairs_equal_mpmaths_on_random_values():
@@ -132,7 +129,7 @@ def test_certified_pairs_equal_mpmaths_on_random_values():
             los.append(a)
             his.append(b)
             want.append(certified_text(mp(a), mp(b), dps, ctx))
-        assert cert.texts(los, his) == ([t for t, _ in want], min(d for _, d in want))
+        assert cert.texts(los, his) == ([t for t, _ in want], [d for _, d in want])
         assert [cert.text(a, b) for a, b in zip(los, his, strict=True)] == want
 
 
@@ -145,23 +142,24 @@ def test_certified_text_special_values():
         a, b = at(MpfrArith(50).bits, a_text), at(hi.bits, b_text)
         want = certified_text(mp(a), mp(b), 50, CTX)
         assert cert.text(a, b) == want
-        assert cert.texts([a], [b]) == ([want[0]], want[1])
+        assert cert.texts([a], [b]) == ([want[0]], [want[1]])
     assert cert.text(at(170, "0.5"), at(336, "0.5")) == ("0.5", 50)
     assert cert.text(at(170, "nan"), at(336, "-inf")) == ("-inf", 0)
 
 
 @pytest.mark.parametrize("problem,optimizer,hyper,steps", [
     ("rosenbrock", "adam", {"lr": "0.01"}, 120),
-    ("linear_regression", "adamw", {"lr": "0.01"}, 40),
+    ("linear_regression", "adamw", {"lr": "0.01"}, 40),  # with per-row outputs
     ("beale", "amsgrad", {"lr": "0.01"}, 40),
     ("reddi_online", "rmsprop", {"lr": "0.1"}, 40),
     ("double_well", "nesterov", {"lr": "0.01"}, 40),
 ])
 def test_mpfr_golden_equals_its_mpmath_certification(problem, optimizer, hyper, steps):
-    """The fast path prints what the previous one did: the same two MPFR runs, certified through
-    mpmath numbers (golden.certified_text), give the same steps, text and digit counts."""
+    """The fast path prints what the previous one did: the same two MPFR runs, each value
+    certified through mpmath numbers (golden.certified_text) and laid out here, one by one."""
     from verify.engine import run_in
     from verify.spec import effective_hyper
+    from verify.trace import Step
 
     spec = RunSpec(find_problem(problem), optimizer, hyper, steps)
     fast = run_golden(spec, engine="mpfr")
@@ -170,11 +168,26 @@ def test_mpfr_golden_equals_its_mpmath_certification(problem, optimizer, hyper, 
     lo, hi = run_in(spec, lo_ar, hyper_eff), run_in(spec, hi_ar, hyper_eff)
     ctx = mpmath.MPContext()
     ctx.prec = mpmath.libmp.dps_to_prec(2 * spec.dps) + 64
-    certify = mpmath_certify(spec.dps, ctx)
-    reference = tuple(_certified_step(_as_mpmath(a, lo_ar, ctx), _as_mpmath(b, hi_ar, ctx),
-                                      certify) for a, b in zip(lo, hi, strict=True))
-    assert fast.steps == reference
+    reference = []
+    for a, b in zip(lo, hi, strict=True):
+        digits = []
+
+        def vec(xs, ys, digits=digits):
+            out = [certified_text(mp(x), mp(y), spec.dps, ctx) for x, y in zip(xs, ys, strict=True)]
+            digits.extend(d for _, d in out)
+            return tuple(t for t, _ in out)
+
+        ra, rb = a.record, b.record
+        reference.append(Step(
+            rb.t, vec(ra.params, rb.params), vec(ra.grad, rb.grad) if rb.grad is not None else None,
+            {k: vec(ra.state[k], v) for k, v in rb.state.items()},
+            {k: vec(ra.aux[k], v) for k, v in rb.aux.items()}, vec([a.loss], [b.loss])[0],
+            {k: vec(a.rows[k], v) for k, v in b.rows.items()}, min(digits)))
+    assert fast.steps == tuple(reference)
     assert fast.arithmetic["certified_digits"] == min(s.digits for s in reference) >= 30
+    if problem == "linear_regression":
+        assert fast.steps[3].rows["residual"] == reference[3].rows["residual"]
+        assert len(fast.steps[3].rows["residual"]) == 5
 
 
 @pytest.mark.parametrize("problem,optimizer,hyper", [

@@ -125,21 +125,26 @@ class MpfrCertifier:
         text = nstr(b, d or 1)
         return (text[:-2] if text.endswith(".0") else text), d
 
-    def texts(self, los: Sequence[Any], his: Sequence[Any]) -> tuple[list[str], int]:
-        """``text`` of each pair, and the fewest digits: the hot loop of a golden, inlined.
+    def texts(self, los: Sequence[Any], his: Sequence[Any]) -> tuple[list[str], list[int]]:
+        """``text`` of each pair, split into the texts and the digit counts: the hot loop of a
+        golden, inlined.
 
         The digit count is first estimated in double precision: log10|b| − log10|a − b| (a − b
         rounded to 53 bits) is within 1e-12 of the exact −log10(rel), and so is the value mpmath
         computes, so where the estimate is 1e-9 or more away from an integer both floors agree;
-        otherwise (and for values beyond double range) the exact way decides."""
+        otherwise (and for values beyond double range) the exact way decides. The text is
+        ``_certified_text``'s, inlined for the common case."""
         ctx, dps, sub53 = self.context, self.dps, self._double.sub
-        sub, div, frexp, is_finite = ctx.sub, ctx.div, ctx.frexp, gmpy2.is_finite
+        sub, div, frexp, is_finite, get_exp = ctx.sub, ctx.div, ctx.frexp, gmpy2.is_finite, \
+            gmpy2.get_exp
         log10, floor = math.log10, math.floor
-        out, fewest = [], dps
+        bitprecs, pow10, log2_10 = _BITPREC, _POW10, _LOG2_10
+        out: list[str] = []
+        counts: list[int] = []
         for a, b in zip(los, his, strict=True):
             if not is_finite(b):
                 out.append("nan" if gmpy2.is_nan(b) else ("inf" if b > 0 else "-inf"))
-                fewest = 0
+                counts.append(0)
                 continue
             if a == b:
                 d = dps
@@ -158,10 +163,54 @@ class MpfrCertifier:
                     exp, man = frexp(div(sub(a, b), b))  # ±rel = man·2^exp, |man| in [½, 1)
                     d = floor(-(log10(abs(float(man))) + exp * _LOG10_2))
                 d = 0 if d < 0 else (dps if d > dps else d)
-            if d < fewest:
-                fewest = d
-            out.append(_certified_text(b, d or 1) if b else "0")
-        return out, fewest
+            counts.append(d)
+            if not b:
+                out.append("0")
+                continue
+            n = d or 1
+            top2 = get_exp(b)
+            if not -_BIG_EXPONENT <= top2 <= _BIG_EXPONENT or n > 4000:
+                out.append(_certified_text(b, n))
+                continue
+            # _certified_text from here on
+            man = b.as_mantissa_exp()[0]
+            sign = ""
+            if man < 0:
+                sign, man = "-", -man
+            fixprec = bitprecs[n - 1] - top2
+            if fixprec < 0:
+                fixprec = 0
+            fixdps = int(fixprec / log2_10 + 0.5)
+            offset = top2 - man.bit_length() + fixprec
+            fixed = man << offset if offset >= 0 else man >> -offset
+            digits = str(fixed * (pow10.get(fixdps) or _pow10(fixdps)) >> fixprec)
+            length = len(digits)
+            if length <= n:
+                out.append(_certified_text(b, n))
+                continue
+            exponent = length - fixdps - 1
+            if digits[n] >= "5":  # round half up on the first digit dropped
+                last = digits[n - 1]
+                if last != "9":
+                    digits = digits[:n - 1] + "123456789"[int(last)]
+                else:
+                    digits = str(int(digits[:n]) + 1)
+                    if len(digits) > n:  # 99…9 + 1
+                        digits, exponent = digits[:n], exponent + 1
+            else:
+                digits = digits[:n]
+            digits = digits.rstrip("0")
+            if exponent < n and exponent > (-5 if n < 15 else -(n // 3)):
+                if exponent < 0:
+                    out.append(f"{sign}0.{'0' * (-exponent - 1)}{digits}")
+                elif len(digits) <= exponent + 1:  # an integer: "123", not "123.0"
+                    out.append(f"{sign}{digits}{'0' * (exponent + 1 - len(digits))}")
+                else:
+                    out.append(f"{sign}{digits[:exponent + 1]}.{digits[exponent + 1:]}")
+            else:
+                out.append(f"{sign}{digits[0]}.{digits[1:] or '0'}"
+                           f"e{'+' if exponent > 0 else ''}{exponent}")
+        return out, counts
 
 
 _BITPREC = [int(n * _LOG2_10) + 10 for n in range(4, 4004)]  # nstr_digits' bitprec, n + 3 ≥ 4

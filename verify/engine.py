@@ -36,9 +36,10 @@ def projection(problem: Problem, ar: Any) -> Callable[[Any, int | None], Any] | 
     return lambda x, i: ar.clip(x, lo[i], hi[i])
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RawStep:
-    """A rule step in backend numbers, with the loss and per-row outputs at its parameters."""
+    """A rule step in backend numbers, with the loss and per-row outputs at its parameters
+    (not frozen, for speed, like ``Record``; never changed once made)."""
 
     record: Record
     loss: Any
@@ -78,5 +79,7 @@ def _run_in(spec: RunSpec, ar: Any, hyper: dict[str, str],
                       spec.schedule)
     if not measure:
         return [RawStep(r, None, {}) for r in records]
+    if not row_fns:
+        return [RawStep(r, loss_fn(r.params), {}) for r in records]
     return [RawStep(r, loss_fn(r.params), {k: f(r.params) for k, f in row_fns.items()})
             for r in records]

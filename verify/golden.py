@@ -46,7 +46,7 @@ def certified_text(a: Any, b: Any, dps: int, ctx: Any) -> tuple[str, int]:
     return (text[:-2] if text.endswith(".0") else text), d
 
 
-Certify = Callable[[list[Any], list[Any]], tuple[list[str], int]]
+Certify = Callable[[list[Any], list[Any]], tuple[list[str], list[int]]]
 
 
 def _as_mpmath(raw: RawStep, ar: Any, ctx: Any) -> RawStep:
@@ -60,13 +60,15 @@ def _as_mpmath(raw: RawStep, ar: Any, ctx: Any) -> RawStep:
     return RawStep(record, loss, {k: conv(v) for k, v in raw.rows.items()})
 
 
-def _values(raw: RawStep, like: RawStep, params_only: bool) -> list[Any]:
-    """The values of a step in the order ``_certified_step`` prints them (the names of ``like``,
-    the 2P step)."""
+def _add_values(out: list[Any], raw: RawStep, like: RawStep, params_only: bool) -> None:
+    """Append the values of a step in the order ``_step`` prints them (under the names of
+    ``like``, the 2P step)."""
     r, names = raw.record, like.record
+    out += r.params
     if params_only:
-        return list(r.params)
-    out = list(r.params) + (list(r.grad) if names.grad is not None else [])
+        return
+    if names.grad is not None:
+        out += r.grad
     for k in names.state:
         out += r.state[k]
     for k in names.aux:
@@ -74,51 +76,73 @@ def _values(raw: RawStep, like: RawStep, params_only: bool) -> list[Any]:
     out.append(raw.loss)
     for k in like.rows:
         out += raw.rows[k]
-    return out
 
 
-def _certified_step(lo: RawStep, hi: RawStep, certify: Certify, params_only: bool = False
-                    ) -> Step:
-    """The 2P step printed to the digits it shares with the P step; ``digits``: the fewest."""
-    texts, digits = certify(_values(lo, hi, params_only), _values(hi, hi, params_only))
-    it = iter(texts)
-
-    def vec(xs: list[Any]) -> tuple[str, ...]:
-        return tuple(next(it) for _ in xs)
-
-    rh = hi.record
+def _step(hi: RawStep, texts: list[str], i: int, digits: int, params_only: bool) -> Step:
+    """The step of ``hi`` whose texts start at ``texts[i]``."""
+    r = hi.record
+    j = i + len(r.params)
+    params = tuple(texts[i:j])
     if params_only:
-        return Step(t=rh.t, params=vec(rh.params), digits=digits)
-    return Step(t=rh.t, params=vec(rh.params), grad=vec(rh.grad) if rh.grad is not None else None,
-                state={k: vec(v) for k, v in rh.state.items()},
-                aux={k: vec(v) for k, v in rh.aux.items()}, loss=next(it),
-                rows={k: vec(v) for k, v in hi.rows.items()}, digits=digits)
+        return Step(t=r.t, params=params, digits=digits)
+    grad = None
+    if r.grad is not None:
+        i, j = j, j + len(r.grad)
+        grad = tuple(texts[i:j])
+    named = []
+    for table in (r.state, r.aux):
+        out = {}
+        for k, v in table.items():
+            i, j = j, j + len(v)
+            out[k] = tuple(texts[i:j])
+        named.append(out)
+    loss = texts[j]
+    j += 1
+    rows = {}
+    for k, v in hi.rows.items():
+        i, j = j, j + len(v)
+        rows[k] = tuple(texts[i:j])
+    return Step(r.t, params, grad, named[0], named[1], loss, rows, digits)
 
 
 def mpmath_certify(dps: int, ctx: Any) -> Certify:
     """Pairs of mpmath numbers (both exact in ``ctx``) certified by ``certified_text``."""
 
-    def certify(los: list[Any], his: list[Any]) -> tuple[list[str], int]:
+    def certify(los: list[Any], his: list[Any]) -> tuple[list[str], list[int]]:
         pairs = [certified_text(a, b, dps, ctx) for a, b in zip(los, his, strict=True)]
-        return [text for text, _ in pairs], min(d for _, d in pairs)
+        return [text for text, _ in pairs], [d for _, d in pairs]
 
     return certify
 
 
+def certified_steps(lo: list[RawStep], hi: list[RawStep], certify: Certify,
+                    params_only: bool = False) -> tuple[Step, ...]:
+    """Each step of the 2P run ``hi``, printed to the digits it shares with the P run ``lo``;
+    a step's ``digits``: the fewest of its values. All values are certified in one call."""
+    los: list[Any] = []
+    his: list[Any] = []
+    starts = [0]
+    for a, b in zip(lo, hi, strict=False):
+        _add_values(los, a, b, params_only)
+        _add_values(his, b, b, params_only)
+        starts.append(len(his))
+    texts, digits = certify(los, his)
+    return tuple(_step(b, texts, i, min(digits[i:j]), params_only)
+                 for b, i, j in zip(hi, starts, starts[1:], strict=False))
+
+
 def _certified_steps(lo: list[RawStep], hi: list[RawStep], lo_ar: Any, hi_ar: Any, dps: int,
                      params_only: bool) -> tuple[Step, ...]:
-    """Each step of the 2P run, printed to the digits it shares with the P run. MPFR values are
-    certified by gmpy2 directly (``certify.py``: the same digits and text as mpmath's);
-    mpmath values in one mpmath context that holds either run's values exactly."""
-    pairs = zip(lo, hi, strict=False)
+    """MPFR values are certified by gmpy2 directly (``certify.py``: the same digits and text as
+    mpmath's); mpmath values in one mpmath context that holds either run's values exactly."""
     if lo_ar.kind == "mpfr":
-        certify = MpfrCertifier(dps).texts
-        return tuple(_certified_step(a, b, certify, params_only) for a, b in pairs)
+        return certified_steps(lo, hi, MpfrCertifier(dps).texts, params_only)
     ctx = mpmath.MPContext()
     ctx.prec = mpmath.libmp.dps_to_prec(2 * dps) + 64
-    certify = mpmath_certify(dps, ctx)
-    return tuple(_certified_step(_as_mpmath(a, lo_ar, ctx), _as_mpmath(b, hi_ar, ctx), certify,
-                                 params_only) for a, b in pairs)
+    n = min(len(lo), len(hi))
+    return certified_steps([_as_mpmath(a, lo_ar, ctx) for a in lo[:n]],
+                           [_as_mpmath(b, hi_ar, ctx) for b in hi[:n]],
+                           mpmath_certify(dps, ctx), params_only)
 
 
 ENGINES = {"mpfr": MpfrArith, "mpmath": MpmathArith}

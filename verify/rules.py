@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 State = dict[str, Any]
@@ -291,9 +292,11 @@ SCHEDULES: dict[str, Callable[[Any, int, Any], Any]] = {"constant": _constant,
                                                          "inv-sqrt": _inv_sqrt}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Record:
-    """One step of a run, in backend numbers: params after step t, the gradient used, state."""
+    """One step of a run, in backend numbers: params after step t, the gradient used, state.
+    Not frozen (a frozen dataclass costs a setattr call per field, and a golden makes one record
+    per step and precision), but never changed once recorded."""
 
     t: int
     params: list[Any]
@@ -320,13 +323,16 @@ def iterate(rule: Rule, hyper: Mapping[str, Any], init: Sequence[Any],
     else:
         state = [rule.init(p, ar) for p in params]
     records = [Record(0, list(params))]
+    update, is_finite = rule.update, ar.is_finite
+    state_names = [(k, itemgetter(k)) for k in rule.state_names]
+    aux_names = [(k, itemgetter(k)) for k in rule.aux_names]
     for t in range(1, steps + 1):
         grad = list(grad_fn(params, t))
         hp_t = hyper if schedule == "constant" else dict(
             hyper, lr=SCHEDULES[schedule](hyper["lr"], t, ar))
         if ar.vectorized:
             g = ar.vector(grad)
-            delta, state, aux = rule.update(g, state, x, t, hp_t, ar)
+            delta, state, aux = update(g, state, x, t, hp_t, ar)
             x = x + delta
             if project:
                 x = project(x, None)
@@ -334,17 +340,18 @@ def iterate(rule: Rule, hyper: Mapping[str, Any], init: Sequence[Any],
             state_out = {k: list(v) for k, v in state.items()}
             aux_out = {k: list(v) for k, v in aux.items()}
         else:
-            results = [rule.update(gi, si, xi, t, hp_t, ar)
+            results = [update(gi, si, xi, t, hp_t, ar)
                        for gi, si, xi in zip(grad, state, params, strict=True)]
             params = [xi + d for xi, (d, _, _) in zip(params, results, strict=True)]
             if project:
                 params = [project(xi, k) for k, xi in enumerate(params)]
             state = [s for _, s, _ in results]
-            state_out = {k: [s[k] for s in state] for k in rule.state_names}
-            aux_out = {k: [a[k] for _, _, a in results] for k in rule.aux_names}
+            auxes = [a for _, _, a in results]
+            state_out = {k: list(map(get, state)) for k, get in state_names}
+            aux_out = {k: list(map(get, auxes)) for k, get in aux_names}
         records.append(Record(t, list(params), grad, state_out, aux_out))
         if on_step:
             on_step(t)
-        if not all(ar.is_finite(v) for v in params + grad):
+        if not (all(map(is_finite, params)) and all(map(is_finite, grad))):
             break
     return records
