@@ -105,6 +105,7 @@ class MpfrCertifier:
         # its methods round there whatever gmpy2's current context is
         self.context = gmpy2.context(precision=mpmath.libmp.dps_to_prec(2 * dps) + 64)
         self._double = gmpy2.context(precision=53)
+        self._scales: dict[tuple[int, int], tuple[int, int, int, Any]] = {}
 
     def agreeing_digits(self, a: Any, b: Any) -> int:
         """Significant decimal digits on which ``a`` (precision P) and ``b`` (2P) agree, ≤ P."""
@@ -138,7 +139,7 @@ class MpfrCertifier:
         sub, div, frexp, is_finite, get_exp = ctx.sub, ctx.div, ctx.frexp, gmpy2.is_finite, \
             gmpy2.get_exp
         log10, floor = math.log10, math.floor
-        bitprecs, pow10, log2_10 = _BITPREC, _POW10, _LOG2_10
+        scales = self._scales
         out: list[str] = []
         counts: list[int] = []
         for a, b in zip(los, his, strict=True):
@@ -168,22 +169,21 @@ class MpfrCertifier:
                 out.append("0")
                 continue
             n = d or 1
-            top2 = get_exp(b)
-            if not -_BIG_EXPONENT <= top2 <= _BIG_EXPONENT or n > 4000:
-                out.append(_certified_text(b, n))
-                continue
-            # _certified_text from here on
+            top2 = get_exp(b)  # b = ±m·2^top2, m in [1/2, 1): mpmath's exponent + bit count
+            scale = scales.get((n, top2))
+            if scale is None:
+                if not -_BIG_EXPONENT <= top2 <= _BIG_EXPONENT or n > 4000:
+                    out.append(_certified_text(b, n))
+                    continue
+                scale = scales[n, top2] = _scale(n, top2)
+            fixprec, fixdps, shift, p10 = scale  # _certified_text from here on
             man = b.as_mantissa_exp()[0]
             sign = ""
             if man < 0:
                 sign, man = "-", -man
-            fixprec = bitprecs[n - 1] - top2
-            if fixprec < 0:
-                fixprec = 0
-            fixdps = int(fixprec / log2_10 + 0.5)
-            offset = top2 - man.bit_length() + fixprec
+            offset = shift - man.bit_length()
             fixed = man << offset if offset >= 0 else man >> -offset
-            digits = str(fixed * (pow10.get(fixdps) or _pow10(fixdps)) >> fixprec)
+            digits = str(fixed * p10 >> fixprec)
             length = len(digits)
             if length <= n:
                 out.append(_certified_text(b, n))
@@ -214,6 +214,15 @@ class MpfrCertifier:
 
 
 _BITPREC = [int(n * _LOG2_10) + 10 for n in range(4, 4004)]  # nstr_digits' bitprec, n + 3 ≥ 4
+
+
+def _scale(n: int, top2: int) -> tuple[int, int, int, Any]:
+    """What ``nstr_digits`` computes for n + 3 digits of a value whose binary exponent (mpmath's
+    exponent + bit count) is top2: fixprec, fixdps, top2 + fixprec (the shift of a mantissa of
+    bc bits is that minus bc) and 10^fixdps."""
+    fixprec = max(_BITPREC[n - 1] - top2, 0)
+    fixdps = int(fixprec / _LOG2_10 + 0.5)
+    return fixprec, fixdps, top2 + fixprec, _pow10(fixdps)
 
 
 def _certified_text(x: Any, n: int) -> str:

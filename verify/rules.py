@@ -340,15 +340,18 @@ def iterate(rule: Rule, hyper: Mapping[str, Any], init: Sequence[Any],
             state_out = {k: list(v) for k, v in state.items()}
             aux_out = {k: list(v) for k, v in aux.items()}
         else:
-            results = [update(gi, si, xi, t, hp_t, ar)
-                       for gi, si, xi in zip(grad, state, params, strict=True)]
-            params = [xi + d for xi, (d, _, _) in zip(params, results, strict=True)]
-            if project:
-                params = [project(xi, k) for k, xi in enumerate(params)]
-            state = [s for _, s, _ in results]
-            auxes = [a for _, _, a in results]
-            state_out = {k: list(map(get, state)) for k, get in state_names}
-            aux_out = {k: list(map(get, auxes)) for k, get in aux_names}
+            old_state, state, moved, auxes = state, [], [], []  # one loop, no comprehensions
+            for gi, si, xi in zip(grad, old_state, params, strict=True):
+                d, s, a = update(gi, si, xi, t, hp_t, ar)
+                moved.append(xi + d)
+                state.append(s)
+                auxes.append(a)
+            params = [project(xi, k) for k, xi in enumerate(moved)] if project else moved
+            state_out, aux_out = {}, {}
+            for k, get in state_names:
+                state_out[k] = list(map(get, state))
+            for k, get in aux_names:
+                aux_out[k] = list(map(get, auxes))
         records.append(Record(t, list(params), grad, state_out, aux_out))
         if on_step:
             on_step(t)
