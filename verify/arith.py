@@ -7,6 +7,7 @@ operations Python's operators do not: sqrt, integer power, maximum, absolute val
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -24,11 +25,18 @@ def as_fraction(value: Rationalish) -> Fraction:
     if isinstance(value, sp.Rational):
         return Fraction(int(value.p), int(value.q))
     if isinstance(value, str):
-        from .expr import parse_number  # decimal strings are parsed exactly, never via float
-
-        r = parse_number(value)
-        return Fraction(int(r.p), int(r.q))
+        return _decimal_fraction(value)
     return Fraction(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _decimal_fraction(text: str) -> Fraction:
+    """A decimal string parsed exactly, never via float (cached: every run converts the same
+    hyperparameters and starting points, twice for a golden)."""
+    from .expr import parse_number
+
+    r = parse_number(text)
+    return Fraction(int(r.p), int(r.q))
 
 
 class _ScalarOps:
