@@ -100,6 +100,8 @@ class MpfrCertifier:
     ``golden.certified_text`` does with mpmath numbers, with the same digits and text."""
 
     def __init__(self, dps: int):
+        if not 1 <= dps <= 4000:
+            raise ValueError(f"digits must be 1 to 4000, not {dps}")
         self.dps = dps
         # the precision golden.py's mpmath context uses: holds either run's values exactly;
         # its methods round there whatever gmpy2's current context is
@@ -135,46 +137,37 @@ class MpfrCertifier:
         computes, so where the estimate is 1e-9 or more away from an integer both floors agree;
         otherwise (and for values beyond double range) the exact way decides. The text is
         ``_certified_text``'s, inlined for the common case."""
-        ctx, dps, sub53 = self.context, self.dps, self._double.sub
-        sub, div, frexp, is_finite, get_exp = ctx.sub, ctx.div, ctx.frexp, gmpy2.is_finite, \
+        dps, sub53, agreeing, get_exp = self.dps, self._double.sub, self.agreeing_digits, \
             gmpy2.get_exp
         log10, floor = math.log10, math.floor
         scales = self._scales
         out: list[str] = []
         counts: list[int] = []
         for a, b in zip(los, his, strict=True):
-            if not is_finite(b):
-                out.append("nan" if gmpy2.is_nan(b) else ("inf" if b > 0 else "-inf"))
-                counts.append(0)
+            fb = float(b)
+            if not 1e-300 < abs(fb) < 1e300:  # zero, not finite, or beyond double range
+                text, d = self.text(a, b)
+                out.append(text)
+                counts.append(d)
                 continue
             if a == b:
                 d = dps
-            elif not b or not is_finite(a):
-                d = 0
             else:
-                fb, fd = abs(float(b)), abs(float(sub53(a, b)))
-                if 1e-300 < fb < 1e300 and 1e-300 < fd < 1e300:
-                    est = log10(fb) - log10(fd)
+                fd = abs(float(sub53(a, b)))  # inf or nan if a is
+                d = None
+                if 1e-300 < fd < 1e300:
+                    est = log10(abs(fb)) - log10(fd)
                     d = floor(est)
                     if est - d < 1e-9 or d + 1 - est < 1e-9:
                         d = None
-                else:
-                    d = None
                 if d is None:
-                    exp, man = frexp(div(sub(a, b), b))  # ±rel = man·2^exp, |man| in [½, 1)
-                    d = floor(-(log10(abs(float(man))) + exp * _LOG10_2))
+                    d = agreeing(a, b)
                 d = 0 if d < 0 else (dps if d > dps else d)
             counts.append(d)
-            if not b:
-                out.append("0")
-                continue
             n = d or 1
             top2 = get_exp(b)  # b = ±m·2^top2, m in [1/2, 1): mpmath's exponent + bit count
             scale = scales.get((n, top2))
-            if scale is None:
-                if not -_BIG_EXPONENT <= top2 <= _BIG_EXPONENT or n > 4000:
-                    out.append(_certified_text(b, n))
-                    continue
+            if scale is None:  # |top2| < 1000 here, and n ≤ dps ≤ 4000
                 scale = scales[n, top2] = _scale(n, top2)
             fixprec, fixdps, shift, p10 = scale  # _certified_text from here on
             man = b.as_mantissa_exp()[0]
