@@ -6,6 +6,7 @@ Each value is written from the 2P run, rounded to the digits on which the P and 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from typing import Any
@@ -16,10 +17,9 @@ import sympy as sp
 
 from .arith import MpfrArith, MpmathArith, RationalArith, as_fraction, round_to_float32
 from .certify import MpfrCertifier
-from .engine import RawStep, run_in
+from .engine import FlatRun, run_flat, run_in
 from .errors import InputError
 from .problems import Problem, rational_text
-from .rules import Record
 from .spec import RunSpec, effective_hyper
 from .trace import Step, Trace
 
@@ -49,60 +49,32 @@ def certified_text(a: Any, b: Any, dps: int, ctx: Any) -> tuple[str, int]:
 Certify = Callable[[list[Any], list[Any]], tuple[list[str], list[int]]]
 
 
-def _as_mpmath(raw: RawStep, ar: Any, ctx: Any) -> RawStep:
-    def conv(xs):
-        return [ar.to_mpmath(x, ctx) for x in xs]
-
-    r = raw.record
-    record = Record(r.t, conv(r.params), conv(r.grad) if r.grad is not None else None,
-                    {k: conv(v) for k, v in r.state.items()}, {k: conv(v) for k, v in r.aux.items()})
-    loss = None if raw.loss is None else ar.to_mpmath(raw.loss, ctx)
-    return RawStep(record, loss, {k: conv(v) for k, v in raw.rows.items()})
-
-
-def _add_values(out: list[Any], raw: RawStep, like: RawStep, params_only: bool) -> None:
-    """Append the values of a step in the order ``_step`` prints them (under the names of
-    ``like``, the 2P step)."""
-    r, names = raw.record, like.record
-    out += r.params
-    if params_only:
-        return
-    if names.grad is not None:
-        out += r.grad
-    for k in names.state:
-        out += r.state[k]
-    for k in names.aux:
-        out += r.aux[k]
-    out.append(raw.loss)
-    for k in like.rows:
-        out += raw.rows[k]
-
-
-def _step(hi: RawStep, texts: list[str], i: int, digits: int, params_only: bool) -> Step:
-    """The step of ``hi`` whose texts start at ``texts[i]``."""
-    r = hi.record
-    j = i + len(r.params)
+def _step(run: FlatRun, t: int, texts: list[str], i: int, digits: int, params_only: bool
+          ) -> Step:
+    """Step t of ``run`` from its texts, which start at ``texts[i]`` (``FlatRun``'s order)."""
+    j = i + run.params
     params = tuple(texts[i:j])
     if params_only:
-        return Step(t=r.t, params=params, digits=digits)
-    grad = None
-    if r.grad is not None:
-        i, j = j, j + len(r.grad)
+        return Step(t=t, params=params, digits=digits)
+    grad, named = None, []
+    if t:
+        i, j = j, j + run.params
         grad = tuple(texts[i:j])
-    named = []
-    for table in (r.state, r.aux):
-        out = {}
-        for k, v in table.items():
-            i, j = j, j + len(v)
-            out[k] = tuple(texts[i:j])
-        named.append(out)
+        for names in (run.state, run.aux):
+            out = {}
+            for k in names:
+                i, j = j, j + run.params
+                out[k] = tuple(texts[i:j])
+            named.append(out)
+    else:
+        named = [{}, {}]
     loss = texts[j]
     j += 1
     rows = {}
-    for k, v in hi.rows.items():
-        i, j = j, j + len(v)
+    for k, size in run.rows:
+        i, j = j, j + size
         rows[k] = tuple(texts[i:j])
-    return Step(r.t, params, grad, named[0], named[1], loss, rows, digits)
+    return Step(t, params, grad, named[0], named[1], loss, rows, digits)
 
 
 def mpmath_certify(dps: int, ctx: Any) -> Certify:
@@ -115,23 +87,29 @@ def mpmath_certify(dps: int, ctx: Any) -> Certify:
     return certify
 
 
-def certified_steps(lo: list[RawStep], hi: list[RawStep], certify: Certify,
-                    params_only: bool = False) -> tuple[Step, ...]:
-    """Each step of the 2P run ``hi``, printed to the digits it shares with the P run ``lo``;
-    a step's ``digits``: the fewest of its values. All values are certified in one call."""
-    los: list[Any] = []
-    his: list[Any] = []
-    starts = [0]
-    for a, b in zip(lo, hi, strict=False):
-        _add_values(los, a, b, params_only)
-        _add_values(his, b, b, params_only)
-        starts.append(len(his))
+def certified_steps(lo: FlatRun, hi: FlatRun, certify: Certify, params_only: bool = False
+                    ) -> tuple[Step, ...]:
+    """Each step of the 2P run ``hi``, printed to the digits it shares with the P run ``lo``
+    (as far as both went); a step's ``digits``: the fewest of its values. All values are
+    certified in one call."""
+    steps = min(len(lo.values), len(hi.values))
+    if params_only:
+        n = hi.params
+        los = [x for row in lo.values[:steps] for x in row[:n]]
+        his = [x for row in hi.values[:steps] for x in row[:n]]
+        starts = list(range(0, n * steps + 1, n))
+    else:
+        los = [x for row in lo.values[:steps] for x in row]
+        his, starts = [], [0]
+        for row in hi.values[:steps]:
+            his += row
+            starts.append(len(his))
     texts, digits = certify(los, his)
-    return tuple(_step(b, texts, i, min(digits[i:j]), params_only)
-                 for b, i, j in zip(hi, starts, starts[1:], strict=False))
+    return tuple(_step(hi, t, texts, i, min(digits[i:j]), params_only)
+                 for t, (i, j) in enumerate(zip(starts, starts[1:], strict=False)))
 
 
-def _certified_steps(lo: list[RawStep], hi: list[RawStep], lo_ar: Any, hi_ar: Any, dps: int,
+def _certified_steps(lo: FlatRun, hi: FlatRun, lo_ar: Any, hi_ar: Any, dps: int,
                      params_only: bool) -> tuple[Step, ...]:
     """MPFR values are certified by gmpy2 directly (``certify.py``: the same digits and text as
     mpmath's); mpmath values in one mpmath context that holds either run's values exactly."""
@@ -139,10 +117,13 @@ def _certified_steps(lo: list[RawStep], hi: list[RawStep], lo_ar: Any, hi_ar: An
         return certified_steps(lo, hi, MpfrCertifier(dps).texts, params_only)
     ctx = mpmath.MPContext()
     ctx.prec = mpmath.libmp.dps_to_prec(2 * dps) + 64
-    n = min(len(lo), len(hi))
-    return certified_steps([_as_mpmath(a, lo_ar, ctx) for a in lo[:n]],
-                           [_as_mpmath(b, hi_ar, ctx) for b in hi[:n]],
-                           mpmath_certify(dps, ctx), params_only)
+
+    def exact(run: FlatRun, ar: Any) -> FlatRun:
+        return dataclasses.replace(run, values=[[ar.to_mpmath(x, ctx) for x in row]
+                                                for row in run.values])
+
+    return certified_steps(exact(lo, lo_ar), exact(hi, hi_ar), mpmath_certify(dps, ctx),
+                           params_only)
 
 
 ENGINES = {"mpfr": MpfrArith, "mpmath": MpmathArith}
@@ -162,9 +143,10 @@ def run_golden(spec: RunSpec, progress: Callable[[int], None] | None = None,
         raise InputError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
     hyper = effective_hyper(spec.full_hyper(), spec.quantize)
     lo_ar, hi_ar = ENGINES[engine](spec.dps), ENGINES[engine](2 * spec.dps)
-    lo = run_in(spec, lo_ar, hyper, _half(progress, 0, spec.steps), grads, measure=not params_only)
-    hi = run_in(spec, hi_ar, hyper, _half(progress, spec.steps, spec.steps), grads,
-                measure=not params_only)
+    lo = run_flat(spec, lo_ar, hyper, _half(progress, 0, spec.steps), grads,
+                  measure=not params_only)
+    hi = run_flat(spec, hi_ar, hyper, _half(progress, spec.steps, spec.steps), grads,
+                  measure=not params_only)
     steps = _certified_steps(lo, hi, lo_ar, hi_ar, spec.dps, params_only)
     return Trace(problem_header(spec.problem), optimizer_header(spec),
                  arithmetic_header(spec, min(s.digits for s in steps), engine),

@@ -309,12 +309,16 @@ def iterate(rule: Rule, hyper: Mapping[str, Any], init: Sequence[Any],
             grad_fn: Callable[[list[Any], int], list[Any]], steps: int, ar: Any,
             on_step: Callable[[int], None] | None = None,
             project: Callable[[Any, int], Any] | None = None,
-            schedule: str = "constant") -> list[Record]:
-    """Run ``rule`` for ``steps`` steps from ``init``; record every step (t = 0 is the start).
+            schedule: str = "constant", flat: bool = False) -> list[Any]:
+    """Run ``rule`` for ``steps`` steps from ``init``; record every step (t = 0 is the start)
+    as a ``Record``.
 
     ``grad_fn(params, t)`` gives the gradient used at step t; ``project(x, i)``, if given, maps
     coordinate i back onto its feasible interval after each step (projected methods).
     Stops early (after recording it) at the first step whose values are not finite.
+    ``flat``: record each step as one list instead — the parameters, then (from step 1) the
+    gradient, each state value of ``rule.state_names`` over all coordinates, and likewise each
+    of ``rule.aux_names``: what a golden certifies, without building a record of dictionaries.
     """
     params = list(init)
     if ar.vectorized:
@@ -322,7 +326,7 @@ def iterate(rule: Rule, hyper: Mapping[str, Any], init: Sequence[Any],
         state = rule.init(x, ar)
     else:
         state = [rule.init(p, ar) for p in params]
-    records = [Record(0, list(params))]
+    records: list[Any] = [list(params) if flat else Record(0, list(params))]
     update, is_finite = rule.update, ar.is_finite
     state_names = [(k, itemgetter(k)) for k in rule.state_names]
     aux_names = [(k, itemgetter(k)) for k in rule.aux_names]
@@ -337,8 +341,16 @@ def iterate(rule: Rule, hyper: Mapping[str, Any], init: Sequence[Any],
             if project:
                 x = project(x, None)
             params = list(x)
-            state_out = {k: list(v) for k, v in state.items()}
-            aux_out = {k: list(v) for k, v in aux.items()}
+            if flat:
+                row = params + grad
+                for k, _ in state_names:
+                    row += list(state[k])
+                for k, _ in aux_names:
+                    row += list(aux[k])
+                records.append(row)
+            else:
+                records.append(Record(t, params, grad, {k: list(v) for k, v in state.items()},
+                                      {k: list(v) for k, v in aux.items()}))
         else:
             old_state, state, moved, auxes = state, [], [], []  # one loop, no comprehensions
             for gi, si, xi in zip(grad, old_state, params, strict=True):
@@ -347,12 +359,20 @@ def iterate(rule: Rule, hyper: Mapping[str, Any], init: Sequence[Any],
                 state.append(s)
                 auxes.append(a)
             params = [project(xi, k) for k, xi in enumerate(moved)] if project else moved
-            state_out, aux_out = {}, {}
-            for k, get in state_names:
-                state_out[k] = list(map(get, state))
-            for k, get in aux_names:
-                aux_out[k] = list(map(get, auxes))
-        records.append(Record(t, list(params), grad, state_out, aux_out))
+            if flat:
+                row = params + grad
+                for _, get in state_names:
+                    row += map(get, state)
+                for _, get in aux_names:
+                    row += map(get, auxes)
+                records.append(row)
+            else:
+                state_out, aux_out = {}, {}
+                for k, get in state_names:
+                    state_out[k] = list(map(get, state))
+                for k, get in aux_names:
+                    aux_out[k] = list(map(get, auxes))
+                records.append(Record(t, list(params), grad, state_out, aux_out))
         if on_step:
             on_step(t)
         if not (all(map(is_finite, params)) and all(map(is_finite, grad))):
