@@ -62,3 +62,16 @@ def test_replayed_gradients_and_unmeasured_runs():
         assert row == laid_out(step, measure=False)
     assert flat.values[1][2:4] == [MpfrArith(50).num(Fraction(1, 7)),
                                    MpfrArith(50).num(Fraction(-1, 3))]
+
+
+def test_status_screen_agrees_with_the_text_check():
+    from verify.golden import status_of
+    from verify.trace import Step
+
+    for bad, where in (("nan", 2), ("-inf", 1), ("+Infinity", 3), ("NaN", 2)):
+        steps = tuple(Step(t, ("1.5e-7", "-2" if t != where else bad), loss="0.25")
+                      for t in range(4))
+        assert status_of(steps, 9) == {"finite": False, "first_nonfinite_step": where,
+                                       "steps_requested": 9}
+    finite = tuple(Step(t, ("1.5e-7", "-2.25e+12"), ("3", "4"), loss="1e-300") for t in range(3))
+    assert status_of(finite, 3) == {"finite": True}

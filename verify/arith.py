@@ -116,6 +116,7 @@ class MpfrArith(_ScalarOps):
         self.name = f"mpfr@{self.bits}bits"
         self.one = gmpy2.mpfr(1)
         self._powers: dict[Any, tuple[int, Any, Any]] = {}
+        self.is_finite = gmpy2.is_finite  # the C function itself: called per value and step
 
     def activate(self) -> contextlib.AbstractContextManager:
         return self.gmpy2.context(self.ctx)

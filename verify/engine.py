@@ -18,8 +18,7 @@ from .symbolic import gradient, phase_gradients
 def gradient_at(problem: Problem, ar: Any) -> Callable[[list[Any], int], list[Any]]:
     """``f(params, t)``: the gradient at step t (an online problem's phase t mod period)."""
     if not problem.online:
-        fn = compile_many(gradient(problem), problem.symbols, ar)
-        return lambda params, t: fn(params)
+        return compile_many(gradient(problem), problem.symbols, ar)  # ignores t
     fns = [compile_many(g, problem.symbols, ar) for g in phase_gradients(problem)]
     return lambda params, t: fns[t % len(fns)](params)
 

@@ -42,9 +42,20 @@ def unsupported(expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> str | None:
 
 
 def compile_many(exprs: Sequence[sp.Expr], symbols: Sequence[sp.Symbol], ar: Any
-                 ) -> Callable[[Sequence[Any]], list[Any]]:
+                 ) -> Callable[..., list[Any]]:
+    """``f(values)``: the list of ``exprs`` evaluated (extra arguments are ignored, so a
+    gradient can be called as ``f(params, t)``)."""
     fns = [compile_expr(e, symbols, ar) for e in exprs]
-    return lambda values: [f(values) for f in fns]
+    if len(fns) == 1:
+        f0 = fns[0]
+        return lambda values, *_: [f0(values)]
+    if len(fns) == 2:  # a list display, not a comprehension: no frame per call
+        f0, f1 = fns
+        return lambda values, *_: [f0(values), f1(values)]
+    if len(fns) == 3:
+        f0, f1, f2 = fns
+        return lambda values, *_: [f0(values), f1(values), f2(values)]
+    return lambda values, *_: [f(values) for f in fns]
 
 
 def _node(e: sp.Expr, index: dict, ar: Any) -> Fn:
