@@ -117,7 +117,8 @@ class MpfrCertifier:
             return 0
         ctx = self.context
         exp, man = ctx.frexp(ctx.div(ctx.sub(a, b), b))  # ±rel = man·2^exp, |man| in [1/2, 1)
-        d = math.floor(-(math.log10(abs(float(man))) + exp * _LOG10_2))
+        with gmpy2.context(self._double):  # float() rounds as the current context does: nearest
+            d = math.floor(-(math.log10(abs(float(man))) + exp * _LOG10_2))
         return 0 if d < 0 else (self.dps if d > self.dps else d)
 
     def text(self, a: Any, b: Any) -> tuple[str, int]:
