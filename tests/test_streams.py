@@ -22,3 +22,30 @@ def test_parallel_equals_serial_and_the_problem_engine(tmp_path):
     assert serial == parallel
     assert serial.params[0] == tuple(s.params[0] for s in trace.steps)
     assert min(serial.digits) >= 30
+
+
+def test_stream_texts_are_mpmaths_certified_text():
+    # The same two MPFR runs certified value by value through mpmath (golden.certified_text):
+    # the expected texts and digit counts.
+    import mpmath
+
+    from verify.arith import MpfrArith
+    from verify.golden import certified_text
+    from verify.rules import iterate
+    from verify.spec import check_hyper, get_rule
+
+    stream = ["0.3", "-1.25", "2e-9", "0", "7"]
+    got = golden_streams("adam", {"lr": "0.1"}, ["1"], [stream], workers=1)
+    ctx = mpmath.MPContext()
+    ctx.prec = mpmath.libmp.dps_to_prec(100) + 64
+    runs = []
+    for ar in (MpfrArith(50), MpfrArith(100)):
+        with ar.activate():
+            hp = {k: ar.num(v) for k, v in check_hyper(get_rule("adam"), {"lr": "0.1"}).items()}
+            g = [ar.num(s) for s in stream]
+            recs = iterate(get_rule("adam"), hp, [ar.num("1")], lambda p, t, g=g: [g[t - 1]], 5,
+                           ar)
+            runs.append([ar.to_mpmath(r.params[0], ctx) for r in recs])
+    want = [certified_text(a, b, 50, ctx) for a, b in zip(*runs, strict=True)]
+    assert got.params[0] == tuple(t for t, _ in want)
+    assert got.digits[0] == min(d for _, d in want)

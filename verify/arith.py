@@ -7,6 +7,7 @@ operations Python's operators do not: sqrt, integer power, maximum, absolute val
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -32,11 +33,18 @@ def as_fraction(value: Rationalish) -> Fraction:
                 m.group(1).startswith("0") and len(m.group(1)) > 1 and not m.group(2)
                 and not m.group(3)):  # "007": not a Python literal, parse_number refuses it
             return Fraction(value)  # exact for a plain decimal (the common case: trace values)
-        from .expr import parse_number  # decimal strings are parsed exactly, never via float
-
-        r = parse_number(value)
-        return Fraction(int(r.p), int(r.q))
+        return _decimal_fraction(value)
     return Fraction(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _decimal_fraction(text: str) -> Fraction:
+    """A decimal string parsed exactly, never via float (cached: every run converts the same
+    hyperparameters and starting points, twice for a golden)."""
+    from .expr import parse_number
+
+    r = parse_number(text)
+    return Fraction(int(r.p), int(r.q))
 
 
 class _ScalarOps:
@@ -116,6 +124,7 @@ class MpfrArith(_ScalarOps):
         self.name = f"mpfr@{self.bits}bits"
         self.one = gmpy2.mpfr(1)
         self._powers: dict[Any, tuple[int, Any, Any]] = {}
+        self.is_finite = gmpy2.is_finite  # the C function itself: called per value and step
 
     def activate(self) -> contextlib.AbstractContextManager:
         return self.gmpy2.context(self.ctx)

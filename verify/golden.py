@@ -16,10 +16,10 @@ import numpy as np
 import sympy as sp
 
 from .arith import MpfrArith, MpmathArith, RationalArith, as_fraction, round_to_float32
-from .engine import RawStep, run_in
+from .certify import MpfrCertifier
+from .engine import FlatRun, run_flat, run_in
 from .errors import InputError
 from .problems import Problem, rational_text
-from .rules import Record
 from .spec import RunSpec, effective_hyper
 from .trace import Step, Trace
 
@@ -46,49 +46,84 @@ def certified_text(a: Any, b: Any, dps: int, ctx: Any) -> tuple[str, int]:
     return (text[:-2] if text.endswith(".0") else text), d
 
 
-class _Certifier:
-    """Formats paired values and remembers the fewest digits certified in one step."""
-
-    def __init__(self, dps: int, ctx: Any):
-        self.dps, self.ctx, self.digits = dps, ctx, []
-
-    def one(self, a: Any, b: Any) -> str:
-        text, d = certified_text(a, b, self.dps, self.ctx)
-        self.digits.append(d)
-        return text
-
-    def vec(self, xs: list[Any], ys: list[Any]) -> tuple[str, ...]:
-        return tuple(self.one(a, b) for a, b in zip(xs, ys, strict=True))
+Certify = Callable[[list[Any], list[Any]], tuple[list[str], list[int]]]
 
 
-def _as_mpmath(raw: RawStep, ar: Any, ctx: Any) -> RawStep:
-    def conv(xs):
-        return [ar.to_mpmath(x, ctx) for x in xs]
-
-    r = raw.record
-    record = Record(r.t, conv(r.params), conv(r.grad) if r.grad is not None else None,
-                    {k: conv(v) for k, v in r.state.items()}, {k: conv(v) for k, v in r.aux.items()})
-    loss = None if raw.loss is None else ar.to_mpmath(raw.loss, ctx)
-    return RawStep(record, loss, {k: conv(v) for k, v in raw.rows.items()})
-
-
-def _certified_step(lo: RawStep, hi: RawStep, dps: int, ctx: Any, params_only: bool = False
-                    ) -> Step:
-    c = _Certifier(dps, ctx)
-    rl, rh = lo.record, hi.record
+def _step(run: FlatRun, t: int, texts: list[str], i: int, digits: int, params_only: bool
+          ) -> Step:
+    """Step t of ``run`` from its texts, which start at ``texts[i]`` (``FlatRun``'s order)."""
+    j = i + run.params
+    params = tuple(texts[i:j])
     if params_only:
-        step = Step(t=rh.t, params=c.vec(rl.params, rh.params))
-        return dataclasses.replace(step, digits=min(c.digits))
-    step = Step(
-        t=rh.t,
-        params=c.vec(rl.params, rh.params),
-        grad=c.vec(rl.grad, rh.grad) if rh.grad is not None else None,
-        state={k: c.vec(rl.state[k], rh.state[k]) for k in rh.state},
-        aux={k: c.vec(rl.aux[k], rh.aux[k]) for k in rh.aux},
-        loss=c.one(lo.loss, hi.loss),
-        rows={k: c.vec(lo.rows[k], hi.rows[k]) for k in hi.rows},
-    )
-    return dataclasses.replace(step, digits=min(c.digits))  # digits known once all are printed
+        return Step(t=t, params=params, digits=digits)
+    grad, named = None, []
+    if t:
+        i, j = j, j + run.params
+        grad = tuple(texts[i:j])
+        for names in (run.state, run.aux):
+            out = {}
+            for k in names:
+                i, j = j, j + run.params
+                out[k] = tuple(texts[i:j])
+            named.append(out)
+    else:
+        named = [{}, {}]
+    loss = texts[j]
+    j += 1
+    rows = {}
+    for k, size in run.rows:
+        i, j = j, j + size
+        rows[k] = tuple(texts[i:j])
+    return Step(t, params, grad, named[0], named[1], loss, rows, digits)
+
+
+def mpmath_certify(dps: int, ctx: Any) -> Certify:
+    """Pairs of mpmath numbers (both exact in ``ctx``) certified by ``certified_text``."""
+
+    def certify(los: list[Any], his: list[Any]) -> tuple[list[str], list[int]]:
+        pairs = [certified_text(a, b, dps, ctx) for a, b in zip(los, his, strict=True)]
+        return [text for text, _ in pairs], [d for _, d in pairs]
+
+    return certify
+
+
+def certified_steps(lo: FlatRun, hi: FlatRun, certify: Certify, params_only: bool = False
+                    ) -> tuple[Step, ...]:
+    """Each step of the 2P run ``hi``, printed to the digits it shares with the P run ``lo``
+    (as far as both went); a step's ``digits``: the fewest of its values. All values are
+    certified in one call."""
+    steps = min(len(lo.values), len(hi.values))
+    if params_only:
+        n = hi.params
+        los = [x for row in lo.values[:steps] for x in row[:n]]
+        his = [x for row in hi.values[:steps] for x in row[:n]]
+        starts = list(range(0, n * steps + 1, n))
+    else:
+        los = [x for row in lo.values[:steps] for x in row]
+        his, starts = [], [0]
+        for row in hi.values[:steps]:
+            his += row
+            starts.append(len(his))
+    texts, digits = certify(los, his)
+    return tuple(_step(hi, t, texts, i, min(digits[i:j]), params_only)
+                 for t, (i, j) in enumerate(zip(starts, starts[1:], strict=False)))
+
+
+def _certified_steps(lo: FlatRun, hi: FlatRun, lo_ar: Any, hi_ar: Any, dps: int,
+                     params_only: bool) -> tuple[Step, ...]:
+    """MPFR values are certified by gmpy2 directly (``certify.py``: the same digits and text as
+    mpmath's); mpmath values in one mpmath context that holds either run's values exactly."""
+    if lo_ar.kind == "mpfr":
+        return certified_steps(lo, hi, MpfrCertifier(dps).texts, params_only)
+    ctx = mpmath.MPContext()
+    ctx.prec = mpmath.libmp.dps_to_prec(2 * dps) + 64
+
+    def exact(run: FlatRun, ar: Any) -> FlatRun:
+        return dataclasses.replace(run, values=[[ar.to_mpmath(x, ctx) for x in row]
+                                                for row in run.values])
+
+    return certified_steps(exact(lo, lo_ar), exact(hi, hi_ar), mpmath_certify(dps, ctx),
+                           params_only)
 
 
 ENGINES = {"mpfr": MpfrArith, "mpmath": MpmathArith}
@@ -108,13 +143,11 @@ def run_golden(spec: RunSpec, progress: Callable[[int], None] | None = None,
         raise InputError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
     hyper = effective_hyper(spec.full_hyper(), spec.quantize)
     lo_ar, hi_ar = ENGINES[engine](spec.dps), ENGINES[engine](2 * spec.dps)
-    lo = run_in(spec, lo_ar, hyper, _half(progress, 0, spec.steps), grads, measure=not params_only)
-    hi = run_in(spec, hi_ar, hyper, _half(progress, spec.steps, spec.steps), grads,
-                measure=not params_only)
-    ctx = mpmath.MPContext()
-    ctx.prec = mpmath.libmp.dps_to_prec(2 * spec.dps) + 64  # holds either run's values exactly
-    steps = tuple(_certified_step(_as_mpmath(a, lo_ar, ctx), _as_mpmath(b, hi_ar, ctx),
-                                  spec.dps, ctx, params_only) for a, b in zip(lo, hi, strict=False))
+    lo = run_flat(spec, lo_ar, hyper, _half(progress, 0, spec.steps), grads,
+                  measure=not params_only)
+    hi = run_flat(spec, hi_ar, hyper, _half(progress, spec.steps, spec.steps), grads,
+                  measure=not params_only)
+    steps = _certified_steps(lo, hi, lo_ar, hi_ar, spec.dps, params_only)
     return Trace(problem_header(spec.problem), optimizer_header(spec),
                  arithmetic_header(spec, min(s.digits for s in steps), engine),
                  steps, status_of(steps, spec.steps))
@@ -195,9 +228,8 @@ def arithmetic_header(spec: RunSpec, certified: int, engine: str) -> dict[str, A
 def status_of(steps: tuple[Step, ...], requested: int) -> dict[str, Any]:
     """Whether every value stayed finite — parameters, gradients and the loss (log θ from a
     negative start is NaN while θ is finite); if not, the first step where one did not."""
-    bad = [s.t for s in steps
-           if not all(is_finite_text(v) for v in s.params + (s.grad or ()) + (
-               (s.loss,) if s.loss is not None else ()))]
+    bad = [s.t for s in steps if not _all_finite(s.params + (s.grad or ()) + (
+        (s.loss,) if s.loss is not None else ()))]
     if bad:
         return {"finite": False, "first_nonfinite_step": bad[0], "steps_requested": requested}
     return {"finite": True}
@@ -205,6 +237,14 @@ def status_of(steps: tuple[Step, ...], requested: int) -> dict[str, Any]:
 
 def is_finite_text(text: str) -> bool:
     return text.lower().lstrip("+-") not in ("nan", "inf", "infinity")
+
+
+def _all_finite(texts: tuple[str, ...]) -> bool:
+    """``all(map(is_finite_text, texts))``, screened first: a decimal text has no n or i."""
+    joined = "".join(texts)
+    if "n" not in joined and "i" not in joined and "N" not in joined and "I" not in joined:
+        return True
+    return all(map(is_finite_text, texts))
 
 
 def float32_of(text: str) -> np.float32:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 State = dict[str, Any]
@@ -291,9 +292,11 @@ SCHEDULES: dict[str, Callable[[Any, int, Any], Any]] = {"constant": _constant,
                                                          "inv-sqrt": _inv_sqrt}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Record:
-    """One step of a run, in backend numbers: params after step t, the gradient used, state."""
+    """One step of a run, in backend numbers: params after step t, the gradient used, state.
+    Not frozen (a frozen dataclass costs a setattr call per field, and a golden makes one record
+    per step and precision), but never changed once recorded."""
 
     t: int
     params: list[Any]
@@ -306,12 +309,16 @@ def iterate(rule: Rule, hyper: Mapping[str, Any], init: Sequence[Any],
             grad_fn: Callable[[list[Any], int], list[Any]], steps: int, ar: Any,
             on_step: Callable[[int], None] | None = None,
             project: Callable[[Any, int], Any] | None = None,
-            schedule: str = "constant") -> list[Record]:
-    """Run ``rule`` for ``steps`` steps from ``init``; record every step (t = 0 is the start).
+            schedule: str = "constant", flat: bool = False) -> list[Any]:
+    """Run ``rule`` for ``steps`` steps from ``init``; record every step (t = 0 is the start)
+    as a ``Record``.
 
     ``grad_fn(params, t)`` gives the gradient used at step t; ``project(x, i)``, if given, maps
     coordinate i back onto its feasible interval after each step (projected methods).
     Stops early (after recording it) at the first step whose values are not finite.
+    ``flat``: record each step as one list instead — the parameters, then (from step 1) the
+    gradient, each state value of ``rule.state_names`` over all coordinates, and likewise each
+    of ``rule.aux_names``: what a golden certifies, without building a record of dictionaries.
     """
     params = list(init)
     if ar.vectorized:
@@ -319,32 +326,55 @@ def iterate(rule: Rule, hyper: Mapping[str, Any], init: Sequence[Any],
         state = rule.init(x, ar)
     else:
         state = [rule.init(p, ar) for p in params]
-    records = [Record(0, list(params))]
+    records: list[Any] = [list(params) if flat else Record(0, list(params))]
+    update, is_finite = rule.update, ar.is_finite
+    state_names = [(k, itemgetter(k)) for k in rule.state_names]
+    aux_names = [(k, itemgetter(k)) for k in rule.aux_names]
     for t in range(1, steps + 1):
         grad = list(grad_fn(params, t))
         hp_t = hyper if schedule == "constant" else dict(
             hyper, lr=SCHEDULES[schedule](hyper["lr"], t, ar))
         if ar.vectorized:
             g = ar.vector(grad)
-            delta, state, aux = rule.update(g, state, x, t, hp_t, ar)
+            delta, state, aux = update(g, state, x, t, hp_t, ar)
             x = x + delta
             if project:
                 x = project(x, None)
             params = list(x)
-            state_out = {k: list(v) for k, v in state.items()}
-            aux_out = {k: list(v) for k, v in aux.items()}
+            if flat:
+                row = params + grad
+                for k, _ in state_names:
+                    row += list(state[k])
+                for k, _ in aux_names:
+                    row += list(aux[k])
+                records.append(row)
+            else:
+                records.append(Record(t, params, grad, {k: list(v) for k, v in state.items()},
+                                      {k: list(v) for k, v in aux.items()}))
         else:
-            results = [rule.update(gi, si, xi, t, hp_t, ar)
-                       for gi, si, xi in zip(grad, state, params, strict=True)]
-            params = [xi + d for xi, (d, _, _) in zip(params, results, strict=True)]
-            if project:
-                params = [project(xi, k) for k, xi in enumerate(params)]
-            state = [s for _, s, _ in results]
-            state_out = {k: [s[k] for s in state] for k in rule.state_names}
-            aux_out = {k: [a[k] for _, _, a in results] for k in rule.aux_names}
-        records.append(Record(t, list(params), grad, state_out, aux_out))
+            old_state, state, moved, auxes = state, [], [], []  # one loop, no comprehensions
+            for gi, si, xi in zip(grad, old_state, params, strict=True):
+                d, s, a = update(gi, si, xi, t, hp_t, ar)
+                moved.append(xi + d)
+                state.append(s)
+                auxes.append(a)
+            params = [project(xi, k) for k, xi in enumerate(moved)] if project else moved
+            if flat:
+                row = params + grad
+                for _, get in state_names:
+                    row += map(get, state)
+                for _, get in aux_names:
+                    row += map(get, auxes)
+                records.append(row)
+            else:
+                state_out, aux_out = {}, {}
+                for k, get in state_names:
+                    state_out[k] = list(map(get, state))
+                for k, get in aux_names:
+                    aux_out[k] = list(map(get, auxes))
+                records.append(Record(t, list(params), grad, state_out, aux_out))
         if on_step:
             on_step(t)
-        if not all(ar.is_finite(v) for v in params + grad):
+        if not (all(map(is_finite, params)) and all(map(is_finite, grad))):
             break
     return records

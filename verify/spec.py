@@ -66,7 +66,11 @@ def check_hyper(rule: Rule, hyper: Mapping[str, str]) -> dict[str, str]:
     for key, text in out.items():
         if not isinstance(text, str):
             raise InputError(f"hyperparameter {key} must be a decimal string, got {text!r}")
-        value = as_fraction(parse_number(text, where=f"hyperparameter {key}"))
+        try:
+            value = as_fraction(text)  # parsed once per text (cached), checked here every time
+        except InputError:
+            parse_number(text, where=f"hyperparameter {key}")  # the same error, located
+            raise
         bounds = rule.ranges.get(key)
         if bounds and not in_range(value, bounds):
             raise InputError(f"{key} must be in {bounds.replace(',', ', ')}, got {text}")

@@ -14,8 +14,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from .arith import MpfrArith
+from .certify import MpfrCertifier
 from .errors import InputError
-from .golden import certified_text
 from .rules import iterate
 from .spec import check_hyper, get_rule
 
@@ -29,14 +29,9 @@ class StreamGolden:
 
 
 def _run_chunk(args: tuple) -> list[tuple[tuple[str, ...], int]]:
-    import mpmath
-
     rule_name, hyper, init, streams, dps = args
     rule = get_rule(rule_name)
-    out = []
     lo_ar, hi_ar = MpfrArith(dps), MpfrArith(2 * dps)
-    ctx = mpmath.MPContext()
-    ctx.prec = mpmath.libmp.dps_to_prec(2 * dps) + 64
     runs = []
     for ar in (lo_ar, hi_ar):
         with ar.activate():
@@ -44,12 +39,14 @@ def _run_chunk(args: tuple) -> list[tuple[tuple[str, ...], int]]:
             coords = []
             for x0, stream in zip(init, streams, strict=True):
                 g = [ar.num(s) for s in stream]
-                recs = iterate(rule, hp, [ar.num(x0)], lambda p, t, g=g: [g[t - 1]], len(g), ar)
-                coords.append([ar.to_mpmath(r.params[0], ctx) for r in recs])
+                rows = iterate(rule, hp, [ar.num(x0)], lambda p, t, g=g: [g[t - 1]], len(g), ar,
+                               flat=True)
+                coords.append([row[0] for row in rows])  # the parameter leads each flat row
             runs.append(coords)
+    certify = MpfrCertifier(dps).texts  # mpmath's certified_text, on gmpy2 numbers
+    out = []
     for lo, hi in zip(*runs, strict=True):
-        texts, digits = zip(*(certified_text(a, b, dps, ctx) for a, b in zip(lo, hi, strict=True)),
-                            strict=True)
+        texts, digits = certify(lo, hi)
         out.append((tuple(texts), min(digits)))
     return out
 
