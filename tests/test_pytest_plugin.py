@@ -60,9 +60,17 @@ def run_pytest(folder: Path, *args: str, lr: str = "0.01") -> subprocess.Complet
                           cwd=folder, env=env, capture_output=True, text=True, timeout=600)
 
 
-def test_plugin_passes_fails_with_table_and_updates_snapshots(tmp_path):
+def user_folder(tmp_path: Path) -> Path:
+    """The throwaway test file written in ``tmp_path`` (no snapshot yet); the snapshot's path."""
     (tmp_path / "test_user.py").write_text(USER_TESTS)
-    snap = tmp_path / "__adam_verify__" / "test_user" / "test_trace_snapshot.json"
+    return tmp_path / "__adam_verify__" / "test_user" / "test_trace_snapshot.json"
+
+
+# Two tests, each from a fresh folder, so that pytest-xdist can run them side by side: the first
+# run of the whole file, then the snapshot's life (written, kept, changed, updated).
+
+def test_plugin_passes_and_fails_with_the_table(tmp_path):
+    snap = user_folder(tmp_path)
 
     # first run: the audits pass and fail as they should; the missing snapshot fails
     first = run_pytest(tmp_path)
@@ -79,6 +87,11 @@ def test_plugin_passes_fails_with_table_and_updates_snapshots(tmp_path):
     assert "Traceback" not in out
     assert "no snapshot __adam_verify__/test_user/test_trace_snapshot.json; run pytest " \
            "--adam-verify-update to write it" in out
+    assert not snap.exists()
+
+
+def test_plugin_writes_keeps_and_updates_snapshots(tmp_path):
+    snap = user_folder(tmp_path)
     assert not snap.exists()
 
     # --adam-verify-update writes it, and says so
