@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import verify
+
 USER_TESTS = '''
 import os
 
@@ -54,7 +56,11 @@ def test_trace_snapshot(adam_snapshot):
 
 
 def run_pytest(folder: Path, *args: str, lr: str = "0.01") -> subprocess.CompletedProcess:
-    env = dict(os.environ, USER_LR=lr, PYTHONDONTWRITEBYTECODE="1")
+    # the plugin under test is this checkout's (the one this process imported), also where the
+    # installed package points elsewhere (an editable install of another working tree)
+    here = str(Path(verify.__file__).resolve().parent.parent)
+    path = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, USER_LR=lr, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=path)
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                            "--rootdir", str(folder), *args, str(folder / "test_user.py")],
                           cwd=folder, env=env, capture_output=True, text=True, timeout=600)
