@@ -16,7 +16,7 @@ import json
 import pytest
 
 from verify import paths
-from verify.auditing.calibration import Outcome, Score, check_one, load_counts, probes_from
+from verify.auditing.calibration import Outcome, Score, calibrate, check_one, load_counts, probes_from
 from verify.auditing.result import CONSISTENT, DISCREPANT
 
 from .mutants import MUTANTS
@@ -69,3 +69,16 @@ def test_the_committed_numbers_are_the_committed_records_and_keep_the_promise():
                                     if o.probe.correct and o.verdict != CONSISTENT]
     assert c["diagnosed"] == c["in_catalogue"]
     assert c["named"] >= 0.8 * c["outside_catalogue"]
+
+
+def test_calibrate_audits_in_a_pool_and_keeps_the_order():
+    """``calibrate`` (what ``adam-verify calibrate`` runs) on two quick implementations, a broken
+    one first: outcomes in the probes' order, progress counted, each the committed record."""
+    probes = [PROBES["momentum_ascends"], PROBES["momentum_torch_style"]]
+    seen = []
+    score = calibrate(probes, workers=2, progress=lambda i, n: seen.append((i, n)))
+    assert [o.probe for o in score.outcomes] == probes and seen == [(1, 2), (2, 2)]
+    rows = committed_rows()
+    assert [(o.verdict, o.named, o.ok) for o in score.outcomes] == \
+        [(rows[p.name]["verdict"], rows[p.name]["named"], rows[p.name]["ok"]) for p in probes]
+    assert [o.verdict for o in score.outcomes] == [DISCREPANT, CONSISTENT]
