@@ -96,7 +96,10 @@ def test_quick_keeps_the_probe_and_says_so():
     (f"{U}:never_returns", "did not return within"),
 ])
 def test_misbehaving_code_is_not_audited_with_the_reason(impl, why, monkeypatch, capsys):
+    # the per-step limit is run_user's default argument, bound from STEP_SECONDS when the module
+    # was loaded: patching the constant alone left it at 5 s (10 s of a busy loop per run)
     monkeypatch.setattr("verify.runners.user.STEP_SECONDS", 0.5)
+    monkeypatch.setattr("verify.runners.user.run_user.__defaults__", (0.5,))
     r = verify.audit(impl, "adam", quick=True, golden=False)
     assert r.verdict == "not audited" and why in r.reason
     assert r.first_line().split(": ", 1)[1].startswith("not audited: ")
