@@ -78,6 +78,7 @@ def pytest_sessionfinish(session):
         out["fuzz"], out["exits"] = dict(FUZZ), {k: dict(v) for k, v in EXITS.items()}
 
 
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: pytest -p no:xdist still runs
 def pytest_testnodedown(node, error):
     out = getattr(node, "workeroutput", {})
     for k, n in out.get("fuzz", {}).items():

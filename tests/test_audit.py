@@ -1,6 +1,7 @@
 """Audits of real implementations: what each framework computes over the battery, users' own
 code (including code that misbehaves), and every way an audit used to pass silently."""
 
+import functools
 import math
 
 import numpy as np
@@ -36,10 +37,17 @@ FRAMEWORKS = [
 ]
 
 
+@functools.cache
+def full_audit(impl: str, optimizer: str):
+    """``verify.audit(impl, optimizer, golden=False)``, once per process: the audit is
+    deterministic, and two tests below read optax's Adam (a full audit of a framework is slow)."""
+    return verify.audit(impl, optimizer, golden=False)
+
+
 @pytest.mark.parametrize("impl,optimizer,module,computes,model", FRAMEWORKS)
 def test_what_each_framework_computes(impl, optimizer, module, computes, model):
     pytest.importorskip(module)
-    r = verify.audit(impl, optimizer, golden=False)
+    r = full_audit(impl, optimizer)
     if computes is None:
         assert r.verdict == "consistent", r.summary
         if model:
@@ -52,7 +60,7 @@ def test_a_naive_bias_correction_is_a_finding_not_a_silent_pass():
     """optax computes 1 − βᵗ as a float32 power: consistent only with the naive model, and
     the audit says so (the NumPy runner's own test calls it a precision defect)."""
     pytest.importorskip("optax")
-    r = verify.audit("optax", "adam", golden=False)
+    r = full_audit("optax", "adam")
     assert r.verdict == "consistent" and r.model.powers == "naive"
     assert any("precision defect" in f for f in r.findings)
 
@@ -88,7 +96,10 @@ def test_quick_keeps_the_probe_and_says_so():
     (f"{U}:never_returns", "did not return within"),
 ])
 def test_misbehaving_code_is_not_audited_with_the_reason(impl, why, monkeypatch, capsys):
+    # the per-step limit is run_user's default argument, bound from STEP_SECONDS when the module
+    # was loaded: patching the constant alone left it at 5 s (10 s of a busy loop per run)
     monkeypatch.setattr("verify.runners.user.STEP_SECONDS", 0.5)
+    monkeypatch.setattr("verify.runners.user.run_user.__defaults__", (0.5,))
     r = verify.audit(impl, "adam", quick=True, golden=False)
     assert r.verdict == "not audited" and why in r.reason
     assert r.first_line().split(": ", 1)[1].startswith("not audited: ")

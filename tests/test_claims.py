@@ -12,9 +12,16 @@ from verify.goldenset import load_committed, load_manifest
 
 
 @pytest.fixture(scope="module")
-def results():
+def article():
+    """The bundled document's claims checked against the committed goldens (computed once for
+    this module: ``results`` and ``sources`` read the same check)."""
     goldens = load_committed(load_manifest())
-    return {r.claim.id: r for r in check_claims(load_claims(paths.ARTICLE_CLAIMS), goldens)}
+    return check_claims(load_claims(paths.ARTICLE_CLAIMS), goldens), goldens
+
+
+@pytest.fixture(scope="module")
+def results(article):
+    return {r.claim.id: r for r in article[0]}
 
 
 def test_printed_tolerance():
@@ -119,12 +126,10 @@ def test_bad_claims_of_other_kinds(tmp_path, body, message):
 # --- where the worked example's errors come from ---------------------------------------------
 
 @pytest.fixture(scope="module")
-def sources():
+def sources(article):
     from verify.provenance import trace_sources
 
-    goldens = load_committed(load_manifest())
-    claims = load_claims(paths.ARTICLE_CLAIMS)
-    res = check_claims(claims, goldens)
+    res, goldens = article
     return {(s.claim_id, s.label): s for s in trace_sources(res, goldens)}
 
 
