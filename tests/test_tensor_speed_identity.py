@@ -57,14 +57,14 @@ def _start(name: str, n: int):
     return rule, ar, hp, x0
 
 
-def _run_both(name: str, n: int, chunk: int) -> None:
+def _run_both(name: str, n: int, chunk: int, threads: int = 1) -> None:
     rule, ar, hp, x0 = _start(name, n)
     x_ref, s_ref = x0.copy(), rule.init(x0, ar)
     x_new, s_new = x0.copy(), rule.init(x0, ar)
     for t in range(1, STEPS + 1):
         g = _gradients(n, t)
         x_ref, s_ref = reference_step(rule, g, s_ref, x_ref, t, hp, ar)
-        x_new = chunked_step(rule, g, s_new, x_new, t, hp, ar, chunk)
+        x_new = chunked_step(rule, g, s_new, x_new, t, hp, ar, chunk, threads)
         _assert_same(x_new, x_ref, f"{name} params, step {t}")
         assert set(s_new) == set(s_ref)
         for k in s_ref:
@@ -83,6 +83,14 @@ def test_every_rule_small_chunks(name, n):
     """Every rule of RULES, chunks of 64, on sizes below, at and around the chunk size (a
     ragged rest of 5 < 16 elements: shorter than a SIMD block, merged into the last chunk)."""
     _run_both(name, n, 64)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("name", ["adam", "amsgrad", "momentum"])
+def test_threads_share_the_chunks_bit_for_bit(name, threads):
+    """Chunks shared among threads: the same slices, so the same bits as the whole vector (77
+    chunks of 64 plus a ragged rest, split into groups per thread)."""
+    _run_both(name, 77 * 64 + 29, 64, threads)
 
 
 def test_chunk_spans():

@@ -6,7 +6,9 @@ gradient vector and returns the whole parameter vector after the step (float32 N
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -41,11 +43,12 @@ class _StepArith(Float32Arith):
 
     def one_minus_pow(self, beta: Any, t: int) -> Any:
         key = (float(beta), t)
-        if key not in self._powers:
+        value = self._powers.get(key)
+        if value is None:
             if len(self._powers) >= 8:  # earlier steps' constants: done with
                 self._powers.clear()
-            self._powers[key] = super().one_minus_pow(beta, t)
-        return self._powers[key]
+            value = self._powers[key] = super().one_minus_pow(beta, t)
+        return value
 
 
 def reference_step(rule: Rule, g: np.ndarray, state: State, x: np.ndarray, t: int,
@@ -71,26 +74,49 @@ def chunk_spans(n: int, chunk: int = CHUNK) -> list[tuple[int, int]]:
 
 
 def chunked_step(rule: Rule, g: np.ndarray, state: State, x: np.ndarray, t: int, hp: dict,
-                 ar: Float32Arith, chunk: int = CHUNK) -> np.ndarray:
+                 ar: Float32Arith, chunk: int = CHUNK, threads: int = 1) -> np.ndarray:
     """The same step, the rule run on consecutive slices (it is coordinate-wise, so every
     element sees the same operations in the same order): the new parameter vector (a fresh
-    array); ``state``'s arrays are updated in place.
+    array); ``state``'s arrays are updated in place. ``threads`` > 1 shares the slices among
+    threads (NumPy releases the GIL inside its loops); the slices, so the bits, are the same.
 
     Bit for bit, NaN signs included: NumPy's SIMD loops pick the NaN of a NaN ⊕ NaN by where an
     element falls (full vectors or the ragged tail of the array), so slices are a multiple of
     64 elements and the last one long: each element falls where it does in the whole vector."""
     out = np.empty_like(x)
-    with np.errstate(all="ignore"):
-        for a, b in chunk_spans(x.size, chunk):
-            part = {k: v[a:b] for k, v in state.items()}
-            delta, new, _ = rule.update(g[a:b], part, x[a:b], t, hp, ar)
-            np.add(x[a:b], delta, out=out[a:b])
-            # a new value that is a view of another key's old slice is copied before any write
-            new = {k: np.array(v) if any(np.may_share_memory(v, p) for j, p in part.items()
-                                         if j != k) else v for k, v in new.items()}
-            for k, v in new.items():
-                part[k][...] = v
+
+    def run(spans: list[tuple[int, int]]) -> None:
+        with np.errstate(all="ignore"):  # per thread: NumPy's error state is thread-local
+            for a, b in spans:
+                part = {k: v[a:b] for k, v in state.items()}
+                delta, new, _ = rule.update(g[a:b], part, x[a:b], t, hp, ar)
+                np.add(x[a:b], delta, out=out[a:b])
+                # a new value that is a view of another key's old slice is copied before writes
+                new = {k: np.array(v) if any(np.may_share_memory(v, p) for j, p in part.items()
+                                             if j != k) else v for k, v in new.items()}
+                for k, v in new.items():
+                    part[k][...] = v
+
+    spans = chunk_spans(x.size, chunk)
+    if threads <= 1 or len(spans) < 2 * threads:
+        run(spans)
+        return out
+    run(spans[:1])  # the step's scalar constants are computed here, before threads share them
+    rest = spans[1:]
+    size = -(-len(rest) // threads)
+    groups = [rest[i:i + size] for i in range(0, len(rest), size)]
+    for f in [_pool(threads).submit(run, grp) for grp in groups]:
+        f.result()
     return out
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    if threads not in _POOLS:
+        _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="adam-verify-chunks")
+    return _POOLS[threads]
 
 
 def _numpy(rule: str, hyper: dict[str, str], init: np.ndarray) -> Stepper:
@@ -102,7 +128,8 @@ def _numpy(rule: str, hyper: dict[str, str], init: np.ndarray) -> Stepper:
     def step(g: np.ndarray) -> np.ndarray:
         box["t"] += 1
         g = np.ascontiguousarray(g, dtype=np.float32)
-        box["x"] = chunked_step(r, g, box["state"], box["x"], box["t"], hp, ar)
+        box["x"] = chunked_step(r, g, box["state"], box["x"], box["t"], hp, ar,
+                                threads=os.cpu_count() or 1)
         return box["x"]
 
     return step
