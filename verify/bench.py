@@ -137,7 +137,7 @@ def adam_tensor_step(impl: str, n: int, steps: int = 5) -> Measurement:
         for _ in range(steps):
             run(g)
 
-    return Measurement(impl, _best_of(loop, 2), steps * n, "element")
+    return Measurement(impl, _best_of(loop, 5), steps * n, "element")
 
 
 def sampled_audit(impl: str, size: int, steps: int) -> tuple[float, dict[str, float]]:
