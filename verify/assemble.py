@@ -82,6 +82,14 @@ class Coverage:
         return self.statements - len(self.unchecked)
 
 
+def verdict_counts(results: Sequence[ClaimResult]) -> dict[str, int]:
+    """Claims per verdict, every verdict present (zeros included)."""
+    out = dict.fromkeys(VERDICTS, 0)
+    for r in results:
+        out[r.verdict] += 1
+    return out
+
+
 def coverage(results: tuple[ClaimResult, ...]) -> Coverage:
     statements, unchecked = 0, []
     for r in results:
@@ -146,10 +154,7 @@ class Verification:
 
     def counts(self) -> dict[str, int]:
         """Claims per verdict (every verdict present, zeros included): they sum to the claims."""
-        out = dict.fromkeys(VERDICTS, 0)
-        for r in self.results:
-            out[r.verdict] += 1
-        return out
+        return verdict_counts(self.results)
 
     def kind_counts(self) -> dict[str, dict[str, int]]:
         """Verdict counts per kind of claim, kinds in first-use order."""

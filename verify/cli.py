@@ -178,8 +178,7 @@ def _check_or_update(expected: dict, update: bool, what: str) -> int:
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
-    from .assemble import check_document
-    from .claims import VERDICTS
+    from .assemble import check_document, verdict_counts
     from .outcomes import CONTRADICTED, PARTLY
 
     words = list(args.words)
@@ -192,9 +191,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
     done_progress()
     for r in results:
         print(f"{r.verdict:31} {r.claim.id}")
-    counts = dict.fromkeys(VERDICTS, 0)
-    for r in results:
-        counts[r.verdict] += 1
+    counts = verdict_counts(results)
     print(f"{len(results)} claims: {_tally(counts)}")
     return 1 if args.strict and counts[CONTRADICTED] + counts[PARTLY] else 0
 
