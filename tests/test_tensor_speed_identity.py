@@ -133,3 +133,22 @@ def test_state_values_that_alias_other_state_are_copied_first():
     state = rule.init(x, ar)
     chunked_step(rule, x, state, x, 1, {"lr": ar.num("1")}, ar, chunk=64)
     assert (state["a"] == 2).all() and (state["b"] == 1).all()
+
+
+def test_a_forked_child_steps_with_threads_of_its_own():
+    """The thread pool is per process: a child forked after the parent used it still finishes
+    its step (an inherited pool has no threads: it would wait forever) with the same bits."""
+    import multiprocessing
+
+    rule, ar, hp, x0 = _start("adam", 77 * 64)
+    g = _gradients(x0.size, 1)
+    want = chunked_step(rule, g, rule.init(x0, ar), x0, 1, hp, ar, 64, 2)  # pool made here
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        got = pool.apply_async(_child_step, (x0, g)).get(timeout=60)
+    _assert_same(got, want, "forked child")
+
+
+def _child_step(x0, g):
+    rule, ar, hp, _ = _start("adam", x0.size)
+    return chunked_step(rule, g, rule.init(x0, ar), x0, 1, hp, ar, 64, 2)

@@ -110,13 +110,16 @@ def chunked_step(rule: Rule, g: np.ndarray, state: State, x: np.ndarray, t: int,
     return out
 
 
-_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:
-    if threads not in _POOLS:
-        _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="adam-verify-chunks")
-    return _POOLS[threads]
+    """One pool per size and per process: a pool inherited through fork has no threads left
+    (work handed to it would wait forever), so a forked child builds its own."""
+    key = (os.getpid(), threads)
+    if key not in _POOLS:
+        _POOLS[key] = ThreadPoolExecutor(threads, thread_name_prefix="adam-verify-chunks")
+    return _POOLS[key]
 
 
 def _numpy(rule: str, hyper: dict[str, str], init: np.ndarray) -> Stepper:
