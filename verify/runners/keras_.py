@@ -133,14 +133,16 @@ def _run_here(spec: RunSpec, impl: str, dtype: str = "float32", hooks: Hooks | N
     return replace(trace, arithmetic=hooks.finish(trace.arithmetic)) if hooks else trace
 
 
-_SERVERS: dict[str, subprocess.Popen] = {}
+_SERVERS: dict[tuple[int, str], subprocess.Popen] = {}
 
 
 def _server(backend: str) -> subprocess.Popen:
     """The child process running Keras on ``backend`` for this process, started on first use
     and kept: it pays the imports once, not once per audit. It ends when this process does
-    (its standard input closes)."""
-    child = _SERVERS.get(backend)
+    (its standard input closes). Keyed by process too: a forked child must not write into its
+    parent's pipe."""
+    key = (os.getpid(), backend)
+    child = _SERVERS.get(key)
     if child is None or child.poll() is not None:
         env = dict(os.environ, KERAS_BACKEND=backend)
         log = tempfile.TemporaryFile("w+")  # read back only when the child dies
@@ -148,7 +150,7 @@ def _server(backend: str) -> subprocess.Popen:
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
                                  text=True, env=env)
         child.log = log  # type: ignore[attr-defined]
-        _SERVERS[backend] = child
+        _SERVERS[key] = child
     return child
 
 
@@ -173,7 +175,7 @@ def run_keras_child(specs: list[RunSpec], backend: str, dtype: str = "float32"
         child.wait()
         child.log.seek(0)
         last = (child.log.read().strip().splitlines() or ["no output"])[-1]
-        _SERVERS.pop(backend, None)
+        _SERVERS.pop((os.getpid(), backend), None)
         raise InputError(f"keras on the {backend} backend failed: {last}")
     out: list[Trace | InputError] = []
     for item in json.loads(answer):

@@ -1,0 +1,28 @@
+"""Keras on the torch backend runs in one serving child per process (verify/runners/keras_.py):
+jobs go in line by line, the same child serves every audit, and a dead child is replaced."""
+
+import pytest
+
+from verify.auditing.battery import rule_hyper
+from verify.problems import find_problem
+from verify.spec import RunSpec
+
+
+def test_one_child_serves_every_run_and_a_dead_one_is_replaced():
+    pytest.importorskip("keras")
+    pytest.importorskip("torch")
+    from verify.runners import keras_
+
+    spec = RunSpec(find_problem("probe"), "adam", rule_hyper("adam", {"lr": "0.01"}), 6)
+    first = keras_.run_keras_child([spec], "torch")[0]
+    child = keras_._server("torch")
+    second = keras_.run_keras_child([spec, spec], "torch")
+    assert keras_._server("torch") is child and child.poll() is None  # the same process
+    # the same job gives the same trace, value for value (keras on torch is deterministic)
+    assert [s.params for s in second[0].steps] == [s.params for s in first.steps]
+    assert second[0].steps == second[1].steps and len(first.steps) == 7
+    child.kill()  # a child that died between jobs is replaced before the next one
+    child.wait()
+    again = keras_.run_keras_child([spec], "torch")[0]
+    assert keras_._server("torch") is not child
+    assert [s.params for s in again.steps] == [s.params for s in first.steps]
