@@ -16,7 +16,17 @@ from pathlib import Path
 
 from . import __version__, paths
 from .cli_audit import add_verbs
-from .cli_common import HYPER, PROG, Parser, bar, done_progress, positive_int, progress, writable_dir
+from .cli_common import (
+    HYPER,
+    PROG,
+    Parser,
+    bar,
+    done_progress,
+    positive_int,
+    progress,
+    writable_dir,
+    write_out,
+)
 from .errors import InputError
 from .trace import write_atomic
 
@@ -125,13 +135,7 @@ def _golden_single(args: argparse.Namespace) -> int:
     done_progress()
     if args.out:
         out = Path(args.out)
-        if out.exists() and not args.force:
-            raise InputError("exists; pass --force to overwrite", where=str(out))
-        writable_dir(out.parent if str(out.parent) else Path("."))
-        try:
-            write_atomic(out, text)
-        except OSError as exc:
-            raise InputError(f"cannot write: {exc.strerror}", where=str(out)) from None
+        write_out(out, text, args.force)
         print(f"wrote {out}")
     else:
         sys.stdout.write(text)
@@ -216,13 +220,7 @@ def _claims_init(words: list[str], args: argparse.Namespace) -> int:
         sys.stdout.write(toml)
         return 0
     out = Path(args.out)
-    if out.exists() and not args.force:
-        raise InputError("exists; pass --force to overwrite", where=str(out))
-    writable_dir(out.parent if str(out.parent) else Path("."))
-    try:
-        write_atomic(out, toml)
-    except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror}", where=str(out)) from None
+    write_out(out, toml, args.force)
     kinds = {}
     for d in drafts:
         kinds[d.suggested] = kinds.get(d.suggested, 0) + 1

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .errors import InputError
+from .trace import write_atomic
 
 PROG = "adam-verify"
 HYPER = ("lr", "beta1", "beta2", "eps", "eps_root", "weight_decay", "momentum", "dampening",
@@ -48,6 +49,18 @@ def writable_dir(path: Path) -> Path:
     if not path.is_dir():
         raise InputError("output path is not a directory", where=str(path))
     return path
+
+
+def write_out(out: Path, text: str, force: bool) -> None:
+    """``--out FILE``: refuse to overwrite without ``--force``, check the folder first, write
+    atomically; every failure is one line (exit 2)."""
+    if out.exists() and not force:
+        raise InputError("exists; pass --force to overwrite", where=str(out))
+    writable_dir(out.parent if str(out.parent) else Path("."))
+    try:
+        write_atomic(out, text)
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", where=str(out)) from None
 
 
 def positive_int(text: str) -> int:
