@@ -16,7 +16,7 @@ import sympy as sp
 
 from . import __version__, paths
 from .auditing import AuditResult, installed
-from .auditing.batch import audit_many
+from .auditing.batch import audit_many, start_audits
 from .auditing.calibration import committed_line
 from .cache import Hit, cached, taken, taken_since
 from .claims import NOT_CHECKABLE, VERDICTS, ClaimResult, ClaimsFile, check_claims, load_claims
@@ -234,29 +234,35 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
     claims = load_claims(Path(claims_path or paths.ARTICLE_CLAIMS))
     directory = Path(golden_dir or paths.GOLDEN)
     entries = load_manifest(directory / "manifest.toml")
-    infos = _golden_infos(entries, directory, progress)
-    goldens = {g.id: g.trace for g in infos}
-    checks = _float32_checks(entries, goldens, progress)
-    progress("symbolic derivations")
-    derivations = tuple(cached("derivation", (n,), lambda n=n: derive(find_problem(n)))
-                        for n in available_problems())
-    versions = {"adam-verify": __version__, "python": platform.python_version(),
-                "sympy": sp.__version__, "mpmath": mpmath.__version__, "numpy": np.__version__}
-    versions |= _distribution_versions(("gmpy2", "matplotlib", "ml_dtypes", "torch", "jax",
-                                        "optax", "mlx", "keras"))
     pairs = [(impl, opt) for impl in (installed() if impls is None else impls) for opt in AUDITED]
-    audits, skips = audit_many(pairs, progress=progress)
-    names = list(dict.fromkeys(c.options["experiment"] for c in claims.claims
-                               if c.kind == "experiment"))
-    done = []
-    for name in names:
-        progress(f"experiment {name}")
-        done.append(experiment(name))
+    pending = start_audits(pairs)  # in worker processes, while this one does the rest
+    try:
+        infos = _golden_infos(entries, directory, progress)
+        goldens = {g.id: g.trace for g in infos}
+        checks = _float32_checks(entries, goldens, progress)
+        progress("symbolic derivations")
+        derivations = tuple(cached("derivation", (n,), lambda n=n: derive(find_problem(n)))
+                            for n in available_problems())
+        versions = {"adam-verify": __version__, "python": platform.python_version(),
+                    "sympy": sp.__version__, "mpmath": mpmath.__version__,
+                    "numpy": np.__version__}
+        versions |= _distribution_versions(("gmpy2", "matplotlib", "ml_dtypes", "torch", "jax",
+                                            "optax", "mlx", "keras"))
+        names = list(dict.fromkeys(c.options["experiment"] for c in claims.claims
+                                   if c.kind == "experiment"))
+        done = []
+        for name in names:
+            progress(f"experiment {name}")
+            done.append(experiment(name))
+        identities = cached("identities", (), all_identities)
+    except BaseException:
+        pending.cancel()
+        raise
+    audits, skips = pending.collect(progress)
     progress("claims")
     wanted = None if impls is None else {i.split("-")[0] for i in impls}
     by_key = {(a.impl, a.optimizer, None): a for a in audits}
     results = check_claims(claims, goldens, by_key)
-    identities = cached("identities", (), all_identities)
     return Verification(claims, results, infos, checks, versions, derivations, identities,
                         _reproductions(infos), tuple(audits), tuple(skips),
                         trace_sources(results, goldens), tuple(done),

@@ -28,43 +28,71 @@ def _one(impl: str, optimizer: str) -> AuditResult | str:
         return str(exc)
 
 
+class PendingAudits:
+    """Audits started in worker processes (``start_audits``); ``collect`` waits for them. The
+    caller works on meanwhile: the report computes its derivations and experiments while the
+    frameworks run."""
+
+    def __init__(self, pairs: Sequence[tuple[str, str]], workers: int | None = None):
+        self.pairs = list(pairs)
+        self.found = {p: lookup("audit", p) if cacheable(p[0]) else None for p in self.pairs}
+        self.todo = [p for p in self.pairs if self.found[p] is None]
+        self.pool = None
+        self.futures: list = []
+        if workers != 1 and len(self.todo) >= 2:
+            ctx = multiprocessing.get_context("spawn")
+            self.pool = ProcessPoolExecutor(workers, mp_context=ctx)
+            self.futures = [self.pool.submit(_one, impl, opt) for impl, opt in self.todo]
+
+    def cancel(self) -> None:
+        """Stop the audits now (the caller failed): queued ones are dropped, running workers
+        ended rather than waited for."""
+        if self.pool:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            for proc in list(getattr(self.pool, "_processes", {}).values()):  # no public way
+                proc.terminate()
+            self.pool = None
+            self.futures = []
+            self.todo = []
+
+    def collect(self, progress: Callable[[str], None] = lambda s: None
+                ) -> tuple[list[AuditResult], list[tuple[str, str, str]]]:
+        """The results in the pairs' order, and the pairs a framework could not run."""
+        fresh = []
+        try:
+            for i, (impl, opt) in enumerate(self.todo):
+                progress(f"audit {impl} {opt}")
+                fresh.append(self.futures[i].result() if self.pool else _one(impl, opt))
+        finally:
+            if self.pool:
+                self.pool.shutdown(cancel_futures=True)
+        computed = dict(zip(self.todo, fresh, strict=True))
+        audits, skips = [], []
+        for p in self.pairs:
+            if self.found[p] is not None:
+                value, hit = self.found[p]
+                note_taken(hit)
+            else:
+                value = computed[p]
+                if cacheable(p[0]):
+                    store("audit", p, value)
+            if isinstance(value, str):
+                skips.append((p[0], p[1], value))
+            else:
+                audits.append(value)
+        return audits, skips
+
+
+def start_audits(pairs: Sequence[tuple[str, str]], workers: int | None = None) -> PendingAudits:
+    """Start auditing every (implementation, optimizer) pair in worker processes (spawned, not
+    forked: JAX and torch hold threads that a fork would copy half-alive); a built-in
+    implementation's audit is reused from the cache (``verify/cache.py``) when this code and
+    these library versions already ran it."""
+    return PendingAudits(pairs, workers)
+
+
 def audit_many(pairs: Sequence[tuple[str, str]], workers: int | None = None,
                progress: Callable[[str], None] = lambda s: None
                ) -> tuple[list[AuditResult], list[tuple[str, str, str]]]:
-    """Audit every (implementation, optimizer) pair; results in the pairs' order. Workers are
-    spawned, not forked: JAX and torch hold threads that a fork would copy half-alive. A
-    built-in implementation's audit is reused from the cache (``verify/cache.py``) when this
-    code and these library versions already ran it."""
-    audits, skips = [], []
-    found = {p: lookup("audit", p) if cacheable(p[0]) else None for p in pairs}
-    todo = [p for p in pairs if found[p] is None]
-    if workers == 1 or len(todo) < 2:
-        fresh = []
-        for impl, opt in todo:
-            progress(f"audit {impl} {opt}")
-            fresh.append(_one(impl, opt))
-    else:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            futures = [pool.submit(_one, impl, opt) for impl, opt in todo]
-            fresh = []
-            for (impl, opt), f in zip(todo, futures, strict=True):
-                progress(f"audit {impl} {opt}")
-                fresh.append(f.result())
-    computed = dict(zip(todo, fresh, strict=True))
-    results = []
-    for p in pairs:
-        if found[p] is not None:
-            value, hit = found[p]
-            note_taken(hit)
-            results.append(value)
-        else:
-            if cacheable(p[0]):
-                store("audit", p, computed[p])
-            results.append(computed[p])
-    for (impl, opt), r in zip(pairs, results, strict=True):
-        if isinstance(r, str):
-            skips.append((impl, opt, r))
-        else:
-            audits.append(r)
-    return audits, skips
+    """Audit every pair (``start_audits``) and wait: results in the pairs' order."""
+    return start_audits(pairs, workers).collect(progress)

@@ -71,6 +71,7 @@ class Ctx:
         self.max = (2 - 2.0 ** (1 - fmt.precision)) * 2.0**fmt.emax
         self.k = k
         self.overflowed: np.ndarray | None = None  # rows whose exact values have overflowed
+        self.block: np.ndarray | None = None  # in a block of steps: [step, row] overflowed
 
     def rounded(self, v: np.ndarray, e: np.ndarray) -> Bounded:
         """A result of the format: its bound grows by K roundings; beyond the largest finite
@@ -81,13 +82,63 @@ class Ctx:
             return Bounded(v, e, self)
         certain = a - e > self.max
         if certain.ndim >= 2 and certain.any():
-            rows = certain.any(axis=tuple(range(1, certain.ndim)))
-            self.overflowed = rows if self.overflowed is None else self.overflowed | rows
+            if self.block is not None:  # values are [step, row, coordinate] or step-free
+                per = (certain.any(axis=2) if certain.ndim == 3 else
+                       certain.any(axis=tuple(range(1, certain.ndim)))[None, :])
+                self.block |= per
+            else:
+                rows = certain.any(axis=tuple(range(1, certain.ndim)))
+                self.overflowed = rows if self.overflowed is None else self.overflowed | rows
         v = np.where(certain, np.copysign(np.inf, v), v)
         e = np.where(certain, 0.0, e)
         e = np.where((a + e > self.max) & ~certain, np.inf, e)
         e = np.where(np.isnan(e) | np.isnan(v), np.inf, e)
         return Bounded(v, e, self)
+
+
+class StepIndex:
+    """The steps t = a … b of a time-vectorized pass of the envelope, given to a rule as its
+    ``t``: it supports what the catalogue's rules do with t (t + k, t − k, t % k, t == k when
+    all steps agree) and nothing else, so a rule that does more raises and is judged step by
+    step instead."""
+
+    __array_ufunc__ = None  # NumPy must not turn it into an object array
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, values: np.ndarray):
+        self.values = np.asarray(values, dtype=np.int64)
+
+    def _int(self, k: Any) -> int:
+        if isinstance(k, (int, np.integer)) and not isinstance(k, bool):
+            return int(k)
+        raise TypeError(f"step index arithmetic with {type(k).__name__}")
+
+    def __add__(self, k: Any) -> StepIndex:
+        return StepIndex(self.values + self._int(k))
+
+    __radd__ = __add__
+
+    def __sub__(self, k: Any) -> StepIndex:
+        return StepIndex(self.values - self._int(k))
+
+    def __mod__(self, k: Any) -> StepIndex:
+        return StepIndex(self.values % self._int(k))
+
+    def __eq__(self, k: Any) -> bool:  # type: ignore[override]
+        same = self.values == self._int(k)
+        if same.all() or not same.any():
+            return bool(same.all())
+        raise ValueError("the steps of the block differ on this test")
+
+    def __ne__(self, k: Any) -> bool:  # type: ignore[override]
+        return not self == k
+
+    def __bool__(self) -> bool:
+        raise TypeError("a block of steps has no truth value")
+
+    def column(self) -> np.ndarray:
+        """The steps as float64, shaped [step, 1, 1] to broadcast over rows and coordinates."""
+        return self.values.astype(np.float64)[:, None, None]
 
 
 class Bounded:
@@ -176,6 +227,8 @@ class BoundArith:
         return Bounded(np.array(vals)[:, None], 0.0, self.ctx, tuple(sources))
 
     def num(self, value: Any) -> Bounded:
+        if isinstance(value, StepIndex):
+            return Bounded(value.column(), 0.0, self.ctx)
         return Bounded(float(Fraction(value)), 0.0, self.ctx)
 
     def complement(self, x: Bounded) -> Bounded:
@@ -191,10 +244,17 @@ class BoundArith:
         """1 − βᵗ for each row's held β; a naive power adds the error of βᵗ rounded in the
         format ((t + 1) roundings of a running product or a pow), which 1 − βᵗ amplifies."""
         b = self._power_base(beta)
+        if isinstance(t, StepIndex):  # step by step, so each step's value is bit for bit the same
+            parts = [self._one_minus_pow(b, int(s)) for s in t.values]
+            shape = np.broadcast(*parts[0]).shape
+            return self.ctx.rounded(np.stack([np.broadcast_to(v, shape) for v, _ in parts]),
+                                    np.stack([np.broadcast_to(e, shape) for _, e in parts]))
+        return self.ctx.rounded(*self._one_minus_pow(b, t))
+
+    def _one_minus_pow(self, b: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
         power = np.exp(t * np.log(b))
         value = -np.expm1(t * np.log1p(-(1.0 - b)))
-        extra = self._naive * ((t + 1) * self.ctx.u * power + self.ctx.eta)
-        return self.ctx.rounded(value, extra)
+        return value, self._naive * ((t + 1) * self.ctx.u * power + self.ctx.eta)
 
     def _power_base(self, beta: Bounded) -> np.ndarray:
         """β as each row's model takes it for 1 − βᵗ (naive: as held for the averages)."""

@@ -25,7 +25,10 @@ import numpy as np
 from ..arith import as_fraction, float_format
 from ..rules import SCHEDULES, Rule
 from ..trace import Trace
-from .bounds import BoundArith, Bounded, Model
+from .bounds import BoundArith, Bounded, Model, StepIndex
+
+BLOCKS = True  # judge steps 2… in vectorized blocks where every state is exposed
+BLOCK_ELEMENTS = 1 << 20  # values per array in a block: bounds its memory
 
 
 @dataclass(frozen=True)
@@ -191,11 +194,28 @@ def _judge_rows(rule: Rule, runs: list[Run], models: list[Model],
     stream = Stream(rule, [r.hyper for r in runs], models, runs[0].tested.dtype,
                     params.shape[1:], runs[0].schedule, _domain(runs, params.shape[2]),
                     measure=early != "models")
-    for t in range(1, steps + 1):
+    # every state exposed in every row: each step depends only on the tested values, so steps
+    # 2… are judged in vectorized blocks (bit for bit the step-by-step result)
+    blocks = BLOCKS and all(bool(e.all()) for e in exposed.values())
+    span = max(8, BLOCK_ELEMENTS // max(1, params[0].size))
+    t = 1
+    while t <= steps:
+        if blocks and t >= 2:
+            done = stream.block(params, grads, tested_state, exposed, t, min(steps, t + span - 1),
+                                owner)
+            if done is None:  # the rule does with t what a block cannot: step by step
+                blocks = False
+                continue
+            t, stop = done
+            if stop:
+                break
+            t += 1
+            continue
         stream.step(params[t - 1], grads[t - 1], params[t],
                     {k: tested_state[k][t] for k in names}, exposed)
         if owner is not None and stream.every_model_out(owner):
             break
+        t += 1
     over = stream.ar.ctx.overflowed
     out = []
     for i, (j, r) in enumerate(zip(stream.judgements(steps, missing), runs, strict=True)):
@@ -256,6 +276,66 @@ class Stream:
                 if tested.get(k) is not None:
                     self.tracker.check(t, k, self.state[k], tested[k], exposed[k], start[k])
         self._previous = {k: v for k, v in tested.items() if v is not None}
+
+    def block(self, params: np.ndarray, grads: np.ndarray, tested: dict[str, np.ndarray],
+              exposed: dict[str, np.ndarray], t0: int, t1: int, owner: list[int] | None
+              ) -> tuple[int, bool] | None:
+        """Judge steps t0…t1 (t0 ≥ 2) at once, every state exposed in every row: the rule's
+        update evaluated once over [step, row, coordinate] arrays, then the steps checked in
+        one pass up to the first with anything to record, one at a time from there. Returns
+        the last step judged and whether the early stop was reached, or None if the rule
+        cannot be evaluated on a block of steps (nothing is changed then)."""
+        ar, names, n = self.ar, list(self.rule.state_names), t1 - t0 + 1
+        before, after, grad = params[t0 - 1:t1], params[t0:t1 + 1], grads[t0 - 1:t1]
+        prev = {k: tested[k][t0 - 1:t1] for k in names}
+        cur = {k: tested[k][t0:t1 + 1] for k in names}
+        ar.ctx.block = np.zeros((n, before.shape[1]), dtype=bool)
+        try:
+            with ar.activate():
+                x = Bounded(before, 0.0, ar.ctx)
+                state = {k: Bounded(prev[k].copy(), np.zeros(prev[k].shape), ar.ctx)
+                         for k in names}
+                steps = StepIndex(np.arange(t0, t1 + 1))
+                hp = self.hp if self.schedule == "constant" else dict(
+                    self.hp, lr=SCHEDULES[self.schedule](self.hp["lr"], steps, ar))
+                delta, new_state, _ = self.rule.update(Bounded(grad, 0.0, ar.ctx), state, x,
+                                                       steps, hp, ar)
+                new = x + delta
+                if self.lo is not None:
+                    new = ar.clip(new, self.lo, self.hi)
+        except (TypeError, ValueError):
+            ar.ctx.block = None
+            return None
+        over, ar.ctx.block = ar.ctx.block, None
+        ones = np.ones((before.shape[1], 1), dtype=bool)
+        checks = [("params", new, after, ones, before)] + [
+            (k, new_state[k], cur[k], exposed[k], prev[k]) for k in names]
+        tr = self.tracker
+        with ar.activate():
+            stop, last, i = False, t1, 0
+            while i < n:
+                i, stop = tr.segment(checks, delta, before, t0, i, owner)
+                if stop:
+                    last = t0 + i - 1
+                    break
+                if i == n:
+                    break
+                t = t0 + i  # a row becomes undefined here: this step as step by step
+                tr.frozen_check(t, before[i], _at(delta, i))
+                for q, ref, got, mask, start in checks:
+                    tr.check(t, q, _at(ref, i), got[i], mask, start[i])
+                if owner is not None and self.every_model_out(owner):
+                    stop, last = True, t
+                    break
+                i += 1
+        rows = over[:last - t0 + 1].any(axis=0)
+        if rows.any():
+            ar.ctx.overflowed = rows if ar.ctx.overflowed is None else ar.ctx.overflowed | rows
+        i = last - t0
+        self.t = last
+        self.state = {k: _at(new_state[k], i) for k in names}
+        self._previous = {k: cur[k][i] for k in names}
+        return last, stop
 
     def every_model_out(self, model_of_row: list[int]) -> bool:
         """Whether every owner (a model, or each row itself) has a row outside."""
@@ -347,6 +427,102 @@ class _Tracker:
                 elif not self.unjudged[r] or self.unjudged[r][-1][0] != t:
                     self.unjudged[r].append((t, f"{q} may overflow the format"))
 
+    def segment(self, checks: list[tuple[str, Bounded, np.ndarray, np.ndarray, np.ndarray]],
+                delta: Bounded, before: np.ndarray, t0: int, i0: int,
+                owner: list[int] | None) -> tuple[int, bool]:
+        """Record steps i0… of a block ([step, row, coordinate] arrays; step i is t0 + i) at
+        once, exactly as ``frozen_check`` and ``check`` step by step would, up to the first step
+        at which a row becomes undefined (its bookkeeping changes what later steps record:
+        left to ``check``) or through the step at which every owner has a row outside (the
+        early stop). Returns the index after the last step recorded, and whether it stopped."""
+        n, rows = before.shape[0], before.shape[1]
+        k = n - i0
+        alive = ~self.done[:, None]
+        skip_all = not self.measure and not self.done.any()
+        event = np.zeros(k, dtype=bool)
+        seen = []
+        for q, ref, got, mask, start in checks:
+            v = np.broadcast_to(ref.v, got.shape)[i0:]
+            e = np.broadcast_to(ref.e, got.shape)[i0:]
+            g = got[i0:]
+            dist = np.abs(g - v)
+            skipped = ((dist <= e).all(axis=(1, 2)) if skip_all else np.zeros(k, dtype=bool))
+            dist[np.isinf(v) & (g == v)] = 0.0
+            finite = np.isfinite(e)
+            judged = mask & alive & finite & ~skipped[:, None, None]
+            odd = mask & alive & ~finite & ~skipped[:, None, None]
+            event |= (odd & np.isnan(v)).any(axis=(1, 2))
+            beyond = np.where(np.isnan(dist), np.inf, dist - e)
+            seen.append((q, v, e, g, start[i0:], dist, beyond, judged, odd))
+        end = int(np.argmax(event)) if event.any() else k
+        stop = False
+        if owner is not None and end:
+            outs = np.zeros((end, rows), dtype=bool)
+            for _, _, _, _, _, _, beyond, judged, _ in seen:
+                outs |= ((beyond[:end] > 0) & judged[:end]).any(axis=2)
+            first = np.where(outs.any(axis=0), np.argmax(outs, axis=0), np.inf)
+            first = np.where([f is not None for f in self.first], -1.0, first)
+            when: dict[int, float] = {}
+            for o, f in zip(owner, first, strict=True):
+                when[o] = min(when.get(o, np.inf), f)
+            at = max(when.values())
+            if np.isfinite(at):
+                end, stop = int(at) + 1, True
+        if not end:
+            return i0, stop
+        found: dict[int, list[tuple[int, int, Exit]]] = {}
+        unjudged: dict[int, dict[int, str]] = {}  # row → step → the first quantity there
+        for qi, (q, v, e, g, start, dist, beyond, judged, odd) in enumerate(seen):
+            v, e, g, start = v[:end], e[:end], g[:end], start[:end]
+            dist, beyond, judged, odd = dist[:end], beyond[:end], judged[:end], odd[:end]
+            ulp = _ulp(np.maximum(np.abs(v), np.abs(start)), self.ar.fmt)
+            far = np.where(judged, np.where(np.isnan(dist), np.inf, dist) / ulp, 0.0)
+            self.far = np.maximum(self.far, far.max(axis=(0, 2)))
+            if self.narrow and self.measure:
+                once = v.astype(np.float32).astype(self.ar.fmt.dtype).astype(np.float64)
+                counted = np.count_nonzero(judged, axis=(0, 2))
+                equal = np.count_nonzero((once == g) & judged, axis=(0, 2))
+                for r in range(rows):
+                    tally = self.exact[r].setdefault(q, [0, 0])
+                    tally[0] += int(counted[r])
+                    tally[1] += int(equal[r])
+            outside = (beyond > 0) & judged
+            if outside.any():
+                excess = np.where(outside, beyond / ulp, 0.0)
+                self.worst = np.maximum(self.worst, excess.max(axis=(0, 2)))
+                per_step = outside.any(axis=2)
+                for r in np.flatnonzero(per_step.any(axis=0)):
+                    if q in self.exits[r]:
+                        continue
+                    s = int(np.argmax(per_step[:, r]))
+                    i = int(np.argmax(outside[s, r]))
+                    x = Exit(t0 + i0 + s, q, i, float(g[s, r, i]), float(v[s, r, i] - e[s, r, i]),
+                             float(v[s, r, i] + e[s, r, i]), float(excess[s, r, i]))
+                    self.exits[r][q] = x
+                    found.setdefault(int(r), []).append((s, qi, x))
+            if odd.any():  # a possible overflow (NaN would be an event, after ``end``)
+                flagged = odd.any(axis=2)
+                for r in np.flatnonzero(flagged.any(axis=0)):
+                    for s in np.flatnonzero(flagged[:, r]):
+                        unjudged.setdefault(int(r), {}).setdefault(int(s), q)
+        for r, xs in found.items():
+            if self.first[r] is None:
+                self.first[r] = min(xs, key=lambda z: (z[0], z[1]))[2]
+        for r, at in unjudged.items():
+            for s in sorted(at):
+                t = t0 + i0 + s
+                if not self.unjudged[r] or self.unjudged[r][-1][0] != t:
+                    self.unjudged[r].append((t, f"{at[s]} may overflow the format"))
+        if self.measure:
+            b = before[i0:i0 + end]
+            d = np.broadcast_to(delta.v, before.shape)[i0:i0 + end]
+            half = 0.5 * _ulp(b, self.ar.fmt)
+            still = (np.all(np.abs(d) < half, axis=2) & np.all(b != 0, axis=2)
+                     & np.any(d != 0, axis=2)) & ~self.done[None, :]
+            for s, r in zip(*np.nonzero(still), strict=True):
+                self.frozen[r].append(t0 + i0 + int(s))
+        return i0 + end, stop
+
     def frozen_check(self, t: int, before: np.ndarray, delta: Bounded) -> None:
         """Steps where the exact update is under half an ulp of θ for every coordinate: a
         correct implementation rounding to nearest cannot move there."""
@@ -358,6 +534,15 @@ class _Tracker:
         if still.any():
             for r in np.flatnonzero(still & ~self.done):
                 self.frozen[r].append(t)
+
+
+def _at(b: Bounded, i: int) -> Bounded:
+    """Step i of a block's value ([step, row, coordinate]; a step-free value is itself)."""
+    if b.v.ndim < 3 and b.e.ndim < 3:
+        return b
+    v = b.v[i] if b.v.ndim == 3 else b.v
+    e = b.e[i] if b.e.ndim == 3 else b.e
+    return Bounded(v, e, b.ctx)
 
 
 def _ulp(x: np.ndarray, fmt) -> np.ndarray:

@@ -169,11 +169,36 @@ def dask_executor(address: str) -> Executor:
     except ImportError:
         raise InputError("Dask distributed is not installed (pip install 'adam-verify[dask]')"
                          ) from None
+    _refused(address)
     try:
         client = Client(address, timeout="10s")
     except OSError as exc:
         raise InputError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     return client.get_executor()
+
+
+def _refused(address: str) -> None:
+    """Fail at once where nothing listens at a tcp:// address: Dask's client would retry for
+    its whole timeout before saying so."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if not address.startswith("tcp://"):
+        return
+    try:
+        where = urlsplit(address)
+        host, port = where.hostname, where.port
+    except ValueError:
+        raise InputError(f"cannot reach the Dask scheduler at {address}: not host:port") from None
+    if host is None or port is None:
+        return
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except ConnectionRefusedError:
+        raise InputError(f"cannot reach the Dask scheduler at {address}: connection refused "
+                         "(nothing listens there)") from None
+    except OSError:
+        return  # unknown host, unreachable, slow: Dask's client tries and says why
 
 
 CSV_COLUMNS = ("impl", "optimizer", "problem", "dtype", "hyper", "options", "verdict",
