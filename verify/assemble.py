@@ -20,6 +20,7 @@ from .auditing.batch import audit_many, start_audits
 from .auditing.calibration import committed_line
 from .cache import Hit, cached, taken, taken_since
 from .claims import NOT_CHECKABLE, VERDICTS, ClaimResult, ClaimsFile, check_claims, load_claims
+from .claims.check import check_claim
 from .compare import Comparison, compare
 from .experiments import Experiment, experiment
 from .golden import run_golden
@@ -255,14 +256,17 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
             progress(f"experiment {name}")
             done.append(experiment(name))
         identities = cached("identities", (), all_identities)
+        progress("claims")
+        early = {i: check_claim(c, goldens) for i, c in enumerate(claims.claims)
+                 if c.kind != "audit"}
     except BaseException:
         pending.cancel()
         raise
     audits, skips = pending.collect(progress)
-    progress("claims")
     wanted = None if impls is None else {i.split("-")[0] for i in impls}
     by_key = {(a.impl, a.optimizer, None): a for a in audits}
-    results = check_claims(claims, goldens, by_key)
+    results = tuple(early[i] if i in early else check_claim(c, goldens, by_key)
+                    for i, c in enumerate(claims.claims))
     return Verification(claims, results, infos, checks, versions, derivations, identities,
                         _reproductions(infos), tuple(audits), tuple(skips),
                         trace_sources(results, goldens), tuple(done),

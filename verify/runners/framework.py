@@ -82,7 +82,19 @@ def project(problem: Problem, p: np.ndarray) -> np.ndarray:
 
 
 def jax_gradients(problem: Problem, dtype: str = "float32") -> list[Callable[[Any], Any]]:
-    """JAX autodiff gradient of each phase loss, as functions of the parameter vector."""
+    """JAX autodiff gradient of each phase loss, as functions of the parameter vector; made
+    once per loss and dtype in a process (jit compiles on the first call: an audit's settings
+    share the streams' losses)."""
+    key = (problem.params, str(problem.loss), tuple(map(str, problem.phases)), dtype)
+    if key not in _JAX_GRADIENTS:
+        _JAX_GRADIENTS[key] = _jax_gradients(problem, dtype)
+    return _JAX_GRADIENTS[key]
+
+
+_JAX_GRADIENTS: dict[tuple, list[Callable[[Any], Any]]] = {}
+
+
+def _jax_gradients(problem: Problem, dtype: str) -> list[Callable[[Any], Any]]:
     import jax
     import jax.numpy as jnp
 

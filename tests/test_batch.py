@@ -1,0 +1,48 @@
+"""The report's audits run in worker processes while the main process works on: results come
+back in the pairs' order whether tasks are grouped by implementation or not, equal to audits
+run in this process; a failing caller stops the workers instead of waiting for them."""
+
+import time
+
+from verify.auditing.batch import _one, start_audits
+
+MUTANT = "tests.mutants.adam_family:adam_swapped_betas"
+
+
+def _verdicts(audits):
+    return [(a.impl, a.optimizer, a.verdict, a.model) for a in audits]
+
+
+def test_grouped_tasks_come_back_in_the_pairs_order():
+    """Two implementations on two workers: one task per implementation (the mutant's first in
+    the pairs, the cheaper numpy's last); the results follow the pairs, and equal the same
+    audits run here (expected values: ``audit`` in this process)."""
+    pairs = [(MUTANT, "adam"), ("numpy", "rmsprop"), ("numpy", "gd"), (MUTANT, "adamw")]
+    pending = start_audits(pairs, workers=2)
+    assert len(pending.futures) == 2  # grouped by implementation
+    audits, skips = pending.collect()
+    here = [_one(i, o) for i, o in pairs]
+    assert _verdicts(audits) == _verdicts([h for h in here if not isinstance(h, str)])
+    assert [s for _, _, s in skips] == [h for h in here if isinstance(h, str)]
+    assert [a.verdict for a in audits][:1] == ["discrepant"]  # the swapped betas
+
+
+def test_one_implementation_is_split_per_pair():
+    pending = start_audits([("numpy", "adam"), ("numpy", "rmsprop")], workers=2)
+    assert len(pending.futures) == 2  # one implementation: a task per pair, both workers busy
+    audits, _ = pending.collect()
+    assert [(a.optimizer, a.verdict) for a in audits] == [("adam", "consistent"),
+                                                          ("rmsprop", "consistent")]
+
+
+def test_cancel_ends_the_workers_at_once():
+    pending = start_audits([("numpy", o) for o in ("adam", "adamw", "amsgrad", "rmsprop")],
+                           workers=2)
+    time.sleep(1.0)  # let the workers start
+    procs = list(pending.pool._processes.values())
+    start = time.perf_counter()
+    pending.cancel()
+    for p in procs:
+        p.join(10)
+    assert not any(p.is_alive() for p in procs)
+    assert time.perf_counter() - start < 10
