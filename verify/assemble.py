@@ -227,10 +227,13 @@ def _crosses_zero(trace: Trace) -> bool:
 
 def verify_document(claims_path: Path | None = None, golden_dir: Path | None = None,
                     progress: Callable[[str], None] = lambda s: None,
-                    impls: Sequence[str] | None = None) -> Verification:
+                    impls: Sequence[str] | None = None,
+                    meanwhile: Callable[[tuple[Experiment, ...]], object] | None = None
+                    ) -> Verification:
     """Regenerate goldens, run the float32 runners, check every claim of ``claims_path``.
     ``impls``: the implementations audited, whose frameworks' shipped Adam defaults are read
-    (default: every installed one; reading a framework imports it, which takes seconds)."""
+    (default: every installed one; reading a framework imports it, which takes seconds).
+    ``meanwhile(experiments)`` runs while the audits finish (the CLI draws figures there)."""
     mark = taken()
     claims = load_claims(Path(claims_path or paths.ARTICLE_CLAIMS))
     directory = Path(golden_dir or paths.GOLDEN)
@@ -259,19 +262,22 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
         progress("claims")
         early = {i: check_claim(c, goldens) for i, c in enumerate(claims.claims)
                  if c.kind != "audit"}
+        wanted = None if impls is None else {i.split("-")[0] for i in impls}
+        shipped, unread = shipped_adam_defaults(wanted), unread_frameworks(wanted)
+        if meanwhile is not None:
+            meanwhile(tuple(done))
     except BaseException:
         pending.cancel()
         raise
     audits, skips = pending.collect(progress)
-    wanted = None if impls is None else {i.split("-")[0] for i in impls}
     by_key = {(a.impl, a.optimizer, None): a for a in audits}
     results = tuple(early[i] if i in early else check_claim(c, goldens, by_key)
                     for i, c in enumerate(claims.claims))
     return Verification(claims, results, infos, checks, versions, derivations, identities,
                         _reproductions(infos), tuple(audits), tuple(skips),
                         trace_sources(results, goldens), tuple(done),
-                        shipped_adam_defaults(wanted), _examples(claims, goldens), committed_line(),
-                        unread_frameworks(wanted), _not_installed(), taken_since(mark))
+                        shipped, _examples(claims, goldens), committed_line(),
+                        unread, _not_installed(), taken_since(mark))
 
 
 def check_document(claims_path: Path | None = None, golden_dir: Path | None = None,

@@ -33,18 +33,24 @@ from .trace import write_atomic
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .assemble import verify_document
-    from .figures import draw
+    from .figures import draw, draw_experiments
     from .report import render
 
     claims = Path(args.claims) if args.claims else paths.ARTICLE_CLAIMS
     impls = _parse_impls(args.impls)
     out_dir = writable_dir(Path(args.out) if args.out else paths.REPORTS)  # fail before work
-    verification = verify_document(claims, progress=progress, impls=impls)
     name = "article" if claims == paths.ARTICLE_CLAIMS else claims.stem
+    rendered = []  # the experiments' figures, drawn in memory while the audits run
+
+    def figures_meanwhile(experiments):
+        progress("figures")
+        rendered.append(draw_experiments(experiments, name))
+
+    verification = verify_document(claims, progress=progress, impls=impls,
+                                   meanwhile=figures_meanwhile)
     target = out_dir / f"{name}.md"
     try:
-        progress("figures")
-        figures = draw(verification, out_dir, name)
+        figures = draw(verification, out_dir, name, rendered[0] if rendered else None)
         done_progress()
         write_atomic(target, render(verification, figures))
     except OSError as exc:

@@ -27,17 +27,18 @@ _PREFIX = ["report"]  # set by draw(): one report's figures do not overwrite ano
 COLORS = {"gd": "#1f77b4", "adam": "#d62728", "momentum": "#2ca02c"}
 
 
-def _save(fig: plt.Figure, out_dir: Path, name: str) -> str:
-    (out_dir / DIR).mkdir(parents=True, exist_ok=True)
+def _save(fig: plt.Figure, sink: dict[str, bytes], name: str) -> str:
+    """Render ``fig`` as PNG into ``sink`` (path relative to the report → bytes): figures are
+    written only once the whole report is computed, and whole (a crash leaves no half PNG)."""
     rel = f"{DIR}/{_PREFIX[0]}-{name}.png"
-    png = io.BytesIO()  # rendered in memory, then written whole: a crash leaves no half PNG
+    png = io.BytesIO()
     fig.savefig(png, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
-    write_atomic(out_dir / rel, png.getvalue())
+    sink[rel] = png.getvalue()
     return rel
 
 
-def _loss_curves(e: Experiment, out_dir: Path) -> str:
+def _loss_curves(e: Experiment, sink: dict[str, bytes]) -> str:
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     for r in e.runs:
         ax.semilogy(np.arange(len(r.loss)), r.loss, label=f"{r.optimizer}, α = {r.lr}",
@@ -46,10 +47,10 @@ def _loss_curves(e: Experiment, out_dir: Path) -> str:
     ax.text(5.5, ax.get_ylim()[1] * 0.5, "the article's 5 iterations", fontsize=8, color="grey")
     ax.set(xlabel="step t", ylabel="MSE loss", title="Worked example: loss, GD vs Adam")
     ax.legend()
-    return _save(fig, out_dir, "worked_example_loss")
+    return _save(fig, sink, "worked_example_loss")
 
 
-def _gd_rates(e: Experiment, out_dir: Path) -> str:
+def _gd_rates(e: Experiment, sink: dict[str, bytes]) -> str:
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     for r in e.runs:
         if len(r.loss) > 2 and r.optimizer == "gd":
@@ -59,10 +60,10 @@ def _gd_rates(e: Experiment, out_dir: Path) -> str:
     ax.set_ylim(1e-30, 1e4)
     ax.set(xlabel="step t", ylabel="MSE loss", title="Worked example: GD at four step sizes")
     ax.legend(fontsize=8)
-    return _save(fig, out_dir, "gd_step_sizes")
+    return _save(fig, sink, "gd_step_sizes")
 
 
-def _rosenbrock(e: Experiment, out_dir: Path) -> str:
+def _rosenbrock(e: Experiment, sink: dict[str, bytes]) -> str:
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     x, y = np.meshgrid(np.linspace(-1.6, 1.6, 300), np.linspace(-0.6, 2.2, 300))
     f = (1 - x) ** 2 + 100 * (y - x**2) ** 2
@@ -77,10 +78,10 @@ def _rosenbrock(e: Experiment, out_dir: Path) -> str:
     ax.plot([start[0]], [start[1]], "ko", ms=4, label=f"start ({start[0]:g}, {start[1]:g})")
     ax.set(xlabel="x", ylabel="y", title="Rosenbrock: trajectories on the contours")
     ax.legend(fontsize=8, loc="lower right")
-    return _save(fig, out_dir, "rosenbrock")
+    return _save(fig, sink, "rosenbrock")
 
 
-def _one_d(e: Experiment, out_dir: Path, name: str, xs: np.ndarray, pick) -> str:
+def _one_d(e: Experiment, sink: dict[str, bytes], name: str, xs: np.ndarray, pick) -> str:
     problem = find_problem(e.problem)
     f = compile_expr(problem.loss, problem.symbols, Float64Arith())
 
@@ -106,10 +107,10 @@ def _one_d(e: Experiment, out_dir: Path, name: str, xs: np.ndarray, pick) -> str
            xscale="log")
     ax.legend(fontsize=7)
     bx.legend(fontsize=7)
-    return _save(fig, out_dir, name)
+    return _save(fig, sink, name)
 
 
-def _audit_ulps(v: Verification, out_dir: Path) -> str | None:
+def _audit_ulps(v: Verification, sink: dict[str, bytes]) -> str | None:
     audits = [a for a in v.audits if a.optimizer == "adam" and a.primary.golden is not None]
     if not audits:
         return None
@@ -123,31 +124,50 @@ def _audit_ulps(v: Verification, out_dir: Path) -> str | None:
     ax.set(xlabel="step t", ylabel="max ULP of θ vs golden (0 drawn at 0.5)",
            title="Adam on the probe battery: float32 error per step")
     ax.legend(fontsize=7, ncol=2)
-    return _save(fig, out_dir, "audit_ulps")
+    return _save(fig, sink, "audit_ulps")
 
 
-def draw(v: Verification, out_dir: Path, prefix: str = "report") -> dict[str, str]:
-    """Write every figure the verification has data for (``figures/<prefix>-*.png`` under
-    ``out_dir``); return {name: path relative to out_dir}."""
+Rendered = tuple[dict[str, str], dict[str, bytes]]  # {name: path}, {path: PNG}
+
+
+def draw_experiments(experiments: tuple[Experiment, ...], prefix: str = "report") -> Rendered:
+    """The experiments' figures rendered in memory (the report draws them while the audits
+    run): ({name: path relative to the report}, {path: PNG bytes})."""
     _PREFIX[0] = prefix
     out: dict[str, str] = {}
-    by_id = {e.id: e for e in v.experiments}
+    sink: dict[str, bytes] = {}
+    by_id = {e.id: e for e in experiments}
     if "worked_example_curves" in by_id:
-        out["worked_example_curves"] = _loss_curves(by_id["worked_example_curves"], out_dir)
+        out["worked_example_curves"] = _loss_curves(by_id["worked_example_curves"], sink)
     if "gd_oscillation" in by_id:
-        out["gd_oscillation"] = _gd_rates(by_id["gd_oscillation"], out_dir)
+        out["gd_oscillation"] = _gd_rates(by_id["gd_oscillation"], sink)
     if "rosenbrock_speed" in by_id:
-        out["rosenbrock_speed"] = _rosenbrock(by_id["rosenbrock_speed"], out_dir)
+        out["rosenbrock_speed"] = _rosenbrock(by_id["rosenbrock_speed"], sink)
     if "quartic_stall" in by_id:
         out["quartic_stall"] = _one_d(
-            by_id["quartic_stall"], out_dir, "quartic", np.linspace(-0.8, 2.8, 400),
+            by_id["quartic_stall"], sink, "quartic", np.linspace(-0.8, 2.8, 400),
             lambda r: r.lr == "0.01" and r.start[0] in (-0.5, 0.5))
     if "double_well_escape" in by_id:
         out["double_well_escape"] = _one_d(
-            by_id["double_well_escape"], out_dir, "double_well", np.linspace(-1.7, 2.1, 400),
+            by_id["double_well_escape"], sink, "double_well", np.linspace(-1.7, 2.1, 400),
             lambda r: r.start[0] == 2.0 and (r.lr == "0.05" or (r.lr == "0.5"
                                                                 and r.optimizer == "adam")))
-    ulps = _audit_ulps(v, out_dir)
+    return out, sink
+
+
+def draw(v: Verification, out_dir: Path, prefix: str = "report",
+         rendered: Rendered | None = None) -> dict[str, str]:
+    """Write every figure the verification has data for (``figures/<prefix>-*.png`` under
+    ``out_dir``; the experiments' from ``rendered`` when they were drawn already); return
+    {name: path relative to out_dir}."""
+    names, pngs = rendered if rendered is not None else draw_experiments(v.experiments, prefix)
+    names, pngs = dict(names), dict(pngs)
+    _PREFIX[0] = prefix
+    ulps = _audit_ulps(v, pngs)
     if ulps:
-        out["audit"] = ulps
-    return out
+        names["audit"] = ulps
+    if pngs:
+        (out_dir / DIR).mkdir(parents=True, exist_ok=True)
+    for rel, png in pngs.items():
+        write_atomic(out_dir / rel, png)
+    return names

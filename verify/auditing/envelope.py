@@ -26,6 +26,7 @@ from ..arith import as_fraction, float_format
 from ..rules import SCHEDULES, Rule
 from ..trace import Trace
 from .bounds import BoundArith, Bounded, Model, StepIndex
+from .tracker import Exit, Tracker
 
 BLOCKS = True  # judge steps 2… in vectorized blocks where every state is exposed
 BLOCK_ELEMENTS = 1 << 20  # values per array in a block: bounds its memory
@@ -68,30 +69,6 @@ def tested_arrays(trace: Trace) -> Tested:
         absent[k] = tuple(t for t in range(1, len(steps)) if rows[t] is None)
     return Tested(params, grads, state, len(steps) - 1, trace.arithmetic.get("dtype", "float32"),
                   absent)
-
-
-@dataclass(frozen=True)
-class Exit:
-    """The first value outside the envelope: where, what it was, what was allowed."""
-
-    t: int
-    quantity: str
-    index: int
-    tested: float
-    low: float
-    high: float
-    ulps_outside: float  # distance beyond the bound, in operand ulps
-
-    def text(self) -> str:
-        if not np.isfinite(self.tested):
-            return (f"step {self.t}, {self.quantity}[{self.index}] = {self.tested:g} where the "
-                    f"rule gives {0.5 * (self.low + self.high):.9g}")
-        return (f"step {self.t}, {self.quantity}[{self.index}] = {self.tested:.9g}, outside "
-                f"[{self.low:.9g}, {self.high:.9g}] by {_ulps_text(self.ulps_outside)}")
-
-
-def _ulps_text(u: float) -> str:
-    return f"{u:.3g} ulp" if u < 1e6 else f"{u:.2e} ulp"
 
 
 @dataclass(frozen=True)
@@ -241,7 +218,7 @@ class Stream:
         keys = sorted({k for h in hypers for k in h})
         self.hp = {k: self.ar.hyper([as_fraction(h.get(k, "0")) for h in hypers]) for k in keys}
         self.models = list(models)
-        self.tracker = _Tracker(len(hypers), self.ar, shape if per_coordinate else None, measure)
+        self.tracker = Tracker(len(hypers), self.ar, shape if per_coordinate else None, measure)
         with self.ar.activate():
             self.state = rule.init(Bounded(np.zeros(shape), 0.0, self.ar.ctx), self.ar)
         self.t = 0
@@ -353,189 +330,6 @@ class Stream:
                 for r, (m, miss) in enumerate(zip(self.models, missing, strict=True))]
 
 
-class _Tracker:
-    """Accumulates, per row, the first exit and the worst distances over steps."""
-
-    def __init__(self, rows: int, ar: BoundArith, shape: tuple[int, ...] | None = None,
-                 measure: bool = True):
-        self.ar = ar
-        self.measure = measure  # distances, frozen steps, tallies; off: only exits matter
-        self.far_coord = None if shape is None else np.zeros(shape)  # per coordinate, all steps
-        self.out_coord = None if shape is None else np.zeros(shape, dtype=bool)
-        self.per_step: list[tuple[int, float, float, int]] = []  # t, max, mean far; outside
-        self.first: list[Exit | None] = [None] * rows
-        self.worst = np.zeros(rows)
-        self.far = np.zeros(rows)
-        self.unjudged: list[list[tuple[int, str]]] = [[] for _ in range(rows)]
-        self.frozen: list[list[int]] = [[] for _ in range(rows)]
-        self.undefined: list[int | None] = [None] * rows
-        self.exits: list[dict[str, Exit]] = [{} for _ in range(rows)]
-        self.finite_nan = np.zeros(rows, dtype=bool)
-        self.exact: list[dict[str, list[int]]] = [{} for _ in range(rows)]  # q → [seen, equal]
-        self.narrow = ar.fmt.name != "float32"
-        self.done = np.zeros(rows, dtype=bool)  # rows past the rule's own 0/0
-
-    def check(self, t: int, q: str, ref: Bounded, got: np.ndarray, mask: np.ndarray,
-              before: np.ndarray) -> None:
-        """Distances are counted in *operand ulps*: ulps of the larger of the value before
-        and after the step, since a step's rounding errors are absolute (a value that cancels
-        towards 0 would otherwise show thousands of ulps for arithmetic as good as it gets)."""
-        if ref.v.shape != got.shape or ref.e.shape != got.shape:
-            ref = Bounded(np.broadcast_to(ref.v, got.shape), np.broadcast_to(ref.e, got.shape),
-                          ref.ctx)
-        dist = np.abs(got - ref.v)
-        if not self.measure and (dist <= ref.e).all() and not self.done.any():
-            return  # inside everywhere (NaN compares False): nothing to record
-        ulp = _ulp(np.maximum(np.abs(ref.v), np.abs(before)), self.ar.fmt)
-        dist[np.isinf(ref.v) & (got == ref.v)] = 0.0
-        beyond = np.where(np.isnan(dist), np.inf, dist - ref.e)
-        judged = mask & ~self.done[:, None] & np.isfinite(ref.e)
-        outside = (beyond > 0) & judged
-        far = np.where(judged, np.where(np.isnan(dist), np.inf, dist) / ulp, 0.0)
-        self.far = np.maximum(self.far, far.max(axis=1))
-        if self.far_coord is not None:
-            np.maximum(self.far_coord, far, out=self.far_coord)
-            self.out_coord |= outside
-            if q == "params":
-                self.per_step.append((t, float(far[0].max()), float(far[0].mean()),
-                                      int(np.count_nonzero(outside[0]))))
-        if self.narrow and self.measure:  # once-rounded exact results: wider than it stores?
-            once = ref.v.astype(np.float32).astype(self.ar.fmt.dtype).astype(np.float64)
-            hit = (once == got) & judged
-            for r in range(got.shape[0]):
-                tally = self.exact[r].setdefault(q, [0, 0])
-                tally[0] += int(np.count_nonzero(judged[r]))
-                tally[1] += int(np.count_nonzero(hit[r]))
-        if outside.any():
-            excess = np.where(outside, beyond / ulp, 0.0)
-            self.worst = np.maximum(self.worst, excess.max(axis=1))
-            for r in np.flatnonzero(outside.any(axis=1)):
-                if q not in self.exits[r]:
-                    i = int(np.argmax(outside[r]))
-                    self.exits[r][q] = Exit(t, q, i, float(got[r, i]),
-                                            float(ref.v[r, i] - ref.e[r, i]),
-                                            float(ref.v[r, i] + ref.e[r, i]), float(excess[r, i]))
-                    if self.first[r] is None:
-                        self.first[r] = self.exits[r][q]
-        odd = mask & ~self.done[:, None] & ~np.isfinite(ref.e)
-        if odd.any():
-            for r in np.flatnonzero(odd.any(axis=1)):
-                if np.isnan(ref.v[r][odd[r]]).any():
-                    self.undefined[r] = t
-                    self.done[r] = True
-                    self.finite_nan[r] = bool(np.isfinite(got[r][np.isnan(ref.v[r]) & odd[r]]).any())
-                elif not self.unjudged[r] or self.unjudged[r][-1][0] != t:
-                    self.unjudged[r].append((t, f"{q} may overflow the format"))
-
-    def segment(self, checks: list[tuple[str, Bounded, np.ndarray, np.ndarray, np.ndarray]],
-                delta: Bounded, before: np.ndarray, t0: int, i0: int,
-                owner: list[int] | None) -> tuple[int, bool]:
-        """Record steps i0… of a block ([step, row, coordinate] arrays; step i is t0 + i) at
-        once, exactly as ``frozen_check`` and ``check`` step by step would, up to the first step
-        at which a row becomes undefined (its bookkeeping changes what later steps record:
-        left to ``check``) or through the step at which every owner has a row outside (the
-        early stop). Returns the index after the last step recorded, and whether it stopped."""
-        n, rows = before.shape[0], before.shape[1]
-        k = n - i0
-        alive = ~self.done[:, None]
-        skip_all = not self.measure and not self.done.any()
-        event = np.zeros(k, dtype=bool)
-        seen = []
-        for q, ref, got, mask, start in checks:
-            v = np.broadcast_to(ref.v, got.shape)[i0:]
-            e = np.broadcast_to(ref.e, got.shape)[i0:]
-            g = got[i0:]
-            dist = np.abs(g - v)
-            skipped = ((dist <= e).all(axis=(1, 2)) if skip_all else np.zeros(k, dtype=bool))
-            dist[np.isinf(v) & (g == v)] = 0.0
-            finite = np.isfinite(e)
-            judged = mask & alive & finite & ~skipped[:, None, None]
-            odd = mask & alive & ~finite & ~skipped[:, None, None]
-            event |= (odd & np.isnan(v)).any(axis=(1, 2))
-            beyond = np.where(np.isnan(dist), np.inf, dist - e)
-            seen.append((q, v, e, g, start[i0:], dist, beyond, judged, odd))
-        end = int(np.argmax(event)) if event.any() else k
-        stop = False
-        if owner is not None and end:
-            outs = np.zeros((end, rows), dtype=bool)
-            for _, _, _, _, _, _, beyond, judged, _ in seen:
-                outs |= ((beyond[:end] > 0) & judged[:end]).any(axis=2)
-            first = np.where(outs.any(axis=0), np.argmax(outs, axis=0), np.inf)
-            first = np.where([f is not None for f in self.first], -1.0, first)
-            when: dict[int, float] = {}
-            for o, f in zip(owner, first, strict=True):
-                when[o] = min(when.get(o, np.inf), f)
-            at = max(when.values())
-            if np.isfinite(at):
-                end, stop = int(at) + 1, True
-        if not end:
-            return i0, stop
-        found: dict[int, list[tuple[int, int, Exit]]] = {}
-        unjudged: dict[int, dict[int, str]] = {}  # row → step → the first quantity there
-        for qi, (q, v, e, g, start, dist, beyond, judged, odd) in enumerate(seen):
-            v, e, g, start = v[:end], e[:end], g[:end], start[:end]
-            dist, beyond, judged, odd = dist[:end], beyond[:end], judged[:end], odd[:end]
-            ulp = _ulp(np.maximum(np.abs(v), np.abs(start)), self.ar.fmt)
-            far = np.where(judged, np.where(np.isnan(dist), np.inf, dist) / ulp, 0.0)
-            self.far = np.maximum(self.far, far.max(axis=(0, 2)))
-            if self.narrow and self.measure:
-                once = v.astype(np.float32).astype(self.ar.fmt.dtype).astype(np.float64)
-                counted = np.count_nonzero(judged, axis=(0, 2))
-                equal = np.count_nonzero((once == g) & judged, axis=(0, 2))
-                for r in range(rows):
-                    tally = self.exact[r].setdefault(q, [0, 0])
-                    tally[0] += int(counted[r])
-                    tally[1] += int(equal[r])
-            outside = (beyond > 0) & judged
-            if outside.any():
-                excess = np.where(outside, beyond / ulp, 0.0)
-                self.worst = np.maximum(self.worst, excess.max(axis=(0, 2)))
-                per_step = outside.any(axis=2)
-                for r in np.flatnonzero(per_step.any(axis=0)):
-                    if q in self.exits[r]:
-                        continue
-                    s = int(np.argmax(per_step[:, r]))
-                    i = int(np.argmax(outside[s, r]))
-                    x = Exit(t0 + i0 + s, q, i, float(g[s, r, i]), float(v[s, r, i] - e[s, r, i]),
-                             float(v[s, r, i] + e[s, r, i]), float(excess[s, r, i]))
-                    self.exits[r][q] = x
-                    found.setdefault(int(r), []).append((s, qi, x))
-            if odd.any():  # a possible overflow (NaN would be an event, after ``end``)
-                flagged = odd.any(axis=2)
-                for r in np.flatnonzero(flagged.any(axis=0)):
-                    for s in np.flatnonzero(flagged[:, r]):
-                        unjudged.setdefault(int(r), {}).setdefault(int(s), q)
-        for r, xs in found.items():
-            if self.first[r] is None:
-                self.first[r] = min(xs, key=lambda z: (z[0], z[1]))[2]
-        for r, at in unjudged.items():
-            for s in sorted(at):
-                t = t0 + i0 + s
-                if not self.unjudged[r] or self.unjudged[r][-1][0] != t:
-                    self.unjudged[r].append((t, f"{at[s]} may overflow the format"))
-        if self.measure:
-            b = before[i0:i0 + end]
-            d = np.broadcast_to(delta.v, before.shape)[i0:i0 + end]
-            half = 0.5 * _ulp(b, self.ar.fmt)
-            still = (np.all(np.abs(d) < half, axis=2) & np.all(b != 0, axis=2)
-                     & np.any(d != 0, axis=2)) & ~self.done[None, :]
-            for s, r in zip(*np.nonzero(still), strict=True):
-                self.frozen[r].append(t0 + i0 + int(s))
-        return i0 + end, stop
-
-    def frozen_check(self, t: int, before: np.ndarray, delta: Bounded) -> None:
-        """Steps where the exact update is under half an ulp of θ for every coordinate: a
-        correct implementation rounding to nearest cannot move there."""
-        if not self.measure:
-            return
-        half = 0.5 * _ulp(before, self.ar.fmt)
-        still = (np.all(np.abs(delta.v) < half, axis=1) & np.all(before != 0, axis=1)
-                 & np.any(delta.v != 0, axis=1))
-        if still.any():
-            for r in np.flatnonzero(still & ~self.done):
-                self.frozen[r].append(t)
-
-
 def _at(b: Bounded, i: int) -> Bounded:
     """Step i of a block's value ([step, row, coordinate]; a step-free value is itself)."""
     if b.v.ndim < 3 and b.e.ndim < 3:
@@ -543,12 +337,6 @@ def _at(b: Bounded, i: int) -> Bounded:
     v = b.v[i] if b.v.ndim == 3 else b.v
     e = b.e[i] if b.e.ndim == 3 else b.e
     return Bounded(v, e, b.ctx)
-
-
-def _ulp(x: np.ndarray, fmt) -> np.ndarray:
-    """The spacing of the format's values at |x| (the subnormal spacing near 0)."""
-    _, e = np.frexp(np.abs(x))
-    return np.ldexp(1.0, np.maximum(e - 1, fmt.emin) - fmt.precision + 1)
 
 
 def _domain(runs: list[Run], n: int) -> tuple[np.ndarray | None, np.ndarray | None]:
