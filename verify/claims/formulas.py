@@ -63,10 +63,11 @@ def formula_expr(claim: Claim) -> tuple[sp.Expr, sp.Expr]:
 def _check_rule_formula(claim: Claim) -> ClaimResult:
     optimizer = claim.options["optimizer"]
     expr, ref = formula_expr(claim)
-    ok = sp.simplify(expr - ref) == 0
+    difference = sp.simplify(expr - ref)
+    ok = difference == 0
     return _judged(claim, claim.quantity, claim.claimed[0], sp.sstr(ref), ok,
                    f"compared with one step of rule {optimizer!r} run on SymPy symbols"
-                   + ("" if ok else f"; the difference is {sp.sstr(sp.simplify(expr - ref))}"))
+                   + ("" if ok else f"; the difference is {sp.sstr(difference)}"))
 
 
 def _check_gradient_formula(claim: Claim) -> ClaimResult:
