@@ -176,9 +176,33 @@ def _classify_1d(problem: Problem, point: sp.Expr) -> tuple[str, str]:
     return "degenerate: undecided", "derivatives up to order 11 vanish"
 
 
+def _charpoly_coeffs(h: sp.Matrix, lam: sp.Symbol) -> list[sp.Expr]:
+    """The coefficients of det(λI − H), highest first, exactly. Entries in Q(r) for one real
+    root r (a CRootOf): computed over Q[z] and reduced modulo r's minimal polynomial, the same
+    numbers as SymPy's charpoly on the CRootOf entries, which takes seconds."""
+    roots = set().union(*(e.atoms(sp.CRootOf) for e in h))
+    if len(roots) != 1:
+        return sp.Poly(h.charpoly(lam).as_expr(), lam).all_coeffs()
+    (r,) = roots
+    z = sp.Dummy("z")
+    coeffs = sp.Poly(h.subs(r, z).charpoly(lam).as_expr(), lam).all_coeffs()
+    return [reduce_algebraic(sp.expand(c).subs(z, r)) for c in coeffs]
+
+
+def _eigenvalues(h: sp.Matrix) -> list[sp.Expr]:
+    """H's eigenvalues with multiplicity, as SymPy orders them; a 2 × 2 with algebraic
+    entries directly as (tr ∓ √(tr² − 4 det))/2, which is what SymPy's eigenvals returns for
+    it, without its seconds of simplification."""
+    if h.shape == (2, 2) and any(e.atoms(sp.CRootOf) for e in h):
+        tr, det = h[0, 0] + h[1, 1], h[0, 0] * h[1, 1] - h[0, 1] * h[1, 0]
+        root = sp.sqrt(tr**2 - 4 * det)
+        return [(tr - root) / 2, (tr + root) / 2]
+    return h.eigenvals(multiple=True)
+
+
 def _classify_nd(h: sp.Matrix) -> tuple[str, str, tuple[sp.Expr, ...]]:
     lam = sp.Symbol("lambda")
-    coeffs = sp.Poly(h.charpoly(lam).as_expr(), lam).all_coeffs()
+    coeffs = _charpoly_coeffs(h, lam)
     signs = [sign(c) for c in coeffs]
     zero_eigs = 0
     while signs and signs[-1] == 0:
@@ -187,7 +211,7 @@ def _classify_nd(h: sp.Matrix) -> tuple[str, str, tuple[sp.Expr, ...]]:
     nonzero = [s for s in signs if s != 0]
     positive = sum(1 for a, b in zip(nonzero, nonzero[1:], strict=False) if a != b)
     negative = len(signs) - 1 - positive
-    eigs = tuple(sp.N(e, DIGITS) for e in h.eigenvals(multiple=True)) if h.shape[0] <= 3 else ()
+    eigs = tuple(sp.N(e, DIGITS) for e in _eigenvalues(h)) if h.shape[0] <= 3 else ()
     reason = (f"Hessian eigenvalues: {positive} positive, {negative} negative, {zero_eigs} zero "
               "(Descartes' rule on the characteristic polynomial of the symmetric Hessian)")
     if zero_eigs:
