@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from verify.arith import FORMATS, round_to, round_to_float32
-from verify.compare import ulp_distance, value_diff
+from verify.compare import operand_ulps, ulp_distance, value_diff
 
 
 def test_ulp_distance_basics():
@@ -72,3 +72,29 @@ def test_ulps_are_counted_in_the_runs_format():
     assert ulp_distance(np.float16(1), np.float16(1.0078125), F16) == 8
     d = value_diff(1, "params", 0, "1.0078125", "1", BF16)
     assert d.ulps == 1
+
+
+def _trace(rows, dtype="float32"):
+    from verify.trace import Step, Trace
+
+    return Trace({"params": ["x", "y"]}, {}, {"dtype": dtype},
+                 tuple(Step(t, tuple(r)) for t, r in enumerate(rows)))
+
+
+def test_operand_ulps_counts_in_ulps_of_the_largest_golden_so_far():
+    """Hand computation: float32 ulp at [1, 2) is 2⁻²³, at [0.5, 1) 2⁻²⁴. Coordinate x falls
+    from 1.5 to 0.25 and is 2⁻²³ off at the end: 1 ulp of its largest size so far (1.5), not
+    the 4 ulps of 0.25's own size; y is 3·2⁻²⁴ off at 0.75: 3 ulps. The worst is 3."""
+    golden = _trace([["1.5", "0.75"], ["0.25", "0.75"]])
+    tested = _trace([["1.5", repr(float(np.float32(0.75 + 3 * 2.0**-24)))],
+                     ["0.25", "0.75"]])
+    assert operand_ulps(tested, golden).worst == 3.0
+    tested = _trace([["1.5", "0.75"], [repr(float(np.float32(0.25 + 2.0**-23))), "0.75"]])
+    assert operand_ulps(tested, golden).worst == 1.0
+
+
+def test_operand_ulps_reports_the_first_non_finite_step():
+    golden = _trace([["1", "1"], ["2", "2"], ["3", "3"]])
+    tested = _trace([["1", "1"], ["2", "inf"], ["nan", "3"]])
+    assert (operand_ulps(tested, golden).worst, operand_ulps(tested, golden).first_nonfinite) \
+        == (None, 1)

@@ -125,22 +125,22 @@ class OperandUlps:
 def operand_ulps(tested: Trace, golden: Trace, quantity: str = "params") -> OperandUlps:
     fmt = float_format(tested.arithmetic.get("dtype", "float32"))
     gsteps = {s.t: s for s in golden.steps}
-    scale = None
-    worst = 0.0
+    rows = []
     for s in tested.steps:
         g = gsteps.get(s.t)
         mine, theirs = s.values(quantity), g.values(quantity) if g else None
-        if mine is None or theirs is None:
-            continue
-        ref = np.array([float(x) for x in theirs])  # correctly rounded: far below an ulp
-        got = np.array([float(np.float32(x)) for x in mine])
-        bad = ~np.isfinite(got) & np.isfinite(ref)
-        if bad.any():
-            return OperandUlps(None, s.t)
-        scale = np.abs(ref) if scale is None else np.maximum(scale, np.abs(ref))
-        with np.errstate(invalid="ignore"):
-            d = np.where(np.isfinite(ref), np.abs(got - ref), 0.0)
-        _, e = np.frexp(np.where(np.isfinite(scale), scale, 0.0))
-        unit = np.ldexp(1.0, np.maximum(e - 1, fmt.emin) - fmt.precision + 1)
-        worst = max(worst, float(np.max(d / unit)))
-    return OperandUlps(worst, None)
+        if mine is not None and theirs is not None:
+            rows.append((s.t, mine, theirs))
+    if not rows:
+        return OperandUlps(0.0, None)
+    ref = np.array([[float(x) for x in theirs] for _, _, theirs in rows])  # correctly rounded
+    got = np.array([[float(np.float32(x)) for x in mine] for _, mine, _ in rows])
+    bad = (~np.isfinite(got) & np.isfinite(ref)).any(axis=1)
+    if bad.any():
+        return OperandUlps(None, rows[int(np.argmax(bad))][0])
+    scale = np.maximum.accumulate(np.abs(ref), axis=0)  # the largest |golden| so far
+    with np.errstate(invalid="ignore"):
+        d = np.where(np.isfinite(ref), np.abs(got - ref), 0.0)
+    _, e = np.frexp(np.where(np.isfinite(scale), scale, 0.0))
+    unit = np.ldexp(1.0, np.maximum(e - 1, fmt.emin) - fmt.precision + 1)
+    return OperandUlps(max(0.0, float(np.max(d / unit))), None)
