@@ -133,8 +133,10 @@ def operand_ulps(tested: Trace, golden: Trace, quantity: str = "params") -> Oper
             rows.append((s.t, mine, theirs))
     if not rows:
         return OperandUlps(0.0, None)
-    ref = np.array([[float(x) for x in theirs] for _, _, theirs in rows])  # correctly rounded
-    got = np.array([[float(np.float32(x)) for x in mine] for _, mine, _ in rows])
+    ref = np.array([theirs for _, _, theirs in rows], dtype=np.float64)  # correctly rounded
+    with np.errstate(over="ignore"):  # text → double → float32, as np.float32(text) does
+        got = np.array([mine for _, mine, _ in rows], dtype=np.float64).astype(np.float32)
+    got = got.astype(np.float64)
     bad = (~np.isfinite(got) & np.isfinite(ref)).any(axis=1)
     if bad.any():
         return OperandUlps(None, rows[int(np.argmax(bad))][0])
