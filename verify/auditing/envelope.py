@@ -16,6 +16,7 @@ uncomputable (a certain or possible overflow) are reported as such, not judged.
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -50,7 +51,24 @@ class Tested:
 
 
 def tested_arrays(trace: Trace) -> Tested:
-    """The exact values a trace's texts name (every format's values are float32 values)."""
+    """The exact values a trace's texts name (every format's values are float32 values);
+    parsed once per trace object (an audit reads each run under every candidate rule)."""
+    key = id(trace)
+    hit = _TESTED.get(key)
+    if hit is not None and hit[0]() is trace:
+        return hit[1]
+    out = _tested_arrays(trace)
+    for a in (out.params, out.grads, *out.state.values()):
+        if a is not None:
+            a.flags.writeable = False  # shared: a caller that edits must copy
+    _TESTED[key] = (weakref.ref(trace, lambda _, k=key: _TESTED.pop(k, None)), out)
+    return out
+
+
+_TESTED: dict[int, tuple[weakref.ref, Tested]] = {}
+
+
+def _tested_arrays(trace: Trace) -> Tested:
     def arr(rows):  # text → double → float32, as np.float32(text) does (tested equal)
         with np.errstate(over="ignore"):
             return np.array(rows, dtype=np.float64).astype(np.float32).astype(np.float64)
