@@ -39,7 +39,7 @@ def _both(fn, monkeypatch):
 @pytest.mark.parametrize("impl,optimizer,dtype", [
     ("numpy", "adam", "float32"), ("numpy", "adamw", "float32"), ("numpy", "amsgrad", "float32"),
     ("numpy", "rmsprop", "float32"), ("numpy", "momentum", "bfloat16"),
-    ("numpy", "adam", "float16"),  # discrepant: the reference runner computes in float16
+    ("numpy", "rmsprop", "float16"),  # discrepant: the reference runner computes in float16
     ("tests.mutants.adam_family:adam_swapped_betas", "adam", "float32"),  # diagnosis, forensics
 ])
 def test_audit_is_the_same_in_blocks(impl, optimizer, dtype, monkeypatch):
