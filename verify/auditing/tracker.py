@@ -181,16 +181,18 @@ class Tracker:
                     i = int(np.argmax(outside[s, r]))
                     x = Exit(t0 + i0 + s, q, i, float(g[s, r, i]), float(v[s, r, i] - e[s, r, i]),
                              float(v[s, r, i] + e[s, r, i]), float(excess[s, r, i]))
-                    self.exits[r][q] = x
                     found.setdefault(int(r), []).append((s, qi, x))
             if odd.any():  # a possible overflow (NaN would be an event, after ``end``)
                 flagged = odd.any(axis=2)
                 for r in np.flatnonzero(flagged.any(axis=0)):
                     for s in np.flatnonzero(flagged[:, r]):
                         unjudged.setdefault(int(r), {}).setdefault(int(s), q)
-        for r, xs in found.items():
+        for r, xs in found.items():  # in the order step by step meets them: step, then quantity
+            xs.sort(key=lambda z: (z[0], z[1]))
+            for _, _, x in xs:
+                self.exits[r][x.quantity] = x
             if self.first[r] is None:
-                self.first[r] = min(xs, key=lambda z: (z[0], z[1]))[2]
+                self.first[r] = xs[0][2]
         for r, at in unjudged.items():
             for s in sorted(at):
                 t = t0 + i0 + s
