@@ -89,12 +89,14 @@ def grid64(problem: str | Problem, optimizer: str, settings: Sequence[Setting],
     loss = np.empty((steps + 1, cols))
     with np.errstate(all="ignore"):
         state = rule.init(x, ar)
-        params[0], loss[0] = x, np.broadcast_to(loss_fn(list(x)), (cols,))
+        params[0], loss[0] = x, loss_fn(list(x))  # a constant broadcasts over the settings
         for t in range(1, steps + 1):
-            g = np.array([np.broadcast_to(gi, (cols,)) for gi in grad_fn(list(x))])
+            g = np.empty((n, cols))
+            for i, gi in enumerate(grad_fn(list(x))):
+                g[i] = gi
             delta, state, _ = rule.update(g, state, x, t, hp, ar)
             x = x + delta
             if lo is not None:
                 x = np.minimum(np.maximum(x, lo), hi)
-            params[t], loss[t] = x, np.broadcast_to(loss_fn(list(x)), (cols,))
+            params[t], loss[t] = x, loss_fn(list(x))
     return GridRun(p.name, optimizer, tuple(settings), params, loss)
