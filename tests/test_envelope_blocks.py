@@ -219,6 +219,8 @@ def _fuzz_case(rng):
         runs.append(Run(full, envelope.Tested(params, grads, state, t.steps, dtype), schedule,
                         tuple((str(a), str(b)) for a, b in spec.problem.domain) or None))
     rule = RULES[rng.choice(FAMILIES[fam])]
+    if fam == ("m", "v") and rng.random() < 0.4:  # v_max not exposed: carried as a running max
+        rule = RULES[rng.choice(FAMILIES[("m", "v", "v_max")])]
     slip = rng.choice([None, None, "lr", "sign", "reset", "negate"])
     if slip:
         rule = slipped(rule, slip, lr_power=2 if slip == "lr" else 1,
@@ -245,3 +247,31 @@ def test_seeded_fuzz_blocks_equal_step_by_step(monkeypatch):
         assert blocked == stepwise, (seed, rule.name, early, elements)
         compared += 1
     assert compared >= 100
+
+
+def test_an_unexposed_running_max_is_judged_in_blocks(monkeypatch):
+    """AMSGrad judged on Adam runs (no v_max in the trace: the envelope carries its own), as
+    the diagnosis does for every Adam: in blocks, and equal to step by step."""
+    spec = RunSpec(find_problem("rosenbrock"), "adam", {"lr": "0.01"}, 40)
+    run = _numpy_run(spec)
+    for name in ("amsgrad", "amsgrad-vhat", "amsgrad-epshat"):
+        for early in (None, "rows", "models"):
+            stepwise, blocked, calls = _both(
+                lambda n=name, e=early: judge(RULES[n], [run, run], MODELS, early=e), monkeypatch)
+            assert blocked == stepwise, (name, early)
+            assert all(calls) and (calls or early)
+
+
+def test_a_carried_state_used_otherwise_falls_back():
+    """Anything but a running max on a carried state raises in a block (so the run is judged
+    step by step)."""
+    from verify.auditing.bounds import Carried
+
+    ar = BoundArith(FORMATS["float32"], [MODELS[0]])
+    c = Carried(ar.vector(np.zeros((1, 2))))
+    for use in (lambda: c.v, lambda: c * 2, lambda: ar.vector(np.ones((1, 2))) + c,
+                lambda: ar.maximum(c, ar.vector(np.ones((1, 2))))):  # not a block of steps
+        with pytest.raises(TypeError):
+            use()
+    block = ar.vector(np.array([[[1.0, 5.0]], [[3.0, 2.0]], [[2.0, 7.0]]]))
+    assert ar.maximum(c, block).v.tolist() == [[[1, 5]], [[3, 5]], [[3, 7]]]  # running max

@@ -141,6 +141,30 @@ class StepIndex:
         return self.values.astype(np.float64)[:, None, None]
 
 
+class Carried:
+    """A state quantity the tested run does not expose, in a block of steps: the envelope's
+    own value before the block. A rule may only fold it into a running maximum (AMSGrad's
+    v_max = max(v_max, v)), which is computed over the block in the step-by-step order; any
+    other use raises, and the run is judged step by step instead."""
+
+    __array_ufunc__ = None
+    __slots__ = ("start",)
+
+    def __init__(self, start: Bounded):
+        self.start = start
+
+    def __getattr__(self, name: str) -> Any:
+        raise TypeError(f"a carried state has no {name} in a block of steps")
+
+    def running_max(self, block: np.ndarray, part: str) -> np.ndarray:
+        """max(start, x[0]), then max(that, x[1]), …: each step's maximum, step by step."""
+        first = getattr(self.start, part)
+        shape = np.broadcast_shapes(np.shape(first), block.shape[1:])
+        steps = np.concatenate([np.broadcast_to(first, shape)[None],
+                                np.broadcast_to(block, (block.shape[0],) + shape)])
+        return np.maximum.accumulate(steps, axis=0)[1:]
+
+
 class Bounded:
     """A value of the exact formula (float64 array) with a bound on a computed value's error."""
 
@@ -277,7 +301,12 @@ class BoundArith:
         e = np.maximum(np.sqrt(x.v + x.e) - s, s - lo)
         return self.ctx.rounded(s, e)
 
-    def maximum(self, a: Bounded, b: Bounded) -> Bounded:
+    def maximum(self, a: Bounded | Carried, b: Bounded) -> Bounded:
+        if isinstance(a, Carried):  # a running maximum over a block of steps
+            if isinstance(b, Carried) or b.v.ndim != 3:
+                raise TypeError("a running maximum needs a block of values")
+            return Bounded(a.running_max(b.v, "v"),
+                           a.running_max(np.broadcast_to(b.e, b.v.shape), "e"), self.ctx)
         return Bounded(np.maximum(a.v, b.v), np.maximum(a.e, b.e), self.ctx)
 
     def where_zero(self, g: Bounded, old: Bounded, new: Bounded) -> Bounded:

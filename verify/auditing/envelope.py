@@ -26,10 +26,10 @@ import numpy as np
 from ..arith import as_fraction, float_format
 from ..rules import SCHEDULES, Rule
 from ..trace import Trace
-from .bounds import BoundArith, Bounded, Model, StepIndex
+from .bounds import BoundArith, Bounded, Carried, Model, StepIndex
 from .tracker import Exit, Tracker
 
-BLOCKS = True  # judge steps 2… in vectorized blocks where every state is exposed
+BLOCKS = True  # judge steps 2… in vectorized blocks (see _judge_rows)
 BLOCK_ELEMENTS = 1 << 20  # values per array in a block: bounds its memory
 
 
@@ -189,9 +189,10 @@ def _judge_rows(rule: Rule, runs: list[Run], models: list[Model],
     stream = Stream(rule, [r.hyper for r in runs], models, runs[0].tested.dtype,
                     params.shape[1:], runs[0].schedule, _domain(runs, params.shape[2]),
                     measure=early != "models")
-    # every state exposed in every row: each step depends only on the tested values, so steps
-    # 2… are judged in vectorized blocks (bit for bit the step-by-step result)
-    blocks = BLOCKS and all(bool(e.all()) for e in exposed.values())
+    # a state exposed in every row makes each step depend only on the tested values; one exposed
+    # in none is carried (a block allows it only as a running max, AMSGrad's v_max): steps 2…
+    # are then judged in vectorized blocks, bit for bit the step-by-step result
+    blocks = BLOCKS and all(bool(e.all()) or not e.any() for e in exposed.values())
     span = max(8, BLOCK_ELEMENTS // max(1, params[0].size))
     t = 1
     while t <= steps:
@@ -275,9 +276,9 @@ class Stream:
     def block(self, params: np.ndarray, grads: np.ndarray, tested: dict[str, np.ndarray],
               exposed: dict[str, np.ndarray], t0: int, t1: int, owner: list[int] | None
               ) -> tuple[int, bool] | None:
-        """Judge steps t0…t1 (t0 ≥ 2) at once, every state exposed in every row: the rule's
-        update evaluated once over [step, row, coordinate] arrays, then the steps checked in
-        one pass up to the first with anything to record, one at a time from there. Returns
+        """Judge steps t0…t1 (t0 ≥ 2) at once, each state exposed in every row or in none:
+        the rule's update evaluated once over [step, row, coordinate] arrays, then the steps
+        recorded in one pass up to a row turning undefined or the early stop. Returns
         the last step judged and whether the early stop was reached, or None if the rule
         cannot be evaluated on a block of steps (nothing is changed then)."""
         ar, names, n = self.ar, list(self.rule.state_names), t1 - t0 + 1
@@ -289,7 +290,7 @@ class Stream:
             with ar.activate():
                 x = Bounded(before, 0.0, ar.ctx)
                 state = {k: Bounded(prev[k].copy(), np.zeros(prev[k].shape), ar.ctx)
-                         for k in names}
+                         if exposed[k].all() else Carried(self.state[k]) for k in names}
                 steps = StepIndex(np.arange(t0, t1 + 1))
                 hp = self.hp if self.schedule == "constant" else dict(
                     self.hp, lr=SCHEDULES[self.schedule](self.hp["lr"], steps, ar))
