@@ -182,6 +182,8 @@ class MpfrCertifier:
             if length <= n:
                 out.append(_certified_text(b, n))
                 continue
+            # _certified_text's rounding and layout, copied on purpose: a call per printed value
+            # costs 5 % of a golden (measured); tests/test_certify.py holds both to mpmath
             exponent = length - fixdps - 1
             if digits[n] >= "5":  # round half up on the first digit dropped
                 last = digits[n - 1]
