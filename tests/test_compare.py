@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from verify.arith import FORMATS, round_to, round_to_float32
+from verify.arith import FORMATS, float32_values, round_to, round_to_float32
 from verify.compare import operand_ulps, ulp_distance, value_diff
 
 
@@ -98,3 +98,16 @@ def test_operand_ulps_reports_the_first_non_finite_step():
     tested = _trace([["1", "1"], ["2", "inf"], ["nan", "3"]])
     assert (operand_ulps(tested, golden).worst, operand_ulps(tested, golden).first_nonfinite) \
         == (None, 1)
+
+
+@given(st.lists(st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False).map(str),
+    st.floats(width=64).map(repr),
+    st.sampled_from(["nan", "-nan", "inf", "-inf", "-0", "3.4028236e38", "1e-46", "7e-46"])),
+    min_size=1, max_size=20))
+def test_float32_values_read_texts_as_np_float32_does(texts):
+    """The one-pass reader of trace texts against NumPy's own scalar reading, bit for bit
+    (NaN compared by its bits too)."""
+    with np.errstate(over="ignore"):
+        want = np.array([float(np.float32(t)) for t in texts], dtype=np.float64)
+    assert float32_values([texts]).tobytes() == want[None].tobytes()

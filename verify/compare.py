@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .arith import FORMATS, FloatFormat, as_fraction, float_format, ordered_int, round_to
+from .arith import FORMATS, FloatFormat, as_fraction, float32_values, float_format, ordered_int, round_to
 from .golden import is_finite_text
 from .trace import Trace
 
@@ -134,9 +134,7 @@ def operand_ulps(tested: Trace, golden: Trace, quantity: str = "params") -> Oper
     if not rows:
         return OperandUlps(0.0, None)
     ref = np.array([theirs for _, _, theirs in rows], dtype=np.float64)  # correctly rounded
-    with np.errstate(over="ignore"):  # text → double → float32, as np.float32(text) does
-        got = np.array([mine for _, mine, _ in rows], dtype=np.float64).astype(np.float32)
-    got = got.astype(np.float64)
+    got = float32_values([mine for _, mine, _ in rows])
     bad = (~np.isfinite(got) & np.isfinite(ref)).any(axis=1)
     if bad.any():
         return OperandUlps(None, rows[int(np.argmax(bad))][0])

@@ -23,7 +23,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..arith import as_fraction, float_format
+from ..arith import as_fraction, float32_values, float_format
 from ..rules import SCHEDULES, Rule
 from ..trace import Trace
 from .bounds import BoundArith, Bounded, Carried, Model, StepIndex
@@ -69,21 +69,17 @@ _TESTED: dict[int, tuple[weakref.ref, Tested]] = {}
 
 
 def _tested_arrays(trace: Trace) -> Tested:
-    def arr(rows):  # text → double → float32, as np.float32(text) does (tested equal)
-        with np.errstate(over="ignore"):
-            return np.array(rows, dtype=np.float64).astype(np.float32).astype(np.float64)
-
     steps = trace.steps
-    params = arr([s.params for s in steps])
+    params = float32_values([s.params for s in steps])
     grads = None
     if len(steps) > 1 and all(s.grad is not None for s in steps[1:]):
-        grads = arr([s.grad for s in steps[1:]])
+        grads = float32_values([s.grad for s in steps[1:]])
     names = sorted({k for s in steps[1:] for k in s.state})
     state, absent = {}, {}
     width = params.shape[1]
     for k in names:
         rows = [s.state.get(k) for s in steps]
-        state[k] = arr([["nan"] * width if r is None else r for r in rows])
+        state[k] = float32_values([["nan"] * width if r is None else r for r in rows])
         absent[k] = tuple(t for t in range(1, len(steps)) if rows[t] is None)
     return Tested(params, grads, state, len(steps) - 1, trace.arithmetic.get("dtype", "float32"),
                   absent)
@@ -259,8 +255,7 @@ class Stream:
                         state[k] = Bounded(np.where(exposed[k], prev, state[k].v),
                                            np.where(exposed[k], 0.0, state[k].e), ar.ctx)
             start = {k: state[k].v for k in names}
-            hp = self.hp if self.schedule == "constant" else dict(
-                self.hp, lr=SCHEDULES[self.schedule](self.hp["lr"], t, ar))
+            hp = self._hyper_at(t)
             delta, self.state, _ = self.rule.update(Bounded(grad, 0.0, ar.ctx), state, x, t, hp, ar)
             new = x + delta
             if self.lo is not None:
@@ -272,6 +267,12 @@ class Stream:
                 if tested.get(k) is not None:
                     self.tracker.check(t, k, self.state[k], tested[k], exposed[k], start[k])
         self._previous = {k: v for k, v in tested.items() if v is not None}
+
+    def _hyper_at(self, t: int | StepIndex) -> dict[str, Bounded]:
+        """The hyperparameters at step t (a block of steps): lr as the schedule makes it."""
+        if self.schedule == "constant":
+            return self.hp
+        return dict(self.hp, lr=SCHEDULES[self.schedule](self.hp["lr"], t, self.ar))
 
     def block(self, params: np.ndarray, grads: np.ndarray, tested: dict[str, np.ndarray],
               exposed: dict[str, np.ndarray], t0: int, t1: int, owner: list[int] | None
@@ -292,8 +293,7 @@ class Stream:
                 state = {k: Bounded(prev[k].copy(), np.zeros(prev[k].shape), ar.ctx)
                          if exposed[k].all() else Carried(self.state[k]) for k in names}
                 steps = StepIndex(np.arange(t0, t1 + 1))
-                hp = self.hp if self.schedule == "constant" else dict(
-                    self.hp, lr=SCHEDULES[self.schedule](self.hp["lr"], steps, ar))
+                hp = self._hyper_at(steps)
                 delta, new_state, _ = self.rule.update(Bounded(grad, 0.0, ar.ctx), state, x,
                                                        steps, hp, ar)
                 new = x + delta
