@@ -148,36 +148,43 @@ def adam(name: str, *, bias_correction: bool = True, eps: str = "outside",
         z = {"m": ar.zeros_like(x), "v": ar.zeros_like(x)}
         return z | ({"v_max": ar.zeros_like(x)} if amsgrad else {})
 
+    # every choice below is fixed when the rule is made; the update only does arithmetic
+    m_beta, v_beta, gain, skip_zero = sl.m_beta, sl.v_beta, sl.gain, sl.skip_zero
+    corrected = bias_correction and sl.corrected
+    fix_m, fix_v = corrected in (True, "m"), corrected in (True, "v")
+    bc1_beta, bc1_shift, bc2_beta, bc2_shift = sl.bc1_beta, sl.bc1_shift, sl.bc2_beta, sl.bc2_shift
+    running_max = sl.max_of == "running"
+    absolute, root_taken = sl.v_of == "abs", sl.root
+
     def update(g, state, x, t, hp, ar):
-        one = ar.one
         if decay == "l2":
             g = g + hp["weight_decay"] * x
-        b1, b2 = hp[sl.m_beta], hp[sl.v_beta]
-        m = b1 * state["m"] + (ar.complement(b1) * g if sl.gain else g)
-        v = b2 * state["v"] + ar.complement(b2) * _second(g, sl, ar)
-        if sl.skip_zero:  # lazy updates: moments kept where the gradient is exactly 0
+        b1, b2 = hp[m_beta], hp[v_beta]
+        m = b1 * state["m"] + (ar.complement(b1) * g if gain else g)
+        v = b2 * state["v"] + ar.complement(b2) * (ar.abs(g) if absolute else g * g)
+        if skip_zero:  # lazy updates: moments kept where the gradient is exactly 0
             m, v = ar.where_zero(g, state["m"], m), ar.where_zero(g, state["v"], v)
         new = {"m": m, "v": v}
-        corrected = bias_correction and sl.corrected
-        bc1 = ar.one_minus_pow(hp[sl.bc1_beta], t + sl.bc1_shift) if corrected in (True, "m") else one
-        bc2 = ar.one_minus_pow(hp[sl.bc2_beta], t + sl.bc2_shift) if corrected in (True, "v") else one
-        m_hat = m / bc1 if corrected in (True, "m") else m
-        v_hat = v / bc2 if corrected in (True, "v") else v
+        bc1 = ar.one_minus_pow(hp[bc1_beta], t + bc1_shift) if fix_m else ar.one
+        bc2 = ar.one_minus_pow(hp[bc2_beta], t + bc2_shift) if fix_v else ar.one
+        m_hat = m / bc1 if fix_m else m
+        v_hat = v / bc2 if fix_v else v
         v_den = v_hat
         if amsgrad == "v":
-            new["v_max"] = ar.maximum(state["v_max"] if sl.max_of == "running" else state["v"], v)
-            v_den = new["v_max"] / bc2 if corrected in (True, "v") else new["v_max"]
+            new["v_max"] = ar.maximum(state["v_max"] if running_max else state["v"], v)
+            v_den = new["v_max"] / bc2 if fix_v else new["v_max"]
         elif amsgrad == "v_hat":
             new["v_max"] = ar.maximum(state["v_max"], v_hat)
             v_den = new["v_max"]
-        root = ar.sqrt if sl.root else (lambda z: z)
         if eps == "hat":
             raw_v = new["v_max"] if amsgrad == "v" else v
-            step = hp["lr"] * ar.sqrt(bc2) / bc1 * m / (root(raw_v) + _eps(hp, sl))
+            step = hp["lr"] * ar.sqrt(bc2) / bc1 * m / ((ar.sqrt(raw_v) if root_taken else raw_v)
+                                                        + _eps(hp, sl))
         elif eps == "root":
-            step = hp["lr"] * m_hat / (root(v_den + hp["eps_root"]) + hp["eps"])
+            inner = v_den + hp["eps_root"]
+            step = hp["lr"] * m_hat / ((ar.sqrt(inner) if root_taken else inner) + hp["eps"])
         else:
-            step = hp["lr"] * m_hat / (root(v_den) + _eps(hp, sl))
+            step = hp["lr"] * m_hat / ((ar.sqrt(v_den) if root_taken else v_den) + _eps(hp, sl))
         if decay == "decoupled":
             step = step + _decay(hp, x, sl, step)
         return -step, new, {"m_hat": m_hat, "v_hat": v_hat}

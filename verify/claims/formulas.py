@@ -63,15 +63,70 @@ def formula_expr(claim: Claim) -> tuple[sp.Expr, sp.Expr]:
 def _check_rule_formula(claim: Claim) -> ClaimResult:
     optimizer = claim.options["optimizer"]
     expr, ref = formula_expr(claim)
-    # cancel proves most identities in milliseconds; simplify (seconds) only for the rest,
-    # whose simplified difference the verdict prints
+    # cancel proves most identities in milliseconds; a point where the two differ disproves the
+    # rest as fast; simplify (seconds) only where neither decides
     difference = sp.cancel(expr - ref)
+    shown, point = difference, None
     if difference != 0:
-        difference = sp.simplify(expr - ref)
+        point = witness(difference, expr.free_symbols | ref.free_symbols)
+        if point is None:
+            difference = shown = sp.simplify(expr - ref)
+        elif sp.count_ops(difference) <= 40:
+            shown = sp.factor(difference)
     ok = difference == 0
+    if ok:
+        detail = ""
+    else:
+        text = sp.sstr(shown)
+        detail = f"; the difference is {text}" if len(text) <= 200 else ""
+        if point is not None:
+            at = ", ".join(f"{k} = {v}" for k, v in point[0].items())
+            detail += (f"; at {at} the claimed formula gives {_short(expr, point[0])}, "
+                       f"the rule {_short(ref, point[0])}")
     return _judged(claim, claim.quantity, claim.claimed[0], sp.sstr(ref), ok,
-                   f"compared with one step of rule {optimizer!r} run on SymPy symbols"
-                   + ("" if ok else f"; the difference is {sp.sstr(difference)}"))
+                   f"compared with one step of rule {optimizer!r} run on SymPy symbols" + detail)
+
+
+def _point(symbols: list[sp.Symbol]) -> dict[sp.Symbol, sp.Rational]:
+    """Values allowed by each symbol's assumptions, chosen away from special values (no 0, no 1,
+    positive ones inside (0, 1) as β's are, distinct from each other)."""
+    out = {}
+    for k, s in enumerate(sorted(symbols, key=str)):
+        if s.is_integer:
+            out[s] = sp.Integer(3 + k)
+        elif s.is_positive or s.is_nonnegative:
+            out[s] = sp.Rational(2 * k + 3, 4 * k + 7)
+        else:
+            out[s] = sp.Rational(-(2 * k + 5), 3 * k + 7)
+    return out
+
+
+def witness(difference: sp.Expr, symbols: set[sp.Symbol], digits: int = 30
+            ) -> tuple[dict[str, sp.Rational], sp.Float] | None:
+    """A point of ``symbols`` (within their assumptions) where ``difference`` is certainly not
+    zero, and its value there; None when the value at that point is 0 or cannot be certified
+    (a nonzero value at one such point means no simplification can make it 0)."""
+    point = _point(list(symbols | difference.free_symbols))
+    if any(getattr(v, f"is_{fact}") is not held for s, v in point.items()
+           for fact, held in s.assumptions0.items()):
+        return None  # a symbol whose assumptions these values do not meet: let simplify decide
+    try:
+        value = sp.N(difference.xreplace(point), digits, strict=True)
+    except (sp.polys.polyerrors.PolynomialError, ZeroDivisionError, ValueError, TypeError,
+            ArithmeticError):
+        return None
+    except Exception as exc:  # noqa: BLE001 — mpmath's PrecisionExhausted and kin: undecided
+        if type(exc).__name__ == "PrecisionExhausted":
+            return None
+        raise
+    if not value.is_Float or value == 0 or not value.is_finite:
+        return None
+    return {str(s): v for s, v in point.items()}, value
+
+
+def _short(expr: sp.Expr, point: dict[str, sp.Rational]) -> str:
+    value = expr.xreplace({s: point[str(s)] for s in expr.free_symbols})
+    return sp.sstr(sp.N(value, 10))
 
 
 def _check_gradient_formula(claim: Claim) -> ClaimResult:
