@@ -183,3 +183,15 @@ def test_rosenbrock_verdict_follows_the_runs():
     calmer = dataclasses.replace(d, adam=((Outcome("0.01", 50, 0, 0.0),
                                            Outcome("0.1", 20, 1, 0.0)),))
     assert judge_rosenbrock(calmer)[0].verdict == CONFIRMED
+
+
+def test_which_minimum_is_global():
+    from verify.experiments.basins import critical_points
+
+    # double well (derivations/problems/double_well.toml): of its two minima the left one is
+    # lower; quartic θ⁴ − 3θ³ + 2: 9/4 is the only minimum, θ = 0 an inflection point
+    left, top, right = critical_points("double_well")
+    assert (left.kind, top.kind, right.kind) == ("minimum", "maximum", "minimum")
+    assert left.is_global and not top.is_global and not right.is_global
+    flat, low = critical_points("quartic")
+    assert low.x == 2.25 and low.is_global and not flat.is_global

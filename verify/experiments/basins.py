@@ -41,8 +41,19 @@ class Ends:
 def critical_points(problem: str) -> tuple[Point, ...]:
     d = derive(find_problem(problem))
     return tuple(Point(float(c.coords[0].evalf(20)), c.kind,
-                       d.global_min is not None and sp.simplify(c.value - d.global_min) == 0)
+                       d.global_min is not None and _same(c.value, d.global_min))
                  for c in d.critical_points)
+
+
+def _same(a: sp.Expr, b: sp.Expr) -> bool:
+    """Two constants are equal: a difference certified nonzero to 30 digits decides no at once,
+    simplify decides the rest."""
+    try:
+        if sp.N(a - b, 30, strict=True) != 0:
+            return False
+    except Exception:  # noqa: BLE001 — 0 cannot be certified to 30 digits: let simplify decide
+        pass
+    return sp.simplify(a - b) == 0
 
 
 def nearest(x: float, points: tuple[Point, ...]) -> Point | None:
