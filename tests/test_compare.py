@@ -4,11 +4,12 @@ and ml_dtypes' own conversions."""
 from fractions import Fraction
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from verify.arith import FORMATS, float32_values, round_to, round_to_float32
-from verify.compare import operand_ulps, ulp_distance, value_diff
+from verify.compare import operand_ulps, ulp_distance, value_diff, value_diffs
 
 
 def test_ulp_distance_basics():
@@ -111,3 +112,68 @@ def test_float32_values_read_texts_as_np_float32_does(texts):
     with np.errstate(over="ignore"):
         want = np.array([float(np.float32(t)) for t in texts], dtype=np.float64)
     assert float32_values([texts]).tobytes() == want[None].tobytes()
+
+
+def _decimal(q: Fraction, digits: int = 70) -> str:
+    """q as a decimal text of ``digits`` significant digits (exact enough to sit on either side
+    of a midpoint 1e-60 away)."""
+    from decimal import Decimal, localcontext
+
+    with localcontext() as ctx:
+        ctx.prec = digits
+        return str(Decimal(q.numerator) / Decimal(q.denominator))
+
+
+def _pairs(fmt, rng, n):
+    """(tested, golden) texts: random float32 values against random decimals, decimals within
+    1e-60 of (or exactly on) a midpoint of ``fmt``, and the edge texts (zeros, subnormals,
+    overflow, beyond double range, non-finite, unusual spellings)."""
+    edges = ["0", "-0", "1e-400", "-1e-400", "3.4028235e38", "3.40282357e38", "1e39", "-1e39",
+             "65520", "65519.99", "nan", "inf", "-inf", "1e309", "5e-324", "7e-46", "-7.006e-46",
+             "1.5", "+2.5e0", ".5", "-.25", "5."]
+    span = (-26, 15) if fmt.name == "float16" else (-150, 127)
+    out = []
+    for _ in range(n):
+        tested = repr(float(np.float32(rng.uniform(-3, 3) * 10.0 ** rng.randint(-40, 38))))
+        if rng.random() < 0.05:
+            tested = rng.choice(["nan", "inf", "-inf", "0", "-0.0"])
+        kind = rng.random()
+        if kind < 0.3:
+            golden = f"{rng.uniform(-9, 9):.45f}e{rng.randint(-50, 40)}"
+        elif kind < 0.6:
+            x = Fraction(float(fmt.dtype(rng.uniform(-2, 2) * 2.0 ** rng.randint(*span))))
+            e = max((abs(x).numerator.bit_length() - abs(x).denominator.bit_length()), fmt.emin)
+            step = Fraction(2) ** (e - fmt.precision + 1)
+            nudge = rng.choice([0, 0, Fraction(1, 10**60), -Fraction(1, 10**60)])
+            golden = _decimal(x + step / 2 + nudge * step)
+        elif kind < 0.7:
+            golden = rng.choice(edges)
+        else:
+            golden = repr(float(tested) * (1 + rng.uniform(-1e-6, 1e-6)))
+        out.append((tested, golden))
+    return out
+
+
+@pytest.mark.parametrize("fmt_name", ["float32", "float16", "bfloat16"])
+def test_value_diffs_equal_value_diff_field_for_field(fmt_name):
+    # the batch path (a double, exact rounding only at midpoints; integer quotients) against
+    # the one-value reference (exact rationals throughout), on 3,000 seeded pairs per format
+    import random
+    import warnings
+
+    fmt = FORMATS[fmt_name]
+    pairs = _pairs(fmt, random.Random(20261202), 3000)
+    keys = [(t, "params", 0) for t in range(len(pairs))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # float32("1e39") overflows, as it should
+        fast = value_diffs(keys, [a for a, _ in pairs], [b for _, b in pairs], fmt)
+        slow = [value_diff(*key, a, b, fmt) for key, (a, b) in zip(keys, pairs, strict=True)]
+    assert [repr(d) for d in fast] == [repr(d) for d in slow]
+
+
+def test_a_golden_below_double_range_gives_an_infinite_relative_error():
+    # 1e-400 is no double; the tested float32 1e-45 (2^-149 exactly) is 1e355 times it: the
+    # relative error rounds to +inf (IEEE overflow), the absolute error is 2^-149 − 1e-400
+    d = value_diff(1, "params", 0, "1e-45", "1e-400")
+    assert d.rel_err == float("inf") and d.abs_err == 2.0**-149 and d.ulps == 1
+    assert value_diffs([(1, "params", 0)], ["1e-45"], ["1e-400"]) == [d]

@@ -7,6 +7,7 @@ in that format" and 1 means one neighbour off.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -87,9 +88,20 @@ def value_diff(t: int, quantity: str, index: int, tested: str, golden: str,
                          ulp_distance(mine, ref, fmt))
     a = Fraction(float(np.float32(tested)))  # the exact value the text names
     err = abs(a - g)
-    rel = float(err / abs(g)) if g != 0 else (0.0 if err == 0 else float("inf"))
-    return ValueDiff(t, quantity, index, tested, golden, float(Fraction(err)), rel,
-                     ulp_distance(mine, ref, fmt))
+    rel = err / abs(g) if g != 0 else None
+    return ValueDiff(t, quantity, index, tested, golden, _quotient(err.numerator, err.denominator),
+                     (0.0 if err == 0 else float("inf")) if rel is None else
+                     _quotient(rel.numerator, rel.denominator), ulp_distance(mine, ref, fmt))
+
+
+def _quotient(n: int, d: int) -> float:
+    """n / d rounded to the nearest double (Python's int division rounds correctly), +inf
+    beyond the largest double, as IEEE rounding gives: a golden far below the tested value
+    (1e-400 against 1e-45) has a relative error no double holds."""
+    try:
+        return n / d
+    except OverflowError:
+        return float("inf")
 
 
 def compare(tested: Trace, golden: Trace, tested_name: str = "tested",
@@ -97,18 +109,119 @@ def compare(tested: Trace, golden: Trace, tested_name: str = "tested",
     """Compare every value both traces record, step by step (the shorter trace bounds it)."""
     gsteps = {s.t: s for s in golden.steps}
     fmt = float_format(tested.arithmetic.get("dtype", "float32"))
-    diffs = []
+    keys, mine, theirs = [], [], []
     for s in tested.steps:
         g = gsteps.get(s.t)
         if g is None:
             continue
         for q in tested.quantities():
-            mine, theirs = s.values(q), g.values(q)
-            if mine is None or theirs is None:
+            a, b = s.values(q), g.values(q)
+            if a is None or b is None:
                 continue
-            diffs += [value_diff(s.t, q, i, a, b, fmt)
-                      for i, (a, b) in enumerate(zip(mine, theirs, strict=True))]
-    return Comparison(tested_name, golden_name, tuple(diffs))
+            if len(a) != len(b):
+                raise ValueError(f"step {s.t}: {q} has {len(a)} values here, {len(b)} in the golden")
+            keys += [(s.t, q, i) for i in range(len(a))]
+            mine += a
+            theirs += b
+    return Comparison(tested_name, golden_name, tuple(value_diffs(keys, mine, theirs, fmt)))
+
+
+def value_diffs(keys: list[tuple[int, str, int]], tested: list[str], golden: list[str],
+                fmt: FloatFormat = FORMATS["float32"]) -> list[ValueDiff]:
+    """``value_diff`` of each (key, tested, golden), equal to it field for field, computed
+    together: the golden rounded to ``fmt`` through its correctly rounded double, exact by
+    value_diff's own rational rounding only where that double is a midpoint of ``fmt`` (the one
+    case where rounding twice differs from rounding once) or out of range; the ulps in one NumPy
+    pass; the errors as quotients of integers (Python rounds int / int correctly, as
+    ``float(Fraction)`` does), without a Fraction's gcd per operation."""
+    if not keys:
+        return []
+    with np.errstate(over="ignore"):
+        mine = float32_values(tested).astype(fmt.dtype)
+    finite = [is_finite_text(b) for b in golden]
+    plain = [f and _PLAIN.match(b) is not None for f, b in zip(finite, golden, strict=True)]
+    with np.errstate(over="ignore", invalid="ignore"):
+        double = np.array([b if p else "nan" for p, b in zip(plain, golden, strict=True)],
+                          dtype=np.float64)
+        ref = double.astype(fmt.dtype)
+        exact = np.array(plain) & ~_rounded_once(double, ref, fmt)
+    for k in np.flatnonzero(exact):
+        ref[k] = round_to(as_fraction(golden[k]), fmt)
+    for k, f in enumerate(finite):
+        if not f:
+            ref[k] = value_of(golden[k], fmt)
+    ulps = _ulps(mine, ref, fmt)
+    out = []
+    for k, (key, a, b) in enumerate(zip(keys, tested, golden, strict=True)):
+        if not plain[k] and finite[k]:  # a decimal the fast reader does not take: the reference
+            out.append(value_diff(*key, a, b, fmt))
+            continue
+        if not (finite[k] and is_finite_text(a)):
+            out.append(ValueDiff(*key, a, b, float("inf"), float("inf"), ulps[k]))
+            continue
+        an, ad = float(np.float32(a)).as_integer_ratio()  # the exact value the text names
+        gn, gd = _decimal_ratio(b)
+        dn = an * gd - gn * ad  # (a − g)·ad·gd
+        err = abs(dn)
+        rel = _quotient(err, ad * abs(gn)) if gn else (0.0 if dn == 0 else float("inf"))
+        out.append(ValueDiff(*key, a, b, _quotient(err, ad * gd), rel, ulps[k]))
+    return out
+
+
+_PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?$")
+
+
+def _decimal_ratio(text: str) -> tuple[int, int]:
+    """A plain decimal text as numerator and denominator (not reduced: nothing needs it)."""
+    mantissa, _, exponent = text.lower().partition("e")
+    e = int(exponent) if exponent else 0
+    whole, _, fraction = mantissa.partition(".")
+    n = int(whole + fraction) if whole + fraction not in ("", "+", "-") else 0
+    e -= len(fraction)
+    return (n * 10**e, 1) if e >= 0 else (n, 10**-e)
+
+
+def _rounded_once(double: np.ndarray, ref: np.ndarray, fmt: FloatFormat) -> np.ndarray:
+    """Where ``ref`` (``double`` converted to ``fmt``) is the correct rounding of every real
+    number whose nearest double is ``double``: ``double`` is finite, ``ref`` is finite, and
+    ``double`` lies strictly nearer ``ref`` than the neighbour on its side, or equally near with
+    ``ref`` even. A double exactly halfway is left to the exact rounding (the real number may
+    lie on either side)."""
+    back = ref.astype(np.float64)
+    toward = np.where(double > back, np.inf, -np.inf).astype(fmt.dtype)
+    neighbour = np.nextafter(ref, toward).astype(np.float64) if fmt.name != "bfloat16" else \
+        _next_bfloat16(ref, double > back)
+    half = (neighbour - back) / 2  # exact: two values of a narrower format
+    gap = double - back  # exact (Sterbenz): the two are within a factor of 2, same sign
+    ok = np.isfinite(double) & np.isfinite(back) & np.isfinite(neighbour)
+    return ok & ((gap == 0) | (np.abs(gap) < np.abs(half)))
+
+
+def _next_bfloat16(x: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """The bfloat16 neighbour of x above (``up``) or below, as float64 (ml_dtypes has no
+    nextafter): one step of the ordered bit pattern."""
+    bits = x.view(np.int16).astype(np.int32)
+    step = np.where(up == (bits >= 0), 1, -1)
+    zero = (bits & 0x7FFF) == 0
+    bits = np.where(zero, np.where(up, 1, 0x8001), bits + step)
+    return (bits.astype(np.uint32) << 16).astype(np.uint32).view(np.float32).astype(np.float64)
+
+
+def _ulps(mine: np.ndarray, ref: np.ndarray, fmt: FloatFormat) -> list[int | None]:
+    """``ulp_distance`` of each pair."""
+    width = np.int16 if fmt.name in ("float16", "bfloat16") else np.int32
+    mask = (1 << (8 * np.dtype(width).itemsize - 1)) - 1
+
+    def ordered(x: np.ndarray) -> np.ndarray:
+        i = x.view(width).astype(np.int64)
+        return np.where(i >= 0, i, -(i & mask))
+
+    distance = np.abs(ordered(mine) - ordered(ref)).tolist()
+    a, b = mine.astype(np.float64), ref.astype(np.float64)
+    for k in np.flatnonzero(~(np.isfinite(a) & np.isfinite(b))):
+        same = (np.isnan(a[k]) and np.isnan(b[k])) or a[k] == b[k]
+        distance[k] = 0 if same else None
+    return distance
 
 
 @dataclass(frozen=True)
