@@ -1,14 +1,17 @@
 """What each installed framework really ships: Adam's default hyperparameters (read from the
-constructor's signature, not from documentation) and whether an API a document shows exists."""
+constructor's signature in the installed source, not from documentation) and whether an API a
+document shows exists."""
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import os
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
 from importlib.util import find_spec
+from pathlib import Path
 from typing import Any
 
 # Kingma & Ba (ICLR 2015), Algorithm 1: "Good default settings for the tested machine learning
@@ -25,60 +28,131 @@ class Shipped:
     values: dict[str, str]  # our hyperparameter name → the default as Python prints it
 
 
-def _signature_defaults(fn: Callable[..., Any], names: dict[str, str]) -> dict[str, str]:
-    params = inspect.signature(fn).parameters
-    out = {}
-    for ours, theirs in names.items():
+_EMPTY = object()  # a parameter without a default
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a framework defines its Adam constructor: a file under the installed package, the
+    class (None: a function) and the function whose signature holds the defaults."""
+
+    path: str
+    owner: str | None
+    function: str
+    names: dict[str, str]  # our hyperparameter name → the parameter (``betas[0]``: an element)
+    where: str  # the public name: what an import reads, and what the report says
+    flags: tuple[str, ...] = ()  # parameters reported as Python prints them (booleans)
+
+
+SOURCES = {
+    "torch": Source("optim/adam.py", "Adam", "__init__",
+                    {"lr": "lr", "beta1": "betas[0]", "beta2": "betas[1]", "eps": "eps"},
+                    "torch.optim.Adam"),
+    "optax": Source("_src/alias.py", None, "adam",
+                    {"lr": "learning_rate", "beta1": "b1", "beta2": "b2", "eps": "eps"},
+                    "optax.adam"),
+    "keras": Source("src/optimizers/adam.py", "Adam", "__init__",
+                    {"lr": "learning_rate", "beta1": "beta_1", "beta2": "beta_2",
+                     "eps": "epsilon"}, "keras.optimizers.Adam"),
+    "mlx": Source("optimizers/optimizers.py", "Adam", "__init__",
+                  {"lr": "learning_rate", "beta1": "betas[0]", "beta2": "betas[1]", "eps": "eps"},
+                  "mlx.optimizers.Adam", ("bias_correction",)),
+}
+NAMES = {"torch": "PyTorch", "optax": "optax", "keras": "Keras", "mlx": "MLX"}
+
+
+def _shipped(module: str, defaults: dict[str, Any]) -> Shipped:
+    """A ``Shipped`` from the constructor's {parameter: default}: each of our hyperparameters
+    as Python prints the float (``REQUIRED`` without a default), the flags as they are."""
+    src = SOURCES[module]
+    values = {}
+    for ours, theirs in src.names.items():
         key, _, index = theirs.partition("[")
-        p = params.get(key)
-        if p is None:
+        if key not in defaults:
             continue
-        if p.default is inspect.Parameter.empty:
-            out[ours] = REQUIRED
+        if defaults[key] is _EMPTY:
+            values[ours] = REQUIRED
             continue
-        value = p.default[int(index[:-1])] if index else p.default
-        out[ours] = repr(float(value))
+        value = defaults[key][int(index[:-1])] if index else defaults[key]
+        values[ours] = repr(float(value))
+    for flag in src.flags:
+        if defaults.get(flag, _EMPTY) is not _EMPTY:
+            values[flag] = repr(defaults[flag])
+    return Shipped(NAMES[module], _version(module), src.where, values)
+
+
+def source_defaults(module: str) -> dict[str, Any] | None:
+    """The Adam constructor's {parameter: default} read from the installed package's source
+    without importing it (importing a framework takes seconds), or None where the source is
+    not where ``SOURCES`` says or a default we report is not a literal: then it is imported."""
+    src = SOURCES[module]
+    try:
+        spec = find_spec(module)
+        roots = list(spec.submodule_search_locations or []) if spec else []
+        path = next((Path(r) / src.path for r in roots if (Path(r) / src.path).is_file()), None)
+        if path is None:
+            return None
+        tree = ast.parse(path.read_bytes())
+    except (ImportError, ValueError, OSError, SyntaxError):
+        return None
+    body = tree.body
+    if src.owner is not None:
+        owner = next((n for n in body if isinstance(n, ast.ClassDef) and n.name == src.owner),
+                     None)
+        if owner is None:
+            return None
+        body = owner.body
+    fn = next((n for n in body if isinstance(n, ast.FunctionDef) and n.name == src.function),
+              None)
+    if fn is None:
+        return None
+    args = fn.args
+    positional = args.posonlyargs + args.args
+    padded = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    pairs = list(zip(positional, padded, strict=True))
+    pairs += list(zip(args.kwonlyargs, args.kw_defaults, strict=True))
+    reported = {v.partition("[")[0] for v in src.names.values()} | set(src.flags)
+    out: dict[str, Any] = {}
+    for arg, default in pairs:
+        if default is None:
+            out[arg.arg] = _EMPTY
+            continue
+        try:
+            out[arg.arg] = ast.literal_eval(default)
+        except ValueError:  # a name or a call: only the import can tell its value
+            if arg.arg in reported:
+                return None
     return out
 
 
-def _torch() -> Shipped:
-    import torch
-
-    names = {"lr": "lr", "beta1": "betas[0]", "beta2": "betas[1]", "eps": "eps"}
-    return Shipped("PyTorch", torch.__version__, "torch.optim.Adam",
-                   _signature_defaults(torch.optim.Adam, names))
-
-
-def _optax() -> Shipped:
-    import optax
-
-    names = {"lr": "learning_rate", "beta1": "b1", "beta2": "b2", "eps": "eps"}
-    return Shipped("optax", optax.__version__, "optax.adam", _signature_defaults(optax.adam, names))
+def imported_defaults(module: str) -> dict[str, Any]:
+    """The same read from the imported constructor's signature (``inspect``)."""
+    if module == "keras":
+        os.environ.setdefault("KERAS_BACKEND", "jax")
+    head, _, name = SOURCES[module].where.rpartition(".")
+    obj = getattr(importlib.import_module(head), name)
+    fn = obj.__init__ if inspect.isclass(obj) else obj
+    return {k: (_EMPTY if p.default is inspect.Parameter.empty else p.default)
+            for k, p in inspect.signature(fn).parameters.items()}
 
 
-def _keras() -> Shipped:
-    os.environ.setdefault("KERAS_BACKEND", "jax")
-    import keras
+def _version(module: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
 
-    names = {"lr": "learning_rate", "beta1": "beta_1", "beta2": "beta_2", "eps": "epsilon"}
-    return Shipped("Keras", keras.__version__, "keras.optimizers.Adam",
-                   _signature_defaults(keras.optimizers.Adam.__init__, names))
-
-
-def _mlx() -> Shipped:
-    from importlib.metadata import version
-
-    import mlx.optimizers as optim
-
-    names = {"lr": "learning_rate", "beta1": "betas[0]", "beta2": "betas[1]", "eps": "eps"}
-    values = _signature_defaults(optim.Adam.__init__, names)
-    bias = inspect.signature(optim.Adam.__init__).parameters.get("bias_correction")
-    if bias is not None and bias.default is not inspect.Parameter.empty:
-        values["bias_correction"] = repr(bias.default)
-    return Shipped("MLX", version("mlx"), "mlx.optimizers.Adam", values)
+    try:
+        return version(module)
+    except PackageNotFoundError:
+        return "unknown"
 
 
-READERS = {"torch": _torch, "optax": _optax, "keras": _keras, "mlx": _mlx}
+def read_adam_defaults(module: str) -> Shipped:
+    """Adam's defaults in ``module``: from its source where they are literals there (as in
+    every version tested), else from the imported constructor."""
+    found = source_defaults(module)
+    return _shipped(module, found if found is not None else imported_defaults(module))
+
+
+READERS = tuple(SOURCES)
 
 
 def unread_frameworks(frameworks: Collection[str] | None = None) -> tuple[str, ...]:
@@ -90,7 +164,7 @@ def unread_frameworks(frameworks: Collection[str] | None = None) -> tuple[str, .
 def shipped_adam_defaults(frameworks: Collection[str] | None = None) -> tuple[Shipped, ...]:
     """Adam's defaults in every installed framework (the module must import), or only in
     ``frameworks`` (module names: torch, optax, keras, mlx)."""
-    return tuple(read() for module, read in READERS.items()
+    return tuple(read_adam_defaults(module) for module in READERS
                  if (frameworks is None or module in frameworks) and find_spec(module))
 
 
