@@ -107,7 +107,7 @@ class MpfrCertifier:
         # its methods round there whatever gmpy2's current context is
         self.context = gmpy2.context(precision=mpmath.libmp.dps_to_prec(2 * dps) + 64)
         self._double = gmpy2.context(precision=53)
-        self._scales: dict[tuple[int, int], tuple[int, int, int, Any]] = {}
+        self._scales = _SCALES  # depends on (digits, binary exponent) only: shared
 
     def agreeing_digits(self, a: Any, b: Any) -> int:
         """Significant decimal digits on which ``a`` (precision P) and ``b`` (2P) agree, ≤ P."""
@@ -209,6 +209,7 @@ class MpfrCertifier:
         return out, counts
 
 
+_SCALES: dict[tuple[int, int], tuple[int, int, int, Any]] = {}  # _scale's results
 _BITPREC = [int(n * _LOG2_10) + 10 for n in range(4, 4004)]  # nstr_digits' bitprec, n + 3 ≥ 4
 
 
