@@ -177,3 +177,20 @@ def test_a_golden_below_double_range_gives_an_infinite_relative_error():
     d = value_diff(1, "params", 0, "1e-45", "1e-400")
     assert d.rel_err == float("inf") and d.abs_err == 2.0**-149 and d.ulps == 1
     assert value_diffs([(1, "params", 0)], ["1e-45"], ["1e-400"]) == [d]
+
+
+@pytest.mark.parametrize("golden", ["1.5\n", ".5\n", " -1.25", "1.5E+001", "+007.5", "5."])
+def test_value_diffs_read_unusual_spellings_as_value_diff_does(golden):
+    # found by review: "1.5\n" once read its newline as a digit (abs error 1.35 instead of 0)
+    key = (0, "params", 0)
+    assert value_diffs([key], ["1.5"], [golden]) == [value_diff(*key, "1.5", golden)]
+
+
+@pytest.mark.parametrize("golden", ["007", "-007", "1e-401", "0e-999", "0" * 201 + "1"])
+def test_value_diffs_refuse_what_value_diff_refuses(golden):
+    from verify.errors import InputError
+
+    with pytest.raises(InputError):
+        value_diff(0, "params", 0, "1.5", golden)
+    with pytest.raises(InputError):
+        value_diffs([(0, "params", 0)], ["1.5"], [golden])

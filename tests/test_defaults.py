@@ -68,3 +68,32 @@ def test_a_moved_constructor_is_left_to_the_import(fakefw, monkeypatch):
     monkeypatch.setitem(D.SOURCES, "fakefw", D.Source("elsewhere.py", "Adam", "__init__",
                                                       {"eps": "eps"}, "fakefw.opt.Adam"))
     assert D.source_defaults("fakefw") is None
+
+
+INIT = "    def __init__(self, params, lr=0.5, eps=1e-9):\n        pass\n"
+TRAPS = {  # found by review: each read lr = 0.5 from the source where Python runs another
+    "a second __init__ wins": "class Adam:\n" + INIT + INIT.replace("0.5", "0.1"),
+    "a decorator may replace the signature": "class Adam:\n    @wrap\n" + INIT,
+    "the class is rebound": "class Adam:\n" + INIT + "Adam = Other\n",
+    "__init__ is reassigned": "class Adam:\n" + INIT + "    __init__ = other\n",
+    "a second class in a branch": "class Adam:\n" + INIT + "if X:\n    class Adam:\n        pass\n",
+    "the parameters come through **kwargs": "class Adam:\n    def __init__(self, **kw):\n        pass\n",
+    "an unknown class decorator": "@register\nclass Adam:\n" + INIT,
+}
+
+
+@pytest.mark.parametrize("source", TRAPS.values(), ids=TRAPS.keys())
+def test_a_source_that_may_not_be_what_runs_is_left_to_the_import(fakefw, source):
+    pkg = fakefw / "fakefw"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "opt.py").write_text(source)
+    assert D.source_defaults("fakefw") is None
+
+
+def test_the_keras_export_decorator_is_read_through(fakefw):
+    pkg = fakefw / "fakefw"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "opt.py").write_text("@keras_export(['fakefw.Adam'])\nclass Adam:\n" + INIT)
+    assert D._shipped("fakefw", D.source_defaults("fakefw")).values == {"lr": "0.5", "eps": "1e-09"}

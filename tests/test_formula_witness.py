@@ -20,15 +20,20 @@ def test_witness_is_a_certified_nonzero_value_inside_the_assumptions():
     point, value = witness(sp.sqrt(g**2) - g, {g})
     # |g| − g = 2|g| at the negative point chosen for a real symbol
     assert point == {"g": sp.Rational(-5, 7)} and abs(value - sp.Rational(10, 7)) < 1e-29
+    # found by review: evalf tracks no error through tanh, so a zero inside it printed as
+    # -1.7e-139; tanh is rewritten with exp, and a function evalf cannot certify means no witness
+    assert witness(sp.tanh(sp.sin(g) ** 2 + sp.cos(g) ** 2 - 1), {g}) is None
+    point, value = witness(sp.tanh(g) - g, {g})  # tanh(−5/7) + 5/7 ≈ −0.6134 + 0.7143
+    assert abs(value - (sp.tanh(sp.Rational(-5, 7)) + sp.Rational(5, 7))) < 1e-29
     # a difference of 1e-40 relative is still certified nonzero
     point, value = witness(x - x * (1 + sp.Rational(1, 10**40)), {x})
     assert point == {"x": sp.Rational(3, 7)} and value < 0
 
 
-def claim_file(tmp_path, quantity, claimed):
+def claim_file(tmp_path, quantity, claimed, optimizer="adam"):
     f = tmp_path / "c.toml"
     f.write_text(f'document = "d"\n[[claim]]\nid = "f"\nsection = "s"\nquote = "q"\n'
-                 f'kind = "formula"\nreference = "rule"\noptimizer = "adam"\n'
+                 f'kind = "formula"\nreference = "rule"\noptimizer = "{optimizer}"\n'
                  f'quantity = "{quantity}"\nclaimed = "{claimed}"\n')
     return load_claims(f).claims[0]
 
@@ -52,3 +57,16 @@ def test_an_identity_cancel_cannot_prove_still_goes_to_simplify(tmp_path):
     # leaves it), zero at every point (no witness), so simplify decides: confirmed
     res = check_formula(claim_file(tmp_path, "m_hat", "m/(1 - exp(t*log(beta1)))"))
     assert res.verdict == CONFIRMED, res.note
+
+
+def test_a_noisy_zero_inside_tanh_does_not_contradict_a_right_formula(tmp_path):
+    # m = β1 m_prev + (1 − β1) g plus tanh(sin²g + cos²g − 1) = tanh(0) = 0: the rule's m
+    claim = claim_file(tmp_path, "m", "beta1*m_prev + (1 - beta1)*g + tanh(sin(g)**2 + cos(g)**2 - 1)")
+    assert check_formula(claim).verdict == CONFIRMED
+
+
+def test_a_max_that_cannot_compare_at_the_point_goes_to_simplify(tmp_path):
+    # found by review: max(0, sin²g + cos²g − 1) at a point made SymPy raise "not comparable"
+    claim = claim_file(tmp_path, "v_max", "max(v_max_prev, v) + max(0, sin(g)**2 + cos(g)**2 - 1)",
+                       "amsgrad")
+    assert check_formula(claim).verdict == CONFIRMED

@@ -28,13 +28,22 @@ def as_fraction(value: Rationalish) -> Fraction:
     if isinstance(value, sp.Rational):
         return Fraction(int(value.p), int(value.q))
     if isinstance(value, str):
-        m = _PLAIN_DECIMAL.match(value)
-        if m and (not m.group(4) or abs(int(m.group(4))) <= 400) and not (
-                m.group(1).startswith("0") and len(m.group(1)) > 1 and not m.group(2)
-                and not m.group(3)):  # "007": not a Python literal, parse_number refuses it
+        if _plain(_PLAIN_DECIMAL.match(value)):
             return Fraction(value)  # exact for a plain decimal (the common case: trace values)
         return _decimal_fraction(value)
     return Fraction(value)
+
+
+def _plain(m: re.Match | None) -> bool:
+    return bool(m) and (not m.group(4) or abs(int(m.group(4))) <= 400) and not (
+        m.group(1).startswith("0") and len(m.group(1)) > 1 and not m.group(2)
+        and not m.group(3))  # "007": not a Python literal, parse_number refuses it
+
+
+def is_plain_decimal(text: str) -> bool:
+    """``text`` is a decimal ``as_fraction`` reads directly (sign, digits, point, exponent of
+    at most 400, nothing before or after it): one whose value is M·10^E as written."""
+    return _plain(_PLAIN_DECIMAL.fullmatch(text))
 
 
 @functools.lru_cache(maxsize=4096)

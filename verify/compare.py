@@ -7,14 +7,22 @@ in that format" and 1 means one neighbour off.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-from .arith import FORMATS, FloatFormat, as_fraction, float32_values, float_format, ordered_int, round_to
+from .arith import (
+    FORMATS,
+    FloatFormat,
+    as_fraction,
+    float32_values,
+    float_format,
+    is_plain_decimal,
+    ordered_int,
+    round_to,
+)
 from .golden import is_finite_text
 from .trace import Trace
 
@@ -139,7 +147,7 @@ def value_diffs(keys: list[tuple[int, str, int]], tested: list[str], golden: lis
     with np.errstate(over="ignore"):
         mine = float32_values(tested).astype(fmt.dtype)
     finite = [is_finite_text(b) for b in golden]
-    plain = [f and _PLAIN.match(b) is not None for f, b in zip(finite, golden, strict=True)]
+    plain = [f and is_plain_decimal(b) for f, b in zip(finite, golden, strict=True)]
     with np.errstate(over="ignore", invalid="ignore"):
         double = np.array([b if p else "nan" for p, b in zip(plain, golden, strict=True)],
                           dtype=np.float64)
@@ -166,9 +174,6 @@ def value_diffs(keys: list[tuple[int, str, int]], tested: list[str], golden: lis
         rel = _quotient(err, ad * abs(gn)) if gn else (0.0 if dn == 0 else float("inf"))
         out.append(ValueDiff(*key, a, b, _quotient(err, ad * gd), rel, ulps[k]))
     return out
-
-
-_PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?$")
 
 
 def _decimal_ratio(text: str) -> tuple[int, int]:

@@ -4,6 +4,7 @@ against SymPy's gradient of a catalogue problem."""
 from __future__ import annotations
 
 import sympy as sp
+from sympy.core.evalf import evalf_table
 
 from ..arith import SymbolicArith
 from ..errors import InputError
@@ -111,7 +112,11 @@ def witness(difference: sp.Expr, symbols: set[sp.Symbol], digits: int = 30
            for fact, held in s.assumptions0.items()):
         return None  # a symbol whose assumptions these values do not meet: let simplify decide
     try:
-        value = sp.N(difference.xreplace(point), digits, strict=True)
+        at = difference.rewrite(sp.tanh, sp.exp).xreplace(point)  # Max may fail to compare
+        if any(type(f) not in evalf_table for f in at.atoms(sp.Function)):
+            return None  # evalf tracks no error through it (tanh did not): 0 may print as 1e-139
+        value = sp.N(at, digits, strict=True)
+        again = sp.N(at, 2 * digits, strict=True)  # noise would not repeat at twice the digits
     except (sp.polys.polyerrors.PolynomialError, ZeroDivisionError, ValueError, TypeError,
             ArithmeticError):
         return None
@@ -119,7 +124,8 @@ def witness(difference: sp.Expr, symbols: set[sp.Symbol], digits: int = 30
         if type(exc).__name__ == "PrecisionExhausted":
             return None
         raise
-    if not value.is_Float or value == 0 or not value.is_finite:
+    if not (value.is_Float and again.is_Float) or value == 0 or not value.is_finite or \
+            abs(again - value) > abs(again) * sp.Float(10) ** (2 - digits):
         return None
     return {str(s): v for s, v in point.items()}, value
 

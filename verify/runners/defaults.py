@@ -97,21 +97,30 @@ def source_defaults(module: str) -> dict[str, Any] | None:
         return None
     body = tree.body
     if src.owner is not None:
+        if _bindings(tree, src.owner) != 1:
+            return None  # defined twice, rebound, imported over: only the import knows which
         owner = next((n for n in body if isinstance(n, ast.ClassDef) and n.name == src.owner),
                      None)
-        if owner is None:
+        if owner is None or any(_name(d) not in CLASS_DECORATORS for d in owner.decorator_list):
             return None
+        scope: ast.AST = owner
         body = owner.body
+    else:
+        scope = tree
+    if _bindings(scope, src.function) != 1:
+        return None
     fn = next((n for n in body if isinstance(n, ast.FunctionDef) and n.name == src.function),
               None)
-    if fn is None:
-        return None
+    if fn is None or fn.decorator_list:
+        return None  # a decorator may replace the signature (overload stubs, wrappers)
     args = fn.args
     positional = args.posonlyargs + args.args
     padded = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
     pairs = list(zip(positional, padded, strict=True))
     pairs += list(zip(args.kwonlyargs, args.kw_defaults, strict=True))
     reported = {v.partition("[")[0] for v in src.names.values()} | set(src.flags)
+    if (args.vararg or args.kwarg) and not reported <= {a.arg for a, _ in pairs}:
+        return None  # the parameters may come through *args/**kwargs (a __signature__, say)
     out: dict[str, Any] = {}
     for arg, default in pairs:
         if default is None:
@@ -119,10 +128,33 @@ def source_defaults(module: str) -> dict[str, Any] | None:
             continue
         try:
             out[arg.arg] = ast.literal_eval(default)
-        except ValueError:  # a name or a call: only the import can tell its value
+        except (ValueError, TypeError):  # a name, a call: only the import can tell its value
             if arg.arg in reported:
                 return None
     return out
+
+
+CLASS_DECORATORS = {"keras_export"}  # registers the class under a public name, changes nothing
+
+
+def _name(node: ast.expr) -> str:
+    """A decorator's name: ``keras_export`` for ``@keras_export([...])`` or ``@x.keras_export``."""
+    node = node.func if isinstance(node, ast.Call) else node
+    return node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+
+
+def _bindings(scope: ast.AST, name: str) -> int:
+    """How often ``name`` is bound anywhere under ``scope`` (defs, classes, assignments,
+    imports, in any branch): more than once and the source alone cannot say which one wins."""
+    count = 0
+    for node in ast.walk(scope):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            count += node.name == name
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            count += node.id == name
+        elif isinstance(node, ast.alias):
+            count += (node.asname or node.name.split(".")[0]) == name
+    return count
 
 
 def imported_defaults(module: str) -> dict[str, Any]:
@@ -149,7 +181,12 @@ def read_adam_defaults(module: str) -> Shipped:
     """Adam's defaults in ``module``: from its source where they are literals there (as in
     every version tested), else from the imported constructor."""
     found = source_defaults(module)
-    return _shipped(module, found if found is not None else imported_defaults(module))
+    if found is not None:
+        try:
+            return _shipped(module, found)
+        except (TypeError, ValueError, IndexError, KeyError):  # a literal that is no number
+            pass
+    return _shipped(module, imported_defaults(module))
 
 
 READERS = tuple(SOURCES)
