@@ -7,7 +7,8 @@ from fractions import Fraction
 import sympy as sp
 
 from verify.claims import CONFIRMED, CONTRADICTED, load_claims
-from verify.claims.formulas import check_formula, witness
+from verify.claims.formulas import check_formula
+from verify.witness import is_zero, witness
 
 
 def test_witness_is_a_certified_nonzero_value_inside_the_assumptions():
@@ -70,3 +71,13 @@ def test_a_max_that_cannot_compare_at_the_point_goes_to_simplify(tmp_path):
     claim = claim_file(tmp_path, "v_max", "max(v_max_prev, v) + max(0, sin(g)**2 + cos(g)**2 - 1)",
                        "amsgrad")
     assert check_formula(claim).verdict == CONFIRMED
+
+
+def test_is_zero_by_each_of_its_three_ways():
+    b = sp.Symbol("beta", positive=True)
+    t = sp.Symbol("t", positive=True, integer=True)
+    g = sp.Symbol("g", real=True)
+    assert is_zero(b * b**t - b ** (t + 1))  # cancel
+    assert not is_zero(sp.sqrt(g**2) - g)  # a witness: g = −5/7 gives 10/7
+    assert is_zero(sp.exp(t * sp.log(b)) - b**t)  # simplify (cancel leaves it, no witness)
+    assert is_zero(sp.tanh(sp.sin(g) ** 2 + sp.cos(g) ** 2 - 1))  # no witness through tanh

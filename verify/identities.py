@@ -13,6 +13,8 @@ from functools import lru_cache
 import mpmath
 import sympy as sp
 
+from .witness import is_zero
+
 t, i = sp.symbols("t i", integer=True, positive=True)
 b, b1, b2 = sp.symbols("beta beta_1 beta_2", positive=True)
 alpha, eps, epshat = sp.symbols("alpha epsilon epsilon_hat", positive=True)
@@ -30,22 +32,17 @@ class Identity:
     details: dict = field(default_factory=dict)
 
 
-def _zero(e: sp.Expr) -> bool:
-    """e is identically 0: cancel proves rational-function identities in milliseconds, simplify
-    (tenths of a second each) the rest."""
-    return sp.cancel(e) == 0 or sp.simplify(e) == 0
-
 
 def ema_closed_form() -> Identity:
     """m_t = (1−β) Σ_{i≤t} β^{t−i} g_i, by induction on t, and the weights sum to 1 − β^t."""
     summand = (1 - b) * b ** (t - i) * G[i]
     base = sp.Sum(summand.subs(t, 0), (i, 1, 0)).doit() == 0
     # S(t+1) = Σ_{i≤t} (1−β)β^{t+1−i} g_i + (1−β) g_{t+1}; compare with β S(t) + (1−β) g_{t+1}.
-    inner = _zero((1 - b) * b ** (t + 1 - i) - b * (1 - b) * b ** (t - i))
-    last = _zero(summand.subs(t, t + 1).subs(i, t + 1) - (1 - b) * G[t + 1])
+    inner = is_zero((1 - b) * b ** (t + 1 - i) - b * (1 - b) * b ** (t - i))
+    last = is_zero(summand.subs(t, t + 1).subs(i, t + 1) - (1 - b) * G[t + 1])
     weights = sp.summation((1 - b) * b ** (t - i), (i, 1, t))
     weights = weights.args[-1][0] if isinstance(weights, sp.Piecewise) else weights
-    weights_ok = _zero(weights - (1 - b**t))
+    weights_ok = is_zero(weights - (1 - b**t))
     return Identity(
         "ema_closed_form", "Exponential moving average in closed form",
         r"m_t = \beta m_{t-1} + (1-\beta) g_t,\ m_0 = 0 \iff m_t = (1-\beta)\sum_{i=1}^{t}"
@@ -61,7 +58,7 @@ def bias_correction_exact() -> Identity:
     """For a constant gradient, m̂_t = g and v̂_t = g² exactly, for every t ≥ 1."""
     m_t = g * (1 - b1**t)  # the weights sum times the constant gradient
     v_t = g**2 * (1 - b2**t)
-    ok = _zero(m_t / (1 - b1**t) - g) and _zero(v_t / (1 - b2**t) - g**2)
+    ok = is_zero(m_t / (1 - b1**t) - g) and is_zero(v_t / (1 - b2**t) - g**2)
     return Identity(
         "bias_correction_exact", "Bias correction is exact for a constant gradient",
         r"g_i \equiv g \Rightarrow \hat m_t = \frac{m_t}{1-\beta_1^t} = g,\ "
@@ -73,7 +70,7 @@ def first_step() -> Identity:
     """Adam's first step is −α g/(|g| + ε) per coordinate, whatever β1, β2."""
     m1, v1 = (1 - b1) * g, (1 - b2) * g**2
     delta = -alpha * (m1 / (1 - b1)) / (sp.sqrt(v1 / (1 - b2)) + eps)
-    ok = _zero(delta - (-alpha * g / (sp.Abs(g) + eps)))
+    ok = is_zero(delta - (-alpha * g / (sp.Abs(g) + eps)))
     w1 = Fraction(1, 100) * 44 / (44 + Fraction(1, 10**8))
     return Identity(
         "first_step", "Adam's first step",
@@ -92,7 +89,7 @@ def eps_hat_ordering() -> Identity:
     algo1 = alpha * (m / c1) / (sp.sqrt(v / c2) + eps)
     efficient = alpha * sp.sqrt(c2) / c1 * m / (sp.sqrt(v) + epshat)
     sol = sp.solve(sp.Eq(algo1, efficient), epshat)
-    ok = len(sol) == 1 and _zero(sol[0] - eps * sp.sqrt(c2))
+    ok = len(sol) == 1 and is_zero(sol[0] - eps * sp.sqrt(c2))
     sol = [s.subs(c2, 1 - b2**t) for s in sol]
     return Identity(
         "eps_hat_ordering", "The ε̂ (efficient) ordering",
@@ -125,8 +122,8 @@ def step_bound() -> Identity:
     p1, p2 = sp.symbols("p_1 p_2", nonnegative=True)  # stand for β1^t, β2^t → 0 as t → ∞
     spike = (1 - b1) / (1 - p1) / sp.sqrt((1 - b2) / (1 - p2))  # |Δ|/α, ε = 0, spike at t
     limit = spike.subs({p1: 0, p2: 0})
-    attained = _zero(limit - (1 - b1) / sp.sqrt(1 - b2))
-    spike_t1 = _zero(spike.subs({p1: b1, p2: b2}) - 1)  # at t = 1 the spike gives exactly α
+    attained = is_zero(limit - (1 - b1) / sp.sqrt(1 - b2))
+    spike_t1 = is_zero(spike.subs({p1: b1, p2: b2}) - 1)  # at t = 1 the spike gives exactly α
     cases = []
     for beta1, beta2 in ((Fraction(9, 10), Fraction(999, 1000)),
                          (Fraction(99, 100), Fraction(999, 1000))):
@@ -169,7 +166,7 @@ def bias_correction_drift() -> Identity:
     w1 = _branch(sp.summation(i * b ** (t - i), (i, 1, t)))
     bias = sp.factor(sp.cancel((1 - b) * (mu * w0 + delta * w1) / (1 - b**t) - (mu + delta * t)))
     at2 = sp.factor(bias.subs(t, 2))
-    ok = _zero(at2 + delta * b / (1 + b))
+    ok = is_zero(at2 + delta * b / (1 + b))
     return Identity(
         "bias_correction_drift", "Bias correction is not exact when the gradient's mean drifts",
         r"\mathbb{E}[g_i] = \mu + \delta i \Rightarrow \mathbb{E}[\hat m_t] - \mathbb{E}[g_t] = "
@@ -211,10 +208,10 @@ def step_scale_free() -> Identity:
     g1, g2, c = sp.symbols("g_1 g_2 c", positive=True)
     m, v = _moments([g1, g2])
     mc, vc = _moments([c * g1, c * g2])
-    homogeneous = _zero(mc / sp.sqrt(vc) - m / sp.sqrt(v))
+    homogeneous = is_zero(mc / sp.sqrt(vc) - m / sp.sqrt(v))
     r = b1 / b2  # the extremal sequence attains the closed form (checked exactly at t = 3)
     m3, v3 = _moments([r**2, r, sp.Integer(1)])
-    attained = _zero(m3**2 / v3 - _scale_free_bound(b1, b2, sp.Integer(3)) ** 2)
+    attained = is_zero(m3**2 / v3 - _scale_free_bound(b1, b2, sp.Integer(3)) ** 2)
     d1, d2 = Fraction(9, 10), Fraction(999, 1000)
     # for β1²/β2 < 1 every power β1^t, β2^t, (β1²/β2)^t in the bound tends to 0 as t → ∞
     q = d1**2 / d2

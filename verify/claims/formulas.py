@@ -4,7 +4,6 @@ against SymPy's gradient of a catalogue problem."""
 from __future__ import annotations
 
 import sympy as sp
-from sympy.core.evalf import evalf_table
 
 from ..arith import SymbolicArith
 from ..errors import InputError
@@ -12,6 +11,7 @@ from ..expr import parse_expr, parse_number
 from ..problems import find_problem
 from ..rules import RULES
 from ..symbolic import gradient
+from ..witness import witness
 from .schema import Claim
 from .verdicts import ClaimResult, _judged
 
@@ -86,48 +86,6 @@ def _check_rule_formula(claim: Claim) -> ClaimResult:
                        f"the rule {_short(ref, point[0])}")
     return _judged(claim, claim.quantity, claim.claimed[0], sp.sstr(ref), ok,
                    f"compared with one step of rule {optimizer!r} run on SymPy symbols" + detail)
-
-
-def _point(symbols: list[sp.Symbol]) -> dict[sp.Symbol, sp.Rational]:
-    """Values allowed by each symbol's assumptions, chosen away from special values (no 0, no 1,
-    positive ones inside (0, 1) as β's are, distinct from each other)."""
-    out = {}
-    for k, s in enumerate(sorted(symbols, key=str)):
-        if s.is_integer:
-            out[s] = sp.Integer(3 + k)
-        elif s.is_positive or s.is_nonnegative:
-            out[s] = sp.Rational(2 * k + 3, 4 * k + 7)
-        else:
-            out[s] = sp.Rational(-(2 * k + 5), 3 * k + 7)
-    return out
-
-
-def witness(difference: sp.Expr, symbols: set[sp.Symbol], digits: int = 30
-            ) -> tuple[dict[str, sp.Rational], sp.Float] | None:
-    """A point of ``symbols`` (within their assumptions) where ``difference`` is certainly not
-    zero, and its value there; None when the value at that point is 0 or cannot be certified
-    (a nonzero value at one such point means no simplification can make it 0)."""
-    point = _point(list(symbols | difference.free_symbols))
-    if any(getattr(v, f"is_{fact}") is not held for s, v in point.items()
-           for fact, held in s.assumptions0.items()):
-        return None  # a symbol whose assumptions these values do not meet: let simplify decide
-    try:
-        at = difference.rewrite(sp.tanh, sp.exp).xreplace(point)  # Max may fail to compare
-        if any(type(f) not in evalf_table for f in at.atoms(sp.Function)):
-            return None  # evalf tracks no error through it (tanh did not): 0 may print as 1e-139
-        value = sp.N(at, digits, strict=True)
-        again = sp.N(at, 2 * digits, strict=True)  # noise would not repeat at twice the digits
-    except (sp.polys.polyerrors.PolynomialError, ZeroDivisionError, ValueError, TypeError,
-            ArithmeticError):
-        return None
-    except Exception as exc:  # noqa: BLE001 — mpmath's PrecisionExhausted and kin: undecided
-        if type(exc).__name__ == "PrecisionExhausted":
-            return None
-        raise
-    if not (value.is_Float and again.is_Float) or value == 0 or not value.is_finite or \
-            abs(again - value) > abs(again) * sp.Float(10) ** (2 - digits):
-        return None
-    return {str(s): v for s, v in point.items()}, value
 
 
 def _short(expr: sp.Expr, point: dict[str, sp.Rational]) -> str:

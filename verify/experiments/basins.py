@@ -8,12 +8,11 @@ import math
 from dataclasses import dataclass
 from functools import cache
 
-import sympy as sp
-
 from ..float64 import Setting, grid64
 from ..outcomes import Judgement, Part, grade
 from ..problems import find_problem
 from ..symbolic import derive
+from ..witness import is_zero
 from .common import Experiment, choice, runs_of
 
 NEAR = 0.1  # a run "ends at" a critical point when within this distance of it
@@ -41,19 +40,8 @@ class Ends:
 def critical_points(problem: str) -> tuple[Point, ...]:
     d = derive(find_problem(problem))
     return tuple(Point(float(c.coords[0].evalf(20)), c.kind,
-                       d.global_min is not None and _same(c.value, d.global_min))
+                       d.global_min is not None and is_zero(c.value - d.global_min))
                  for c in d.critical_points)
-
-
-def _same(a: sp.Expr, b: sp.Expr) -> bool:
-    """Two constants are equal: a difference certified nonzero to 30 digits decides no at once,
-    simplify decides the rest."""
-    try:
-        if sp.N(a - b, 30, strict=True) != 0:
-            return False
-    except Exception:  # noqa: BLE001 — 0 cannot be certified to 30 digits: let simplify decide
-        pass
-    return sp.simplify(a - b) == 0
 
 
 def nearest(x: float, points: tuple[Point, ...]) -> Point | None:
