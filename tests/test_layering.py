@@ -10,7 +10,8 @@ PKG = Path(__file__).resolve().parents[1] / "verify"
 RANK = {
     "errors": 0, "outcomes": 0, "cache": 0, "paths": 0, "tomlfile": 0, "expr": 0, "arith": 0,
     "certify": 0, "evaluate": 0, "trace": 0,
-    "generated": 0, "problems": 1, "symbolic": 2, "identities": 2, "rules": 3, "spec": 3, "engine": 4,
+    "generated": 0, "problems": 1, "symbolic": 2, "witness": 2, "identities": 2, "rules": 3,
+    "spec": 3, "engine": 4,
     "golden": 5, "float64": 5, "streams": 6, "runners": 6, "goldenset": 6, "compare": 7,
     "claims": 8, "experiments": 7, "codecheck": 7, "draft": 8, "provenance": 8, "slips": 0, "figures": 10,
     "assemble": 9, "bench": 9, "thirdparty": 9, "auditing": 8, "testing": 9,
