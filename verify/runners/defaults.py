@@ -84,7 +84,8 @@ def _shipped(module: str, defaults: dict[str, Any]) -> Shipped:
 def source_defaults(module: str) -> dict[str, Any] | None:
     """The Adam constructor's {parameter: default} read from the installed package's source
     without importing it (importing a framework takes seconds), or None where the source is
-    not where ``SOURCES`` says or a default we report is not a literal: then it is imported."""
+    not where ``SOURCES`` says or a default we report is not a literal: then it is imported.
+    Read once per process and source file (a report asks for it once per claim)."""
     src = SOURCES[module]
     try:
         spec = find_spec(module)
@@ -92,9 +93,20 @@ def source_defaults(module: str) -> dict[str, Any] | None:
         path = next((Path(r) / src.path for r in roots if (Path(r) / src.path).is_file()), None)
         if path is None:
             return None
-        tree = ast.parse(path.read_bytes())
+        stat = path.stat()
+        key = (repr(src), str(path), stat.st_mtime_ns, stat.st_size)
+        if key not in _READ:
+            _READ[key] = _read_source(src, ast.parse(path.read_bytes()))
     except (ImportError, ValueError, OSError, SyntaxError):
         return None
+    return None if _READ[key] is None else dict(_READ[key])
+
+
+_READ: dict[tuple, dict[str, Any] | None] = {}
+
+
+def _read_source(src: Source, tree: ast.Module) -> dict[str, Any] | None:
+    """``source_defaults`` of one parsed file."""
     body = tree.body
     if src.owner is not None:
         if _bindings(tree, src.owner) != 1:
