@@ -270,10 +270,15 @@ def round_to_float32(q: Fraction) -> np.float32:
 
 def ordered_int(x: Any, fmt: FloatFormat) -> int:
     """Map values of ``fmt`` to integers so that adjacent values differ by 1 (±0 coincide)."""
+    return int(ordered_ints(np.array(x, dtype=fmt.dtype), fmt))
+
+
+def ordered_ints(x: np.ndarray, fmt: FloatFormat) -> np.ndarray:
+    """``ordered_int`` of each value of an array of ``fmt``, as int64."""
     bits = {"float16": np.int16, "bfloat16": np.int16}.get(fmt.name, np.int32)
-    i = int(np.array(x, dtype=fmt.dtype).view(bits))
+    i = x.view(bits).astype(np.int64)
     sign_mask = (1 << (8 * np.dtype(bits).itemsize - 1)) - 1
-    return i if i >= 0 else -(i & sign_mask)
+    return np.where(i >= 0, i, -(i & sign_mask))
 
 
 SCALAR_PLACEMENTS = ("float32", "float64", "mixed")

@@ -21,6 +21,7 @@ from .arith import (
     float_format,
     is_plain_decimal,
     ordered_int,
+    ordered_ints,
     round_to,
 )
 from .golden import is_finite_text
@@ -214,14 +215,7 @@ def _next_bfloat16(x: np.ndarray, up: np.ndarray) -> np.ndarray:
 
 def _ulps(mine: np.ndarray, ref: np.ndarray, fmt: FloatFormat) -> list[int | None]:
     """``ulp_distance`` of each pair."""
-    width = np.int16 if fmt.name in ("float16", "bfloat16") else np.int32
-    mask = (1 << (8 * np.dtype(width).itemsize - 1)) - 1
-
-    def ordered(x: np.ndarray) -> np.ndarray:
-        i = x.view(width).astype(np.int64)
-        return np.where(i >= 0, i, -(i & mask))
-
-    distance = np.abs(ordered(mine) - ordered(ref)).tolist()
+    distance = np.abs(ordered_ints(mine, fmt) - ordered_ints(ref, fmt)).tolist()
     a, b = mine.astype(np.float64), ref.astype(np.float64)
     for k in np.flatnonzero(~(np.isfinite(a) & np.isfinite(b))):
         same = (np.isnan(a[k]) and np.isnan(b[k])) or a[k] == b[k]
