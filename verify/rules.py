@@ -113,8 +113,8 @@ def rmsprop(name: str, *, eps_inside: bool = False, slips: Slips = NO_SLIPS) -> 
         rho = hp["alpha"]
         keep, gain = (ar.complement(rho), rho) if slips.swap_decay else (rho, ar.complement(rho))
         v = keep * state["v"] + gain * _second(g, slips, ar)
-        root = ar.sqrt if slips.root else (lambda z: z)
-        denom = root(v + _eps(hp, slips)) if eps_inside else root(v) + _eps(hp, slips)
+        denom = _root(v + _eps(hp, slips), slips, ar) if eps_inside else \
+            _root(v, slips, ar) + _eps(hp, slips)
         return -(hp["lr"] * g / denom), {"v": v}, {}
 
     return Rule(name, {"lr": "0.01", "alpha": "0.99", "eps": "1e-8"}, init, update, ("v",), (),
@@ -154,14 +154,13 @@ def adam(name: str, *, bias_correction: bool = True, eps: str = "outside",
     fix_m, fix_v = corrected in (True, "m"), corrected in (True, "v")
     bc1_beta, bc1_shift, bc2_beta, bc2_shift = sl.bc1_beta, sl.bc1_shift, sl.bc2_beta, sl.bc2_shift
     running_max = sl.max_of == "running"
-    absolute, root_taken = sl.v_of == "abs", sl.root
 
     def update(g, state, x, t, hp, ar):
         if decay == "l2":
             g = g + hp["weight_decay"] * x
         b1, b2 = hp[m_beta], hp[v_beta]
         m = b1 * state["m"] + (ar.complement(b1) * g if gain else g)
-        v = b2 * state["v"] + ar.complement(b2) * (ar.abs(g) if absolute else g * g)
+        v = b2 * state["v"] + ar.complement(b2) * _second(g, sl, ar)
         if skip_zero:  # lazy updates: moments kept where the gradient is exactly 0
             m, v = ar.where_zero(g, state["m"], m), ar.where_zero(g, state["v"], v)
         new = {"m": m, "v": v}
@@ -178,13 +177,12 @@ def adam(name: str, *, bias_correction: bool = True, eps: str = "outside",
             v_den = new["v_max"]
         if eps == "hat":
             raw_v = new["v_max"] if amsgrad == "v" else v
-            step = hp["lr"] * ar.sqrt(bc2) / bc1 * m / ((ar.sqrt(raw_v) if root_taken else raw_v)
-                                                        + _eps(hp, sl))
+            step = hp["lr"] * ar.sqrt(bc2) / bc1 * m / (_root(raw_v, sl, ar) + _eps(hp, sl))
         elif eps == "root":
             inner = v_den + hp["eps_root"]
-            step = hp["lr"] * m_hat / ((ar.sqrt(inner) if root_taken else inner) + hp["eps"])
+            step = hp["lr"] * m_hat / (_root(inner, sl, ar) + hp["eps"])
         else:
-            step = hp["lr"] * m_hat / ((ar.sqrt(v_den) if root_taken else v_den) + _eps(hp, sl))
+            step = hp["lr"] * m_hat / (_root(v_den, sl, ar) + _eps(hp, sl))
         if decay == "decoupled":
             step = step + _decay(hp, x, sl, step)
         return -step, new, {"m_hat": m_hat, "v_hat": v_hat}
@@ -200,6 +198,11 @@ def adam(name: str, *, bias_correction: bool = True, eps: str = "outside",
 def _second(g, sl: Slips, ar):
     """What the second moment averages: g², or |g| for the slip that forgets to square."""
     return ar.abs(g) if sl.v_of == "abs" else g * g
+
+
+def _root(z, sl: Slips, ar):
+    """√z, or z itself for the slip that forgets the root."""
+    return ar.sqrt(z) if sl.root else z
 
 
 def _eps(hp, sl: Slips):
