@@ -182,17 +182,16 @@ def _decimal_ratio(text: str) -> tuple[int, int]:
     mantissa, _, exponent = text.lower().partition("e")
     e = int(exponent) if exponent else 0
     whole, _, fraction = mantissa.partition(".")
-    n = int(whole + fraction) if whole + fraction not in ("", "+", "-") else 0
+    n = int(whole + fraction)  # a plain decimal (``is_plain_decimal``) has a digit here
     e -= len(fraction)
     return (n * 10**e, 1) if e >= 0 else (n, 10**-e)
 
 
 def _rounded_once(double: np.ndarray, ref: np.ndarray, fmt: FloatFormat) -> np.ndarray:
     """Where ``ref`` (``double`` converted to ``fmt``) is the correct rounding of every real
-    number whose nearest double is ``double``: ``double`` is finite, ``ref`` is finite, and
-    ``double`` lies strictly nearer ``ref`` than the neighbour on its side, or equally near with
-    ``ref`` even. A double exactly halfway is left to the exact rounding (the real number may
-    lie on either side)."""
+    number whose nearest double is ``double``: both finite, and ``double`` equal to ``ref`` or
+    strictly nearer it than the neighbour on its side. A double exactly halfway is left to the
+    exact rounding (the real number may lie on either side)."""
     back = ref.astype(np.float64)
     toward = np.where(double > back, np.inf, -np.inf).astype(fmt.dtype)
     neighbour = np.nextafter(ref, toward).astype(np.float64) if fmt.name != "bfloat16" else \
