@@ -18,6 +18,7 @@ from typing import Any
 
 import gmpy2
 import mpmath
+import numpy
 
 _LOG2_10 = math.log(10, 2)  # the float mpmath's to_digits_exp uses
 _LOG10_2 = math.log10(2)
@@ -133,39 +134,18 @@ class MpfrCertifier:
         """``text`` of each pair, split into the texts and the digit counts: the hot loop of a
         golden, inlined.
 
-        The digit count is first estimated in double precision: log10|b| − log10|a − b| (a − b
-        rounded to 53 bits) is within 1e-12 of the exact −log10(rel), and so is the value mpmath
-        computes, so where the estimate is 1e-9 or more away from an integer both floors agree;
-        otherwise (and for values beyond double range) the exact way decides. The text is
+        The digit counts come from ``_estimated_counts`` (all pairs at once, in double
+        precision); a pair it cannot decide goes through ``text``. The text is
         ``_certified_text``'s, inlined for the common case."""
-        dps, sub53, agreeing, get_exp = self.dps, self._double.sub, self.agreeing_digits, \
-            gmpy2.get_exp
-        log10, floor = math.log10, math.floor
-        scales = self._scales
+        counts, decided = self._estimated_counts(los, his)
+        get_exp, scales, text_of = gmpy2.get_exp, self._scales, self.text
         out: list[str] = []
-        counts: list[int] = []
-        for a, b in zip(los, his, strict=True):
-            fb = float(b)
-            if not 1e-300 < abs(fb) < 1e300:  # zero, not finite, or beyond double range
-                text, d = self.text(a, b)
+        for i, b in enumerate(his):
+            if not decided[i]:
+                text, counts[i] = text_of(los[i], b)
                 out.append(text)
-                counts.append(d)
                 continue
-            if a == b:
-                d = dps
-            else:
-                fd = abs(float(sub53(a, b)))  # inf or nan if a is
-                d = None
-                if 1e-300 < fd < 1e300:
-                    est = log10(abs(fb)) - log10(fd)
-                    d = floor(est)
-                    if est - d < 1e-9 or d + 1 - est < 1e-9:
-                        d = None
-                if d is None:
-                    d = agreeing(a, b)
-                d = 0 if d < 0 else (dps if d > dps else d)
-            counts.append(d)
-            n = d or 1
+            n = counts[i] or 1
             top2 = get_exp(b)  # b = ±m·2^top2, m in [1/2, 1): mpmath's exponent + bit count
             scale = scales.get((n, top2))
             if scale is None:  # |top2| < 1000 here, and n ≤ dps ≤ 4000
@@ -207,6 +187,33 @@ class MpfrCertifier:
                 out.append(f"{sign}{digits[0]}.{digits[1:] or '0'}"
                            f"e{'+' if exponent > 0 else ''}{exponent}")
         return out, counts
+
+    def _estimated_counts(self, los: Sequence[Any], his: Sequence[Any]
+                          ) -> tuple[list[int], list[bool]]:
+        """``agreeing_digits`` of every pair, estimated in double precision in one NumPy pass,
+        and whether the estimate decides it.
+
+        log10|b| − log10|a − b| (a − b rounded to 53 bits) is within 1e-12 of the exact
+        −log10(rel), and so is the value mpmath computes, so where the estimate is 1e-9 or more
+        away from an integer both floors agree. Not decided: b zero, not finite or beyond double
+        range, a not finite, |a − b| beyond double range, or an estimate near an integer. a − b
+        rounds to 0 only when a = b (no underflow in MPFR's exponent range): dps digits."""
+        size = len(his)
+        if len(los) != size:
+            raise ValueError(f"{len(los)} values at P against {size} at 2P")
+        with gmpy2.context(self._double):
+            fb = numpy.abs(numpy.fromiter(map(float, his), float, size))
+            fd = numpy.abs(numpy.fromiter(map(float, map(self._double.sub, los, his)), float,
+                                          size))
+        with numpy.errstate(all="ignore"):
+            est = numpy.log10(fb) - numpy.log10(fd)
+            d = numpy.floor(est)
+            equal = fd == 0
+            decided = (fb > 1e-300) & (fb < 1e300) & (equal | (
+                (fd > 1e-300) & (fd < 1e300) & (est - d >= 1e-9) & (d + 1 - est >= 1e-9)))
+            d = numpy.where(decided & ~equal, d, 0)
+        d = numpy.where(equal, self.dps, numpy.clip(d, 0, self.dps))
+        return d.astype(numpy.int64).tolist(), decided.tolist()
 
 
 _SCALES: dict[tuple[int, int], tuple[int, int, int, Any]] = {}  # _scale's results

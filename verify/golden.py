@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
+from itertools import accumulate, chain
 from typing import Any
 
 import mpmath
@@ -99,11 +100,9 @@ def certified_steps(lo: FlatRun, hi: FlatRun, certify: Certify, params_only: boo
         his = [x for row in hi.values[:steps] for x in row[:n]]
         starts = list(range(0, n * steps + 1, n))
     else:
-        los = [x for row in lo.values[:steps] for x in row]
-        his, starts = [], [0]
-        for row in hi.values[:steps]:
-            his += row
-            starts.append(len(his))
+        los = list(chain.from_iterable(lo.values[:steps]))
+        his = list(chain.from_iterable(hi.values[:steps]))
+        starts = list(accumulate(map(len, hi.values[:steps]), initial=0))
     texts, digits = certify(los, his)
     return tuple(_step(hi, t, texts, i, min(digits[i:j]), params_only)
                  for t, (i, j) in enumerate(zip(starts, starts[1:], strict=False)))
