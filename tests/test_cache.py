@@ -92,3 +92,42 @@ def test_a_reused_audit_equals_the_fresh_one_and_user_code_is_never_cached(cache
     assert [h.what for h in hits] == [repr(("numpy", "momentum"))]  # the user's module: rerun
     assert second == first  # the whole result, every setting and finding
     assert len(list(cache_dir.glob("audit-*.pickle"))) == 1
+
+
+def _api_claim(tmp_path, target: str, call: bool = True):
+    from verify.claims.loader import load_claims
+
+    f = tmp_path / f"{target}.toml"
+    f.write_text(f'document = "d"\n[[claim]]\nid = "a"\nsection = "s"\nquote = "q"\n'
+                 f'kind = "api"\ntarget = "{target}"\nargs = 1\ncall = {str(call).lower()}\n',
+                 encoding="utf-8")
+    return load_claims(f).claims[0]
+
+
+def test_api_claims_on_versioned_libraries_are_reused(cache_dir, tmp_path, monkeypatch):
+    # numpy's version is part of every key: its API verdicts are computed once; a module outside
+    # the keyed libraries (json) and an answer "not checkable here" are looked up every time
+    from verify.claims import check as dispatch
+    from verify.claims import frameworks
+    from verify.claims.verdicts import _uncheckable
+
+    calls = []
+    real = frameworks.check_api_claim
+
+    def counting(claim):
+        calls.append(claim.options["target"])
+        if claim.options["target"] == "numpy.add":  # as for a dependency that fails to import
+            return _uncheckable(claim, "not checkable here: importing numpy.add failed")
+        return real(claim)
+
+    monkeypatch.setitem(dispatch.CHECKERS, "api", counting)
+    norm, dumps = _api_claim(tmp_path, "numpy.linalg.norm"), _api_claim(tmp_path, "json.dumps")
+    unanswered = _api_claim(tmp_path, "numpy.add")
+    mark = cache.taken()
+    for _ in range(2):
+        first = dispatch.check_claim(norm, {})
+        assert first.verdict == "confirmed" and "accepts the call" in first.note
+        assert dispatch.check_claim(dumps, {}).verdict == "confirmed"
+        assert dispatch.check_claim(unanswered, {}).verdict == "not checkable"
+    assert calls == ["numpy.linalg.norm", "json.dumps", "numpy.add", "json.dumps", "numpy.add"]
+    assert [h.kind for h in cache.taken_since(mark)] == ["claim"]

@@ -125,14 +125,17 @@ def store(kind: str, what: tuple, value: Any) -> None:
 _TAKEN: list[Hit] = []
 
 
-def cached(kind: str, what: tuple, compute: Callable[[], T]) -> T:
-    """``compute()``'s result, from the cache when this code already computed it here."""
+def cached(kind: str, what: tuple, compute: Callable[[], T],
+           keep: Callable[[T], bool] | None = None) -> T:
+    """``compute()``'s result, from the cache when this code already computed it here;
+    ``keep(value)``, if given, decides whether a computed value is stored."""
     found = lookup(kind, what)
     if found is not None:
         _TAKEN.append(found[1])
         return found[0]
     value = compute()
-    store(kind, what, value)
+    if keep is None or keep(value):
+        store(kind, what, value)
     return value
 
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..cache import cached
+from ..cache import LIBRARIES, cached
 from ..trace import Trace
 from .audits import check_audit
 from .behaviour import check_experiment
@@ -18,7 +18,7 @@ from .numbers import check_trace
 from .reduction import check_reduction
 from .schema import Claim, ClaimsFile
 from .sources import check_literature, check_metadata
-from .verdicts import ClaimResult, _uncheckable
+from .verdicts import NOT_CHECKABLE, ClaimResult, _uncheckable
 
 CHECKERS: dict[str, Callable[[Claim], ClaimResult]] = {
     "formula": check_formula, "critical_points": check_critical_points,
@@ -37,12 +37,21 @@ def check_claim(claim: Claim, goldens: dict[str, Trace],
         return check_audit(claim, audits or {})
     if claim.kind in PURE:
         return cached("claim", (repr(claim),), lambda: CHECKERS[claim.kind](claim))
+    if claim.kind == "api" and claim.options["target"].split(".")[0] in VERSIONED:
+        # a verdict on a library whose version keys the cache; "not checkable here" (a missing
+        # dependency, say) is asked again next time
+        return cached("claim", (repr(claim),), lambda: CHECKERS["api"](claim),
+                      keep=lambda r: all(i.verdict != NOT_CHECKABLE for i in r.items))
     return CHECKERS[claim.kind](claim)
 
 
 # kinds whose verdict is a function of the claim, this code and the library versions alone (no
 # import of whatever module a claim names): their results may come from the cache
 PURE = frozenset({"formula", "identity", "critical_points", "reduction"})
+# the packages whose installed version is part of every cache key (module name = distribution
+# name): an API claim on one of them is cached too — importing torch or Keras to look a name
+# up costs seconds
+VERSIONED = frozenset(name for name in LIBRARIES if name.isidentifier())
 
 
 def check_claims(claims: ClaimsFile, goldens: dict[str, Trace],
