@@ -94,12 +94,13 @@ def test_a_reused_audit_equals_the_fresh_one_and_user_code_is_never_cached(cache
     assert len(list(cache_dir.glob("audit-*.pickle"))) == 1
 
 
-def _api_claim(tmp_path, target: str, call: bool = True):
+def _api_claim(tmp_path, target: str):
+    """An API claim that ``target`` accepts one positional argument."""
     from verify.claims.loader import load_claims
 
     f = tmp_path / f"{target}.toml"
     f.write_text(f'document = "d"\n[[claim]]\nid = "a"\nsection = "s"\nquote = "q"\n'
-                 f'kind = "api"\ntarget = "{target}"\nargs = 1\ncall = {str(call).lower()}\n',
+                 f'kind = "api"\ntarget = "{target}"\nargs = 1\ncall = true\n',
                  encoding="utf-8")
     return load_claims(f).claims[0]
 
@@ -124,10 +125,10 @@ def test_api_claims_on_versioned_libraries_are_reused(cache_dir, tmp_path, monke
     norm, dumps = _api_claim(tmp_path, "numpy.linalg.norm"), _api_claim(tmp_path, "json.dumps")
     unanswered = _api_claim(tmp_path, "numpy.add")
     mark = cache.taken()
-    for _ in range(2):
+    for _ in range(2):  # norm(x) and dumps(obj): one positional argument (their documentation)
         first = dispatch.check_claim(norm, {})
         assert first.verdict == "confirmed" and "accepts the call" in first.note
         assert dispatch.check_claim(dumps, {}).verdict == "confirmed"
         assert dispatch.check_claim(unanswered, {}).verdict == "not checkable"
     assert calls == ["numpy.linalg.norm", "json.dumps", "numpy.add", "json.dumps", "numpy.add"]
-    assert [h.kind for h in cache.taken_since(mark)] == ["claim"]
+    assert [(h.kind, h.what) for h in cache.taken_since(mark)] == [("claim", repr((repr(norm),)))]
