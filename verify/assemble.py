@@ -20,7 +20,7 @@ from .auditing.batch import audit_many, start_audits
 from .auditing.calibration import committed_line
 from .cache import Hit, cached, taken, taken_since
 from .claims import NOT_CHECKABLE, VERDICTS, ClaimResult, ClaimsFile, check_claims, load_claims
-from .claims.check import check_claim
+from .claims.check import check_claim, question
 from .compare import Comparison, compare
 from .experiments import Experiment, experiment
 from .golden import run_golden
@@ -239,7 +239,10 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
     directory = Path(golden_dir or paths.GOLDEN)
     entries = load_manifest(directory / "manifest.toml")
     pairs = [(impl, opt) for impl in (installed() if impls is None else impls) for opt in AUDITED]
-    pending = start_audits(pairs)  # in worker processes, while this one does the rest
+    # in worker processes, while this one does the rest; the API and code claims on the
+    # frameworks audited are answered there, where the framework is imported anyway
+    asked = [q for q in map(question, claims.claims) if q is not None]
+    pending = start_audits(pairs, questions=asked)
     try:
         infos = _golden_infos(entries, directory, progress)
         goldens = {g.id: g.trace for g in infos}
@@ -261,7 +264,7 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
         identities = cached("identities", (), all_identities)
         progress("claims")
         early = {i: check_claim(c, goldens) for i, c in enumerate(claims.claims)
-                 if c.kind != "audit"}
+                 if c.kind not in ("audit", "api", "code")}
         wanted = None if impls is None else {i.split("-")[0] for i in impls}
         shipped, unread = shipped_adam_defaults(wanted), unread_frameworks(wanted)
         if meanwhile is not None:
@@ -271,7 +274,7 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
         raise
     audits, skips = pending.collect(progress)
     by_key = {(a.impl, a.optimizer, None): a for a in audits}
-    results = tuple(early[i] if i in early else check_claim(c, goldens, by_key)
+    results = tuple(early[i] if i in early else check_claim(c, goldens, by_key, pending.answers)
                     for i, c in enumerate(claims.claims))
     return Verification(claims, results, infos, checks, versions, derivations, identities,
                         _reproductions(infos), tuple(audits), tuple(skips),

@@ -434,6 +434,36 @@ def _short(sig: inspect.Signature, limit: int = 90) -> str:
     return text if len(text) <= limit else text[: limit - 2] + "…)"
 
 
+@dataclass(frozen=True)
+class CodeQuery:
+    """One ``check_code`` question, as data: a worker process that has the block's framework
+    imported already answers it there (``auditing/batch.py``)."""
+
+    source: str
+    aliases: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def packages(self) -> tuple[str, ...]:
+        """The top-level packages the block imports, aliases applied."""
+        try:
+            tree = ast.parse(self.source)
+        except SyntaxError:
+            return ()
+        names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        names += [n.module for n in ast.walk(tree)
+                  if isinstance(n, ast.ImportFrom) and n.module and not n.level]
+        out = []
+        for name in names:
+            for old, new in self.aliases:
+                if name == old or name.startswith(old + "."):
+                    name = new + name[len(old):]
+            out.append(name.split(".")[0])
+        return tuple(dict.fromkeys(out))
+
+    def answer(self) -> CodeCheck:
+        return check_code(self.source, dict(self.aliases))
+
+
 def check_code(source: str, aliases: dict[str, str] | None = None) -> CodeCheck:
     """Every import and call of ``source`` resolved and bound (nothing is executed)."""
     try:

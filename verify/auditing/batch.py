@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Protocol
 
 from ..cache import lookup, note_taken, store
 from ..errors import InputError
@@ -29,13 +31,78 @@ def _one(impl: str, optimizer: str) -> AuditResult | str:
         return str(exc)
 
 
-def _group(pairs: list[tuple[str, str]]) -> list[AuditResult | str]:
-    return [_one(impl, opt) for impl, opt in pairs]
+def _group(pairs: list[tuple[str, str]], questions: Sequence[Question] = ()
+           ) -> tuple[list[AuditResult | str], dict[Question, Any]]:
+    """A worker's task: the audits of ``pairs``, then the questions on the packages they
+    imported (answered here, where the import is paid already)."""
+    impls = {impl for impl, _ in pairs}
+    if "keras-torch" in impls and "keras" not in impls:  # this worker's Keras: on torch, here
+        from ..runners.keras_ import claim_backend
+
+        claim_backend("torch")
+    results = [_one(impl, opt) for impl, opt in pairs]
+    return results, {q: q.answer() for q in questions}
 
 
-# seconds of the five audits of a report per implementation, one core (measured, 2 CPUs)
-COST = {"keras": 46.0, "optax": 31.0, "keras-torch": 20.0, "torch": 13.6, "torch-foreach": 8.4,
-        "torch-fused": 5.9, "mlx-default": 5.5, "numpy": 5.5, "mlx": 4.7}
+# seconds of the five audits of a report per implementation in a fresh process, imports
+# included, one core (measured, 2 CPUs, 2026-12-02)
+COST = {"keras-torch": 7.5, "keras": 7.3, "optax": 5.0, "torch": 4.1, "torch-foreach": 4.0,
+        "torch-fused": 3.2, "mlx-default": 1.5, "mlx": 1.4, "numpy": 1.0}
+# the framework an implementation imports: the audits of one framework go to one worker, which
+# imports it once (Keras on torch included: that worker loads Keras on torch, no child process)
+FRAMEWORK = {"torch": "torch", "torch-foreach": "torch", "torch-fused": "torch",
+             "keras-torch": "torch", "keras": "jax", "optax": "jax", "mlx": "mlx",
+             "mlx-default": "mlx"}
+# the packages whose questions a framework's worker answers (Keras: on the JAX worker, where it
+# is loaded on its default backend)
+PACKAGES = {"torch": ("torch",), "jax": ("jax", "optax", "keras"), "mlx": ("mlx",)}
+
+
+class Question(Protocol, Hashable):
+    """What a claim asks of installed packages (``runners.defaults.ApiQuery``,
+    ``codecheck.CodeQuery``): frozen data, picklable, answered by ``answer()``."""
+
+    @property
+    def packages(self) -> tuple[str, ...]: ...
+
+    def answer(self) -> Any: ...
+
+
+def _share(groups: list[list[tuple[str, str]]], questions: Sequence[Question]
+           ) -> list[list[Question]]:
+    """Each question to the first task whose framework imports one of its packages; questions
+    no task imports for are left to the caller."""
+    out: list[list[Question]] = [[] for _ in groups]
+    for q in dict.fromkeys(questions):
+        for k, g in enumerate(groups):
+            if any(p in PACKAGES.get(FRAMEWORK.get(i, ""), ()) for i, _ in g for p in q.packages):
+                out[k].append(q)
+                break
+    return out
+
+
+def _groups(todo: list[tuple[str, str]], workers: int) -> list[list[tuple[str, str]]]:
+    """The worker tasks: one per framework when there are at least as many frameworks as
+    workers, else one per implementation, else one per pair; the longest first (``COST``), so
+    that the workers finish together."""
+    impls = list(dict.fromkeys(i for i, _ in todo))
+    frameworks = list(dict.fromkeys(FRAMEWORK.get(i, i) for i in impls))
+    if len(frameworks) >= workers:
+        groups = [[p for p in todo if FRAMEWORK.get(p[0], p[0]) == f] for f in frameworks]
+    elif len(impls) >= workers:
+        groups = [[p for p in todo if p[0] == i] for i in impls]
+    else:
+        groups = [[p] for p in todo]
+    per_pair = {i: COST.get(i, 0.0) / 5 for i in impls}
+    return sorted(groups, key=lambda g: -sum(per_pair[i] for i, _ in g))
+
+
+class Lost(str):
+    """The skip reason of an audit whose worker process died: not kept in the cache."""
+
+
+LOST = ("not audited: the worker process running it ended abruptly (a crash inside the "
+        "framework, or the process was killed)")
 
 
 class PendingAudits:
@@ -43,8 +110,10 @@ class PendingAudits:
     caller works on meanwhile: the report computes its derivations and experiments while the
     frameworks run."""
 
-    def __init__(self, pairs: Sequence[tuple[str, str]], workers: int | None = None):
+    def __init__(self, pairs: Sequence[tuple[str, str]], workers: int | None = None,
+                 questions: Sequence[Question] = ()):
         self.pairs = list(pairs)
+        self.answers: dict[Question, Any] = {}  # what the workers answered, after collect
         self.found = {p: lookup("audit", p) if cacheable(p[0]) else None for p in self.pairs}
         self.todo = [p for p in self.pairs if self.found[p] is None]
         self.pool = None
@@ -53,15 +122,10 @@ class PendingAudits:
             workers = workers or os.cpu_count() or 1
             ctx = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(workers, mp_context=ctx)
-            # one task per implementation when there are enough of them (a worker imports a
-            # framework once, Keras-on-torch starts one serving child), the longest first so
-            # that the workers finish together (COST)
-            impls = list(dict.fromkeys(i for i, _ in self.todo))
-            groups = ([[p for p in self.todo if p[0] == i] for i in impls]
-                      if len(impls) >= workers else [[p] for p in self.todo])
-            groups.sort(key=lambda g: -COST.get(g[0][0], 0.0) * len(g))
+            groups = _groups(self.todo, workers)
             self.todo = [p for g in groups for p in g]
-            self.futures = [(g, self.pool.submit(_group, g)) for g in groups]
+            self.futures = [(g, self.pool.submit(_group, g, qs))
+                            for g, qs in zip(groups, _share(groups, questions), strict=True)]
 
     def cancel(self) -> None:
         """Stop the audits now (the caller failed): queued ones are dropped, running workers
@@ -82,15 +146,22 @@ class PendingAudits:
         try:
             if self.pool:
                 for group, future in self.futures:
-                    progress(f"audit {group[0][0]} {', '.join(o for _, o in group)}")
-                    fresh += future.result()
+                    impls = ", ".join(dict.fromkeys(i for i, _ in group))
+                    opts = ", ".join(dict.fromkeys(o for _, o in group))
+                    progress(f"audit {impls}: {opts}")
+                    try:
+                        results, answers = future.result()
+                        fresh += results
+                        self.answers |= answers
+                    except BrokenProcessPool:  # a worker died: a crash in a framework, a kill
+                        fresh += [Lost(LOST)] * len(group)
             else:
                 for impl, opt in self.todo:
                     progress(f"audit {impl} {opt}")
                     fresh.append(_one(impl, opt))
         finally:
-            if self.pool:
-                self.pool.shutdown(cancel_futures=True)
+            if self.pool:  # the workers exit on their own while this process goes on
+                self.pool.shutdown(wait=False, cancel_futures=True)
         computed = dict(zip(self.todo, fresh, strict=True))
         audits, skips = [], []
         for p in self.pairs:
@@ -99,7 +170,7 @@ class PendingAudits:
                 note_taken(hit)
             else:
                 value = computed[p]
-                if cacheable(p[0]):
+                if cacheable(p[0]) and not isinstance(value, Lost):
                     store("audit", p, value)
             if isinstance(value, str):
                 skips.append((p[0], p[1], value))
@@ -108,12 +179,15 @@ class PendingAudits:
         return audits, skips
 
 
-def start_audits(pairs: Sequence[tuple[str, str]], workers: int | None = None) -> PendingAudits:
+def start_audits(pairs: Sequence[tuple[str, str]], workers: int | None = None,
+                 questions: Sequence[Question] = ()) -> PendingAudits:
     """Start auditing every (implementation, optimizer) pair in worker processes (spawned, not
     forked: JAX and torch hold threads that a fork would copy half-alive); a built-in
     implementation's audit is reused from the cache (``verify/cache.py``) when this code and
-    these library versions already ran it."""
-    return PendingAudits(pairs, workers)
+    these library versions already ran it. ``questions``: claims' questions on the audited
+    frameworks' packages, answered by the workers (``PendingAudits.answers``) when there are
+    any."""
+    return PendingAudits(pairs, workers, questions)
 
 
 def audit_many(pairs: Sequence[tuple[str, str]], workers: int | None = None,

@@ -43,8 +43,8 @@ def run_many(impl: str | Callable[..., Any], specs: list[RunSpec], dtype: str = 
              options: dict[str, Any] | None = None
              ) -> list[Trace | InputError | ImplementationError]:
     """Every spec run by ``impl``; a spec the implementation cannot run is its InputError, one
-    it misbehaves on its ImplementationError. Keras on the torch backend runs all of them in
-    one child process."""
+    it misbehaves on its ImplementationError. Keras on a backend this process's Keras is not
+    on runs all of them in one child process."""
     from ..runners.objects import detect, run_object  # optimizer objects (torch, optax, …)
 
     obj = None if isinstance(impl, str) and impl in BUILTIN else detect(impl)
@@ -53,10 +53,12 @@ def run_many(impl: str | Callable[..., Any], specs: list[RunSpec], dtype: str = 
     if dtype != "float32" and (callable(impl) or (impl not in LOW_PRECISION and ":" not in impl)):
         raise InputError(f"{dtype} runs are supported for {', '.join(LOW_PRECISION)}, "
                          f"not {impl if isinstance(impl, str) else 'a user callable'}")
-    if impl == "keras-torch":
-        from ..runners.keras_ import run_keras_child
+    if impl in ("keras", "keras-torch"):
+        from ..runners.keras_ import BACKENDS, loaded_backend, run_keras_child
 
-        return run_keras_child(specs, "torch", dtype)
+        if loaded_backend() not in (None, BACKENDS[impl]) or (
+                impl == "keras-torch" and loaded_backend() is None):
+            return run_keras_child(specs, BACKENDS[impl], dtype)  # all in one child process
     out: list[Trace | InputError | ImplementationError] = []
     for spec in specs:
         try:
@@ -100,7 +102,7 @@ def _run_one(impl: str | Callable[..., Any], spec: RunSpec, dtype: str) -> Trace
         from ..runners.optax_ import run_optax
 
         return run_optax(spec, impl, dtype)
-    if impl == "keras":
+    if impl in ("keras", "keras-torch"):
         from ..runners.keras_ import run_keras
 
         return run_keras(spec, impl, dtype)

@@ -3,8 +3,11 @@ installed packages."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ..arith import as_fraction
-from ..runners.defaults import PAPER_ADAM, REQUIRED, check_api, shipped_adam_defaults
+from ..runners.defaults import PAPER_ADAM, REQUIRED, ApiQuery, shipped_adam_defaults
 from .schema import Claim
 from .verdicts import ClaimResult, _judged, _uncheckable
 
@@ -24,9 +27,16 @@ def check_default(claim: Claim) -> ClaimResult:
                    "Kingma & Ba (2015), Algorithm 1; shipped defaults — " + "; ".join(ships))
 
 
-def check_api_claim(claim: Claim) -> ClaimResult:
+def api_query(claim: Claim) -> ApiQuery:
     o = claim.options
-    r = check_api(o["target"], o.get("args", 0), tuple(o.get("kwargs", ())), o.get("call", False))
+    return ApiQuery(o["target"], o.get("args", 0), tuple(o.get("kwargs", ())), o.get("call", False))
+
+
+def check_api_claim(claim: Claim, known: Mapping[Any, Any] | None = None) -> ClaimResult:
+    """``known``: answers found elsewhere (an audit worker that had the package imported)."""
+    o = claim.options
+    query = api_query(claim)
+    r = (known or {}).get(query) or query.answer()
     if r.exists is None:
         return _uncheckable(claim, r.detail)
     return _judged(claim, o["target"], "exists" + (" and accepts the call" if o.get("call") else ""),

@@ -223,6 +223,24 @@ class ApiCheck:
     detail: str
 
 
+@dataclass(frozen=True)
+class ApiQuery:
+    """One ``check_api`` question, as data: a worker process that has the package imported
+    already answers it there (``auditing/batch.py``)."""
+
+    target: str
+    args: int = 0
+    kwargs: tuple[str, ...] = ()
+    call: bool = False
+
+    @property
+    def packages(self) -> tuple[str, ...]:
+        return (self.target.split(".")[0],)
+
+    def answer(self) -> ApiCheck:
+        return check_api(self.target, self.args, self.kwargs, self.call)
+
+
 def check_api(target: str, args: int = 0, kwargs: tuple[str, ...] = (),
               call: bool = False) -> ApiCheck:
     """Whether ``target`` (a dotted path such as ``mlx.optimizers.Adam``) exists and, with

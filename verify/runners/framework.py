@@ -65,8 +65,9 @@ def make_trace(spec: RunSpec, impl: str, versions: dict[str, str],
                        {k: texts(v) for k, v in state.items()})
                   for t, (p, g, state) in enumerate(rows))
     dtype = (extra or {}).get("dtype", "float32")
+    # plain strings: torch's version is a str subclass whose unpickling imports torch
     arithmetic = {"kind": dtype, "implementation": impl, "dtype": dtype,
-                  "versions": versions} | (extra or {})
+                  "versions": {k: str(v) for k, v in versions.items()}} | (extra or {})
     return Trace(problem_header(spec.problem), optimizer_header(spec), arithmetic, steps,
                  status_of(steps, spec.steps))
 

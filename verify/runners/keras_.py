@@ -1,8 +1,10 @@
 """Keras 3 optimizers (``keras.optimizers``) on the JAX backend (``keras``) or the PyTorch
 backend (``keras-torch``), fed the backend's own float32 autodiff gradients of the loss.
 
-Keras picks its backend once per process, so ``keras-torch`` runs in a child process
-(``python -m verify.runners.keras_``), started once and fed jobs line by line.
+Keras picks its backend once per process: a run goes to this process's Keras when it runs
+on the backend asked for, else to a child process holding that backend
+(``python -m verify.runners.keras_``), started once and fed jobs line by line. An audit worker
+that runs only ``keras-torch`` loads Keras on torch itself (``claim_backend``): no child.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import replace
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
@@ -46,24 +49,47 @@ def _optimizer(keras, rule: str, f: dict[str, float]):
 STATE_SUFFIXES = (("_velocity_hat", "v_max"), ("_momentum", "m"), ("_velocity", "v"))
 
 
+BACKENDS = {"keras": "jax", "keras-torch": "torch"}  # implementation name -> Keras backend
+IMPLS = {b: i for i, b in BACKENDS.items()}
+
+
 def run_keras(spec: RunSpec, impl: str = "keras", dtype: str = "float32") -> Trace:
+    """One run: in this process when its Keras runs on ``impl``'s backend (``keras``, the JAX
+    one, is loaded here on first use), else in the child that holds that backend."""
     if spec.rule.name not in SUPPORTED:
         raise InputError(f"keras.optimizers has no counterpart of {spec.rule.name!r}")
-    if impl == "keras-torch":
-        out = run_keras_child([spec], "torch", dtype)[0]
-        if isinstance(out, Exception):
-            raise out
-        return out
-    os.environ.setdefault("KERAS_BACKEND", "jax")
+    backend = BACKENDS[impl]
+    if backend == "jax" and "keras" not in sys.modules:
+        os.environ.setdefault("KERAS_BACKEND", "jax")
+        try:
+            import keras  # noqa: F401
+        except ImportError:
+            raise InputError("Keras 3 with JAX is not installed "
+                             "(pip install 'adam-verify[keras,jax]')") from None
+    if loaded_backend() == backend:
+        return _run_here(spec, impl, dtype)
+    out = run_keras_child([spec], backend, dtype)[0]
+    if isinstance(out, Exception):
+        raise out
+    return out
+
+
+def loaded_backend() -> str | None:
+    """The backend of the Keras this process has imported; None before the import."""
+    keras = sys.modules.get("keras")
+    return keras.backend.backend() if keras is not None else None
+
+
+def claim_backend(backend: str) -> None:
+    """Load Keras here on ``backend`` unless it is loaded already or not installed: for a
+    process (an audit worker) whose Keras runs will all be on that backend."""
+    if "keras" in sys.modules or find_spec("keras") is None:
+        return
+    os.environ["KERAS_BACKEND"] = backend
     try:
-        import keras
+        import keras  # noqa: F401
     except ImportError:
-        raise InputError("Keras 3 with JAX is not installed (pip install 'adam-verify[keras,jax]')"
-                         ) from None
-    if keras.backend.backend() != "jax":
-        raise InputError(f"Keras was already loaded with the {keras.backend.backend()} backend; "
-                         "unset KERAS_BACKEND or use --impl keras-torch")
-    return _run_here(spec, impl, dtype)
+        pass
 
 
 def _gradients(spec: RunSpec, backend: str, dtype: str):
@@ -83,7 +109,7 @@ def _gradients(spec: RunSpec, backend: str, dtype: str):
                  for fn in tf_gradients(spec, dtype)], {"tensorflow": tf.__version__})
     import torch
 
-    return torch_gradients(spec.problem, dtype), {"torch": torch.__version__}
+    return torch_gradients(spec.problem, dtype), {"torch": str(torch.__version__)}
 
 
 def _run_here(spec: RunSpec, impl: str, dtype: str = "float32", hooks: Hooks | None = None
@@ -180,7 +206,7 @@ def run_keras_child(specs: list[RunSpec], backend: str, dtype: str = "float32"
     out: list[Trace | InputError] = []
     for item in json.loads(answer):
         out.append(InputError(item["error"]) if "error" in item else
-                   loads(item["trace"], f"keras-{backend}"))
+                   loads(item["trace"], IMPLS.get(backend, f"keras-{backend}")))
     return out
 
 
@@ -193,7 +219,10 @@ def _child() -> int:
             try:
                 spec = RunSpec(load_problem(Path(job["problem"])), job["optimizer"],
                                job["hyper"], job["steps"], schedule=job["schedule"])
-                trace = _run_here(spec, f"keras-{os.environ['KERAS_BACKEND']}", job["dtype"])
+                if spec.rule.name not in SUPPORTED:
+                    raise InputError(f"keras.optimizers has no counterpart of {spec.rule.name!r}")
+                backend = os.environ["KERAS_BACKEND"]
+                trace = _run_here(spec, IMPLS.get(backend, f"keras-{backend}"), job["dtype"])
                 results.append({"trace": dumps(trace)})
             except InputError as exc:
                 results.append({"error": str(exc)})

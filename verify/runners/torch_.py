@@ -119,7 +119,7 @@ def run_torch(spec: RunSpec, impl: str = "torch",
                 progress(t)
     steps_t = tuple(steps)
     arithmetic = {"kind": dtype, "implementation": impl, "dtype": dtype,
-                  "mode": mode, "versions": {"torch": torch.__version__}}
+                  "mode": mode, "versions": {"torch": str(torch.__version__)}}
     if hooks:
         arithmetic = hooks.finish(arithmetic)
     return Trace(problem_header(problem), optimizer_header(spec), arithmetic, steps_t,
