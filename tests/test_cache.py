@@ -132,3 +132,62 @@ def test_api_claims_on_versioned_libraries_are_reused(cache_dir, tmp_path, monke
         assert dispatch.check_claim(unanswered, {}).verdict == "not checkable"
     assert calls == ["numpy.linalg.norm", "json.dumps", "numpy.add", "json.dumps", "numpy.add"]
     assert [(h.kind, h.what) for h in cache.taken_since(mark)] == [("claim", repr((repr(norm),)))]
+
+
+def _code_claim(tmp_path, name: str, code: str):
+    from verify.claims.loader import load_claims
+
+    f = tmp_path / f"{name}.toml"
+    f.write_text(f"document = \"d\"\n[[claim]]\nid = \"{name}\"\nsection = \"s\"\nquote = \"q\"\n"
+                 f"kind = \"code\"\ncode = '''\n{code}\n'''\n", encoding="utf-8")
+    return load_claims(f).claims[0]
+
+
+def test_code_claims_are_reused_under_the_same_package_versions(cache_dir, tmp_path,
+                                                                monkeypatch):
+    """A code block's verdicts are keyed by the versions of the packages it imports (absent
+    ones too): computed once, then reused; another installed version is a miss. A block
+    importing a module that belongs to no distribution (a local module) is never cached, nor
+    is an answer where an import failed (a missing dependency may be installed later)."""
+    from verify.claims import check as dispatch
+    from verify.claims.verdicts import ItemResult
+
+    calls = []
+    real = dispatch.CHECKERS["code"]
+
+    def counting(claim):
+        calls.append(claim.id)
+        result = real(claim)
+        if claim.id == "failing":  # as for a module whose dependency is missing
+            item = ItemResult("line 1", "import numpy", "importing numpy failed: missing "
+                              "dependency x", None, None, "not checkable")
+            return type(result)(claim, (item,), result.note)
+        return result
+
+    monkeypatch.setitem(dispatch.CHECKERS, "code", counting)
+    plain = _code_claim(tmp_path, "plain", "import numpy as np\nimport no_such_pkg_xyz\n"
+                                           "np.zeros(3)")
+    (tmp_path / "local_mod_xyz.py").write_text("VALUE = 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    local = _code_claim(tmp_path, "local", "import local_mod_xyz")
+    failing = _code_claim(tmp_path, "failing", "import numpy")
+    assert dispatch.installed_versions(("numpy", "no_such_pkg_xyz"))[1] == (
+        "no_such_pkg_xyz", None)
+    assert dispatch.installed_versions(("local_mod_xyz",)) is None
+    # not in site-packages, though a distribution (mlx) claims a top-level "tests" too
+    assert dispatch.installed_versions(("tests",)) is None
+    first = [dispatch.check_claim(c, {}) for c in (plain, local, failing)]
+    again = [dispatch.check_claim(c, {}) for c in (plain, local, failing)]
+    assert first == again
+    assert calls == ["plain", "local", "failing", "local", "failing"]
+    assert [i.verdict for i in first[0].items] == ["confirmed", "not checkable", "confirmed"]
+    # another numpy version installed: the key differs, the block is checked again
+    versions = dispatch.installed_versions
+
+    def bumped(packages):
+        return tuple((n, (("numpy", "0.0.1"),) if n == "numpy" else v)
+                     for n, v in versions(packages))
+
+    monkeypatch.setattr(dispatch, "installed_versions", bumped)
+    dispatch.check_claim(plain, {})
+    assert calls[-1] == "plain" and len(calls) == 6
