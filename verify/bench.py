@@ -291,7 +291,7 @@ def scale_tables(progress: Callable[[str], None], size: int = 10_000_000) -> tup
          ("report, cold: empty result cache (everything computed)", f"{cold:.1f} s",
           f"{cold / floor:.1f}×"),
          ("report, warm: same code, data and versions (audits, experiments, derivations, "
-          "pure and API claims reused; goldens, float32 runs and the rest recomputed)",
+          "pure, API and code claims reused; goldens, float32 runs and the rest recomputed)",
           f"{warm:.1f} s", f"{warm / floor:.1f}×")),
         "Each a fresh process, measured in the same run. Goal (issue #14): ≤ 2.5× the imports.")
     return (throughput,) + versus + (audits, report)

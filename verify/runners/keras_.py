@@ -85,11 +85,15 @@ def claim_backend(backend: str) -> None:
     process (an audit worker) whose Keras runs will all be on that backend."""
     if "keras" in sys.modules or find_spec("keras") is None:
         return
+    before = os.environ.get("KERAS_BACKEND")
     os.environ["KERAS_BACKEND"] = backend
     try:
         import keras  # noqa: F401
-    except ImportError:
-        pass
+    except Exception:  # noqa: BLE001 - each run then says why, from the child it falls back to
+        if before is None:
+            os.environ.pop("KERAS_BACKEND")
+        else:
+            os.environ["KERAS_BACKEND"] = before
 
 
 def _gradients(spec: RunSpec, backend: str, dtype: str):
