@@ -157,3 +157,23 @@ def test_a_claim_takes_the_answer_found_elsewhere(tmp_path):
     made_up = {question(claim): ApiCheck(True, "answered elsewhere")}
     result = check_claim(claim, {}, None, made_up)
     assert (result.verdict, result.note) == ("confirmed", "answered elsewhere")
+
+
+def test_an_audit_that_raises_is_a_skip_saying_what_it_raised(monkeypatch):
+    """A framework raising something unexpected in one audit ends that audit, not the batch:
+    a skip naming the exception, not kept in the cache (``Lost``)."""
+    from verify.auditing import run
+    from verify.auditing.batch import Lost, audit_many
+
+    real = run.audit
+
+    def flaky(impl, optimizer, **kw):
+        if optimizer == "adamw":
+            raise RuntimeError("device lost\nsecond line")
+        return real(impl, optimizer, **kw)
+
+    monkeypatch.setattr(run, "audit", flaky)
+    audits, skips = audit_many([("numpy", "adam"), ("numpy", "adamw")], workers=1)
+    assert [(a.impl, a.optimizer, a.verdict) for a in audits] == [("numpy", "adam", "consistent")]
+    assert skips == [("numpy", "adamw", "not audited: the audit raised RuntimeError: device lost")]
+    assert isinstance(skips[0][2], Lost)

@@ -16,7 +16,7 @@ import sympy as sp
 
 from . import __version__, paths
 from .auditing import AuditResult, installed
-from .auditing.batch import audit_many, start_audits
+from .auditing.batch import start_audits
 from .auditing.calibration import committed_line
 from .cache import Hit, cached, taken, taken_since
 from .claims import NOT_CHECKABLE, VERDICTS, ClaimResult, ClaimsFile, check_claims, load_claims
@@ -298,9 +298,12 @@ def check_document(claims_path: Path | None = None, golden_dir: Path | None = No
     pairs = list(dict.fromkeys(
         (c.options["impl"], c.options["optimizer"]) for c in claims.claims
         if c.kind == "audit" and c.options.get("problem", "probe") == "probe"))
-    audits, _ = audit_many(pairs, progress=progress)
+    pending = start_audits(pairs, questions=[q for q in map(question, claims.claims)
+                                             if q is not None])
+    audits, _ = pending.collect(progress)
     progress("claims")
-    results = check_claims(claims, goldens, {(a.impl, a.optimizer, None): a for a in audits})
+    results = check_claims(claims, goldens, {(a.impl, a.optimizer, None): a for a in audits},
+                           pending.answers)
     return claims, results
 
 

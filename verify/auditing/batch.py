@@ -29,6 +29,9 @@ def _one(impl: str, optimizer: str) -> AuditResult | str:
         return audit(impl, optimizer)
     except InputError as exc:  # e.g. a framework without that optimizer
         return str(exc)
+    except Exception as exc:  # noqa: BLE001 - one framework failing must not end the batch
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return Lost(f"not audited: the audit raised {type(exc).__name__}: {text}"[:300])
 
 
 def _group(pairs: list[tuple[str, str]], questions: Sequence[Question] = ()
@@ -104,7 +107,8 @@ def _groups(todo: list[tuple[str, str]], workers: int) -> list[list[tuple[str, s
 
 
 class Lost(str):
-    """The skip reason of an audit whose worker process died: not kept in the cache."""
+    """The skip reason of an audit that failed (its worker process died, or the framework
+    raised): not kept in the cache, tried again next time."""
 
 
 LOST = ("not audited: the worker process running it ended abruptly (a crash inside the "

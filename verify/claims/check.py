@@ -126,8 +126,9 @@ VERSIONED = frozenset(name for name in LIBRARIES if name.isidentifier())
 
 
 def check_claims(claims: ClaimsFile, goldens: dict[str, Trace],
-                 audits: dict[tuple[str, str, str | None], Any] | None = None) -> tuple[ClaimResult, ...]:
-    return tuple(check_claim(c, goldens, audits) for c in claims.claims)
+                 audits: dict[tuple[str, str, str | None], Any] | None = None,
+                 answers: Mapping[Any, Any] | None = None) -> tuple[ClaimResult, ...]:
+    return tuple(check_claim(c, goldens, audits, answers) for c in claims.claims)
 
 
 def iteration_of(claim: Claim) -> str:
