@@ -31,7 +31,7 @@ def _one(impl: str, optimizer: str) -> AuditResult | str:
         return str(exc)
     except Exception as exc:  # noqa: BLE001 - one framework failing must not end the batch
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return Lost(f"not audited: the audit raised {type(exc).__name__}: {text}"[:300])
+        return Lost(f"the audit raised {type(exc).__name__}: {text}"[:300])
 
 
 def _group(pairs: list[tuple[str, str]], questions: Sequence[Question] = ()
@@ -111,8 +111,8 @@ class Lost(str):
     raised): not kept in the cache, tried again next time."""
 
 
-LOST = ("not audited: the worker process running it ended abruptly (a crash inside the "
-        "framework, or the process was killed)")
+LOST = ("the worker process running it ended abruptly (a crash inside the framework, or the "
+        "process was killed)")
 
 
 class PendingAudits:
