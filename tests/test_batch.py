@@ -177,3 +177,72 @@ def test_an_audit_that_raises_is_a_skip_saying_what_it_raised(monkeypatch):
     assert [(a.impl, a.optimizer, a.verdict) for a in audits] == [("numpy", "adam", "consistent")]
     assert skips == [("numpy", "adamw", "the audit raised RuntimeError: device lost")]
     assert isinstance(skips[0][2], Lost)
+
+
+def test_a_lost_child_is_a_skip_not_kept_and_bad_input_is_kept(monkeypatch):
+    """A run lost with its child process (``LostRun``: Keras' serving child died) is a skip
+    that is tried again; a framework's refusal (an ``InputError``) is a plain skip, kept."""
+    from verify.auditing import run
+    from verify.auditing.batch import Lost, audit_many
+    from verify.errors import InputError, LostRun
+
+    def failing(impl, optimizer, **kw):
+        if optimizer == "adam":
+            raise LostRun("keras on the torch backend failed: Killed")
+        raise InputError("no such optimizer here")
+
+    monkeypatch.setattr(run, "audit", failing)
+    _, skips = audit_many([("numpy", "adam"), ("numpy", "adamw")], workers=1)
+    assert [(o, why, isinstance(why, Lost)) for _, o, why in skips] == [
+        ("adam", "keras on the torch backend failed: Killed", True),
+        ("adamw", "no such optimizer here", False)]
+
+
+def test_keras_questions_go_only_where_keras_runs_on_the_callers_backend():
+    """A question naming Keras goes to the JAX task (never to the torch task, whose Keras runs
+    on torch); one naming torch and Keras to no task; and a worker whose Keras is on another
+    backend than the caller's leaves Keras questions unanswered (expected: by construction of
+    the groups and of ``loaded_backend``)."""
+    from verify.auditing.batch import _group, _groups, _share
+    from verify.codecheck import CodeQuery
+    from verify.runners.defaults import ApiQuery
+
+    keras_q = ApiQuery("keras.optimizers.Adam")
+    both = CodeQuery("import torch\nimport keras\n")
+    torch_q = ApiQuery("torch.optim.Adam")
+    groups = _groups([(i, "adam") for i in ("keras-torch", "torch", "keras", "optax")], 2)
+    shared = _share(groups, [keras_q, both, torch_q])
+    by_task = {tuple(sorted({i for i, _ in g})): qs for g, qs in zip(groups, shared, strict=True)}
+    assert by_task == {("keras", "optax"): [keras_q], ("keras-torch", "torch"): [torch_q]}
+    pytest.importorskip("keras")
+    import keras  # noqa: F401 - loaded here on the suite's backend (conftest: JAX)
+
+    from verify.runners.keras_ import loaded_backend
+
+    here = loaded_backend()
+    other = "torch" if here != "torch" else "jax"
+    assert _group([], [keras_q], keras_backend=other) == ([], {})
+    assert _group([], [keras_q], keras_backend=here) == ([], {keras_q: keras_q.answer()})
+
+
+def test_an_audit_claim_on_a_skipped_pair_says_why_without_running_it(tmp_path, monkeypatch):
+    """The report passes why its batch could not audit a pair; the audit claim on that pair
+    is "not checkable" with that reason, and is not audited again in the report's process
+    (where a crash that killed a worker would kill the report)."""
+    from verify.assemble import _by_key
+    from verify.auditing.batch import LOST, Lost
+    from verify.claims import audits as audit_claims
+    from verify.claims.check import check_claim
+    from verify.claims.loader import load_claims
+
+    def must_not_run(*a, **kw):
+        raise AssertionError("audited again")
+
+    monkeypatch.setattr(audit_claims, "audit", must_not_run)
+    path = tmp_path / "c.toml"
+    path.write_text('document = "d"\n[[claim]]\nid = "x"\nsection = "s"\nquote = "q"\n'
+                    'kind = "audit"\nimpl = "mlx-default"\noptimizer = "adam"\n'
+                    'expect = "adam"\n', encoding="utf-8")
+    claim = load_claims(path).claims[0]
+    result = check_claim(claim, {}, _by_key([], [("mlx-default", "adam", Lost(LOST))]))
+    assert result.verdict == "not checkable" and LOST in result.note

@@ -145,49 +145,56 @@ def _code_claim(tmp_path, name: str, code: str):
 
 def test_code_claims_are_reused_under_the_same_package_versions(cache_dir, tmp_path,
                                                                 monkeypatch):
-    """A code block's verdicts are keyed by the versions of the packages it imports (absent
-    ones too): computed once, then reused; another installed version is a miss. A block
-    importing a module that belongs to no distribution (a local module) is never cached, nor
-    is an answer where an import failed (a missing dependency may be installed later)."""
+    """A code block's check is keyed by the versions of the packages it imports (absent ones
+    too) and of the whole environment: computed once, then reused; another installed version is
+    a miss. A block importing a module that belongs to no distribution (a local module) is never
+    cached, nor is a check where an installed module failed to import (a missing dependency may
+    be installed later)."""
+    from importlib.util import find_spec
+
     from verify.claims import check as dispatch
-    from verify.claims.verdicts import ItemResult
+    from verify.claims import code as code_claims
+    from verify.codecheck import CodeQuery
 
     calls = []
-    real = dispatch.CHECKERS["code"]
+    real = CodeQuery.answer
 
-    def counting(claim):
-        calls.append(claim.id)
-        result = real(claim)
-        if claim.id == "failing":  # as for a module whose dependency is missing
-            item = ItemResult("line 1", "import numpy", "importing numpy failed: missing "
-                              "dependency x", None, None, "not checkable")
-            return type(result)(claim, (item,), result.note)
-        return result
+    def counting(self):
+        calls.append(self.source.strip())
+        return real(self)
 
-    monkeypatch.setitem(dispatch.CHECKERS, "code", counting)
+    monkeypatch.setattr(CodeQuery, "answer", counting)
     plain = _code_claim(tmp_path, "plain", "import numpy as np\nimport no_such_pkg_xyz\n"
                                            "np.zeros(3)")
     (tmp_path / "local_mod_xyz.py").write_text("VALUE = 1\n", encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
     local = _code_claim(tmp_path, "local", "import local_mod_xyz")
-    failing = _code_claim(tmp_path, "failing", "import numpy")
-    assert dispatch.installed_versions(("numpy", "no_such_pkg_xyz"))[1] == (
-        "no_such_pkg_xyz", None)
-    assert dispatch.installed_versions(("local_mod_xyz",)) is None
+    claims = [plain, local]
+    # torch is installed here without tensorboard: torch.utils.tensorboard exists, but its
+    # import fails on the missing dependency
+    failing = find_spec("torch") is not None and find_spec("tensorboard") is None
+    if failing:
+        claims.append(_code_claim(tmp_path, "failing", "from torch.utils import tensorboard"))
+    assert cache.installed_versions(("numpy", "no_such_pkg_xyz"))[1] == ("no_such_pkg_xyz", None)
+    assert cache.installed_versions(("local_mod_xyz",)) is None
     # not in site-packages, though a distribution (mlx) claims a top-level "tests" too
-    assert dispatch.installed_versions(("tests",)) is None
-    first = [dispatch.check_claim(c, {}) for c in (plain, local, failing)]
-    again = [dispatch.check_claim(c, {}) for c in (plain, local, failing)]
+    assert cache.installed_versions(("tests",)) is None
+    first = [dispatch.check_claim(c, {}) for c in claims]
+    again = [dispatch.check_claim(c, {}) for c in claims]
     assert first == again
-    assert calls == ["plain", "local", "failing", "local", "failing"]
+    names = [c.options["code"].strip() for c in claims]
+    assert calls == names + names[1:]  # plain once; local and failing every time
     assert [i.verdict for i in first[0].items] == ["confirmed", "not checkable", "confirmed"]
+    if failing:
+        assert [i.verdict for i in first[2].items] == ["not checkable"]
+        assert "missing dependency tensorboard" in first[2].items[0].golden
     # another numpy version installed: the key differs, the block is checked again
-    versions = dispatch.installed_versions
+    versions = cache.installed_versions
 
     def bumped(packages):
         return tuple((n, (("numpy", "0.0.1"),) if n == "numpy" else v)
                      for n, v in versions(packages))
 
-    monkeypatch.setattr(dispatch, "installed_versions", bumped)
+    monkeypatch.setattr(code_claims, "installed_versions", bumped)
     dispatch.check_claim(plain, {})
-    assert calls[-1] == "plain" and len(calls) == 6
+    assert calls[-1] == names[0] and len(calls) == 2 * len(names)

@@ -77,3 +77,22 @@ def test_the_articles_mlx_example():
     assert "'lr'" in found["Adam(model.parameters(), lr=0.001)"][1]
     assert "property" in found["optimizer.step()"][1]
     assert any("returns two arrays" in d for s, d in found.values() if s == FAILS)
+
+
+def test_a_submodule_whose_dependency_is_missing_is_unresolved_not_absent():
+    """torch.utils.tensorboard exists but needs the tensorboard package: without it, the
+    block's import is not checkable here (and flagged, so that it is not cached), not "torch.utils
+    has no such submodule"; a submodule that does not exist still fails."""
+    from importlib.util import find_spec
+
+    if find_spec("torch") is None or find_spec("tensorboard") is not None:
+        pytest.skip("needs torch without tensorboard")
+    for source in ("from torch.utils import tensorboard", "import torch.utils.tensorboard",
+                   "import torch\nw = torch.utils.tensorboard.SummaryWriter()"):
+        r = check_code(source)
+        assert r.import_failed and r.findings[-1].status == "unresolved", source
+        assert FAILS not in [f.status for f in r.findings], source
+    assert "missing dependency tensorboard" in check_code(
+        "from torch.utils import tensorboard").findings[0].detail
+    r = check_code("from torch.utils import nothing_here")
+    assert not r.import_failed and [f.status for f in r.findings] == [FAILS]

@@ -273,7 +273,7 @@ def verify_document(claims_path: Path | None = None, golden_dir: Path | None = N
         pending.cancel()
         raise
     audits, skips = pending.collect(progress)
-    by_key = {(a.impl, a.optimizer, None): a for a in audits}
+    by_key = _by_key(audits, skips)
     results = tuple(early[i] if i in early else check_claim(c, goldens, by_key, pending.answers)
                     for i, c in enumerate(claims.claims))
     return Verification(claims, results, infos, checks, versions, derivations, identities,
@@ -300,11 +300,18 @@ def check_document(claims_path: Path | None = None, golden_dir: Path | None = No
         if c.kind == "audit" and c.options.get("problem", "probe") == "probe"))
     pending = start_audits(pairs, questions=[q for q in map(question, claims.claims)
                                              if q is not None])
-    audits, _ = pending.collect(progress)
+    audits, skips = pending.collect(progress)
     progress("claims")
-    results = check_claims(claims, goldens, {(a.impl, a.optimizer, None): a for a in audits},
-                           pending.answers)
+    results = check_claims(claims, goldens, _by_key(audits, skips), pending.answers)
     return claims, results
+
+
+def _by_key(audits: Sequence[AuditResult], skips: Sequence[tuple[str, str, str]]
+            ) -> dict[tuple[str, str, str | None], AuditResult | str]:
+    """The batch's audits by (implementation, optimizer, problem), and why each skipped pair
+    was not audited (an audit claim says so rather than running it again)."""
+    return ({(a.impl, a.optimizer, None): a for a in audits}
+            | {(i, o, None): why for i, o, why in skips})
 
 
 FRAMEWORK_EXTRAS = {"torch": "torch", "jax": "jax", "optax": "jax", "keras": "keras",

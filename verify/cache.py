@@ -8,11 +8,15 @@ import hashlib
 import os
 import pickle
 import platform
+import site
 import sys
+import sysconfig
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from importlib.metadata import distributions, packages_distributions, version
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -81,6 +85,52 @@ def environment_fingerprint() -> tuple:
             versions.append((name, None))
     return (FORMAT, sys.version, platform.machine(), platform.system(), tuple(versions),
             tuple((k, os.environ.get(k)) for k in ENVIRONMENT))
+
+
+def installed_versions(packages: Sequence[str]) -> tuple | None:
+    """Each top-level package with the versions of the distributions that install it, or None
+    where it is not installed; None overall when an installed one is not in the environment's
+    site-packages or belongs to no distribution (local code: nothing tells its changes). For
+    results that depend on packages outside ``LIBRARIES`` (a code example's imports)."""
+    out = []
+    for name in packages:
+        try:
+            spec = find_spec(name)
+        except (ImportError, ValueError):
+            return None
+        if spec is None:
+            out.append((name, None))
+            continue
+        where = spec.origin or next(iter(spec.submodule_search_locations or ()), None)
+        dists = _distributions().get(name)
+        if not dists or not where or not any(Path(where).resolve().is_relative_to(d)
+                                             for d in _site_directories()):
+            return None
+        out.append((name, tuple(sorted((d, version(d)) for d in set(dists)))))
+    return tuple(out)
+
+
+@cache
+def distributions_digest() -> str:
+    """SHA-256 of every installed distribution's name and version: any install, removal or
+    upgrade in the environment changes it (a package's API can come from its dependencies)."""
+    names = sorted({(d.metadata["Name"] or "").lower(): d.version for d in distributions()}.items())
+    return hashlib.sha256(repr(names).encode()).hexdigest()
+
+
+@cache
+def _distributions() -> Mapping[str, list[str]]:
+    return packages_distributions()
+
+
+@cache
+def _site_directories() -> tuple[Path, ...]:
+    """Where installed distributions live; a module found elsewhere (the working tree,
+    PYTHONPATH) is local code, whatever name a distribution also claims."""
+    paths_ = sysconfig.get_paths()
+    return tuple(dict.fromkeys(Path(p).resolve() for p in (
+        paths_["purelib"], paths_["platlib"], *site.getsitepackages(),
+        site.getusersitepackages())))
 
 
 def _key(kind: str, what: tuple) -> str:

@@ -43,6 +43,7 @@ class CodeCheck:
     findings: tuple[Finding, ...]
     undefined: tuple[str, ...] = ()  # names the block uses but never defines or imports
     aliases: tuple[tuple[str, str], ...] = ()  # module substitutions the caller asked for
+    import_failed: bool = False  # an installed module could not be imported (a missing dependency)
 
     def count(self, status: str) -> int:
         return sum(f.status == status for f in self.findings)
@@ -99,8 +100,13 @@ class _Unknown:
     why: str
 
 
+class ImportFailed(LookupError):
+    """A module that is installed but cannot be imported here (a missing dependency, say)."""
+
+
 def _import(name: str, aliases: dict[str, str]) -> tuple[Any, str]:
-    """Import ``name`` (after alias substitution); raise LookupError with the reason."""
+    """Import ``name`` (after alias substitution); raise KeyError when there is no such module,
+    ImportFailed when it cannot be imported here, LookupError when its package is absent."""
     real = name
     for old, new in aliases.items():
         if name == old or name.startswith(old + "."):
@@ -115,9 +121,9 @@ def _import(name: str, aliases: dict[str, str]) -> tuple[Any, str]:
     except ModuleNotFoundError as exc:
         if exc.name and (real == exc.name or real.startswith(exc.name + ".")):
             raise KeyError(f"no module {exc.name}") from None
-        raise LookupError(f"importing {real} failed: missing dependency {exc.name}") from None
+        raise ImportFailed(f"importing {real} failed: missing dependency {exc.name}") from None
     except Exception as exc:  # a package that fails to import here
-        raise LookupError(f"importing {real} failed: {type(exc).__name__}: {exc}") from None
+        raise ImportFailed(f"importing {real} failed: {type(exc).__name__}: {exc}") from None
 
 
 def _missing_on_instance(owner: _Instance, attr: str) -> str:
@@ -174,6 +180,15 @@ class _Walker:
         self.aliases = aliases
         self.findings: list[Finding] = []
         self.undefined: dict[str, None] = {}
+        self.import_failed = False  # a module that exists could not be imported here
+
+    def imp(self, name: str) -> tuple[Any, str]:
+        """``_import``, noting a module that exists but cannot be imported here."""
+        try:
+            return _import(name, self.aliases)
+        except ImportFailed:
+            self.import_failed = True
+            raise
 
     # --- statements ---------------------------------------------------------------------
     def block(self, body: list[ast.stmt], env: dict[str, Any]) -> None:
@@ -232,7 +247,7 @@ class _Walker:
     def import_module(self, node: ast.stmt, alias: ast.alias, env: dict[str, Any]) -> None:
         text = f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
         try:
-            module, real = _import(alias.name, self.aliases)
+            module, real = self.imp(alias.name)
         except LookupError as exc:
             self.add(node, text, alias.name, UNRESOLVED, str(exc))
             value: Any = _Unknown(str(exc))
@@ -247,7 +262,7 @@ class _Walker:
         else:
             top = alias.name.split(".")[0]
             try:
-                env[top] = _Obj(_import(top, self.aliases)[0], top)
+                env[top] = _Obj(self.imp(top)[0], top)
             except (LookupError, KeyError) as exc:
                 env[top] = _Unknown(str(exc))
 
@@ -256,7 +271,7 @@ class _Walker:
         text = f"from {base} import {alias.name}"
         name = alias.asname or alias.name
         try:
-            module, real = _import(base, self.aliases)
+            module, real = self.imp(base)
         except (LookupError, KeyError) as exc:
             status = FAILS if isinstance(exc, KeyError) else UNRESOLVED
             self.add(node, text, base, status, str(exc.args[0]))
@@ -267,11 +282,15 @@ class _Walker:
             self.add(node, text, f"{real}.{alias.name}", OK, "name found")
             return
         try:
-            sub, subname = _import(f"{base}.{alias.name}", self.aliases)
-        except (LookupError, KeyError):
+            sub, subname = self.imp(f"{base}.{alias.name}")
+        except KeyError:
             self.add(node, text, f"{real}.{alias.name}", FAILS,
                      f"{real} has no attribute or submodule {alias.name!r}")
             env[name] = _Unknown("missing")
+            return
+        except LookupError as exc:  # the submodule exists but cannot be imported here
+            self.add(node, text, f"{real}.{alias.name}", UNRESOLVED, str(exc))
+            env[name] = _Unknown(str(exc))
             return
         env[name] = _Obj(sub, subname)
         self.add(node, text, subname, OK, "module found")
@@ -310,10 +329,12 @@ class _Walker:
                 return _Obj(getattr(owner.obj, attr), f"{owner.name}.{attr}")
             if inspect.ismodule(owner.obj):
                 try:
-                    sub, name = _import(f"{owner.name}.{attr}", self.aliases)
+                    sub, name = self.imp(f"{owner.name}.{attr}")
                     return _Obj(sub, name)
-                except (LookupError, KeyError):
+                except KeyError:
                     pass
+                except LookupError as exc:  # the submodule exists but cannot be imported here
+                    return _Unknown(str(exc))
             return _Unknown(f"{owner.name} has no attribute {attr!r}|missing")
         if isinstance(owner, _Instance):
             try:
@@ -474,4 +495,4 @@ def check_code(source: str, aliases: dict[str, str] | None = None) -> CodeCheck:
     walker = _Walker(source, dict(aliases or {}))
     walker.block(tree.body, {})
     return CodeCheck(tuple(walker.findings), tuple(walker.undefined),
-                     tuple(sorted((aliases or {}).items())))
+                     tuple(sorted((aliases or {}).items())), walker.import_failed)

@@ -9,6 +9,11 @@ class InputError(Exception):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+class LostRun(InputError):
+    """A run lost to something outside the input and the implementation's arithmetic (the
+    child process running it died): reported in one line like bad input, never cached."""
+
+
 class ImplementationError(Exception):
     """An audited implementation misbehaved (raised, returned the wrong shape or type, ran past
     its time): a finding about the implementation, reported as "not audited: …", not bad input."""

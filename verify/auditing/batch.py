@@ -11,7 +11,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
 from ..cache import lookup, note_taken, store
-from ..errors import InputError
+from ..errors import InputError, LostRun
 from .result import AuditResult
 
 
@@ -27,6 +27,8 @@ def _one(impl: str, optimizer: str) -> AuditResult | str:
 
     try:
         return audit(impl, optimizer)
+    except LostRun as exc:  # a child process died: not a verdict, tried again next time
+        return Lost(str(exc))
     except InputError as exc:  # e.g. a framework without that optimizer
         return str(exc)
     except Exception as exc:  # noqa: BLE001 - one framework failing must not end the batch
@@ -34,18 +36,21 @@ def _one(impl: str, optimizer: str) -> AuditResult | str:
         return Lost(f"the audit raised {type(exc).__name__}: {text}"[:300])
 
 
-def _group(pairs: list[tuple[str, str]], questions: Sequence[Question] = ()
-           ) -> tuple[list[AuditResult | str], dict[Question, Any]]:
+def _group(pairs: list[tuple[str, str]], questions: Sequence[Question] = (),
+           keras_backend: str = "jax") -> tuple[list[AuditResult | str], dict[Question, Any]]:
     """A worker's task: the audits of ``pairs``, then the questions on the packages they
-    imported (answered here, where the import is paid already)."""
+    imported (answered here, where the import is paid already). A question on Keras is
+    answered only where Keras runs on ``keras_backend``, the one the caller would load."""
+    from ..runners.keras_ import claim_backend, loaded_backend
+
     impls = {impl for impl, _ in pairs}
     if "keras-torch" in impls and "keras" not in impls:  # this worker's Keras: on torch, here
-        from ..runners.keras_ import claim_backend
-
         claim_backend("torch")
     results = [_one(impl, opt) for impl, opt in pairs]
     answers = {}
     for q in questions:
+        if "keras" in q.packages and loaded_backend() not in (None, keras_backend):
+            continue
         try:
             answers[q] = q.answer()
         except Exception:  # noqa: BLE001 - left to the caller, which asks again and reports it
@@ -79,12 +84,16 @@ class Question(Protocol, Hashable):
 
 def _share(groups: list[list[tuple[str, str]]], questions: Sequence[Question]
            ) -> list[list[Question]]:
-    """Each question to the first task whose framework imports one of its packages; questions
-    no task imports for are left to the caller."""
+    """Each question to the first task whose framework imports all of the framework packages
+    it names (a block importing torch and Keras is answered by the caller: no worker has
+    both on one backend); questions no task imports for are left to the caller."""
+    known = {p for ps in PACKAGES.values() for p in ps}
     out: list[list[Question]] = [[] for _ in groups]
     for q in dict.fromkeys(questions):
+        needed = {p for p in q.packages if p in known}
         for k, g in enumerate(groups):
-            if any(p in PACKAGES.get(FRAMEWORK.get(i, ""), ()) for i, _ in g for p in q.packages):
+            covered = {p for i, _ in g for p in PACKAGES.get(FRAMEWORK.get(i, ""), ())}
+            if needed and needed <= covered:
                 out[k].append(q)
                 break
     return out
@@ -111,8 +120,8 @@ class Lost(str):
     raised): not kept in the cache, tried again next time."""
 
 
-LOST = ("the worker process running it ended abruptly (a crash inside the framework, or the "
-        "process was killed)")
+LOST = ("an audit worker process ended abruptly (a crash inside a framework, or a kill), and "
+        "with it this audit; it is tried again next time")
 
 
 class PendingAudits:
@@ -134,7 +143,8 @@ class PendingAudits:
             self.pool = ProcessPoolExecutor(workers, mp_context=ctx)
             groups = _groups(self.todo, workers)
             self.todo = [p for g in groups for p in g]
-            self.futures = [(g, self.pool.submit(_group, g, qs))
+            keras = os.environ.get("KERAS_BACKEND") or "jax"  # what this process would load
+            self.futures = [(g, self.pool.submit(_group, g, qs, keras))
                             for g, qs in zip(groups, _share(groups, questions), strict=True)]
 
     def cancel(self) -> None:
@@ -169,9 +179,11 @@ class PendingAudits:
                 for impl, opt in self.todo:
                     progress(f"audit {impl} {opt}")
                     fresh.append(_one(impl, opt))
-        finally:
-            if self.pool:  # the workers exit on their own while this process goes on
-                self.pool.shutdown(wait=False, cancel_futures=True)
+        except BaseException:
+            self.cancel()  # interrupted, or a result that cannot come back: stop the workers
+            raise
+        if self.pool:  # the workers exit on their own while this process goes on
+            self.pool.shutdown(wait=False, cancel_futures=True)
         computed = dict(zip(self.todo, fresh, strict=True))
         audits, skips = [], []
         for p in self.pairs:

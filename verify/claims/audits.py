@@ -14,7 +14,8 @@ from .verdicts import ClaimResult, _judged, _uncheckable
 
 def check_audit(claim: Claim, audits: dict[tuple[str, str, str | None], Any]) -> ClaimResult:
     """The audit of the claim's implementation (reused from the report's when it was run on
-    the same problem), and whether what it computes is what the document implies."""
+    the same problem; ``audits`` may also hold why the report's batch could not run it), and
+    whether what it computes is what the document implies."""
     o = claim.options
     problem = None if o.get("problem", "probe") == "probe" else o["problem"]
     key = (o["impl"], o["optimizer"], problem)
@@ -24,6 +25,8 @@ def check_audit(claim: Claim, audits: dict[tuple[str, str, str | None], Any]) ->
             if cacheable(o["impl"]) else audit(o["impl"], o["optimizer"], problem))
     except InputError as exc:
         return _uncheckable(claim, str(exc))
+    if isinstance(result, str):  # the report's batch could not audit it: why
+        return _uncheckable(claim, result)
     if result.verdict == "not audited":
         return _uncheckable(claim, result.summary)
     return _judged(claim, f"{o['impl']} {o['optimizer']}", o["expect"], result.computes,

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import re
-import site
-import sysconfig
-from collections.abc import Callable, Mapping, Sequence
-from importlib.metadata import packages_distributions, version
-from importlib.util import find_spec
-from pathlib import Path
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..cache import LIBRARIES, cached
@@ -51,54 +45,9 @@ def check_claim(claim: Claim, goldens: dict[str, Trace],
         # dependency, say) is asked again next time
         return cached("claim", (repr(claim),), lambda: _answered(claim, answers),
                       keep=lambda r: all(i.verdict != NOT_CHECKABLE for i in r.items))
-    if claim.kind == "code":
-        installed = installed_versions(code_query(claim).packages)
-        if installed is not None:
-            # a code block's verdicts are a function of the block and of the packages it
-            # imports, absent ones included: keyed by those versions, it is reused; a finding
-            # that could not import a module (a missing dependency) is asked again next time
-            return cached("claim", (repr(claim), installed), lambda: _answered(claim, answers),
-                          keep=lambda r: not any(_IMPORT_FAILED.search(i.golden or "")
-                                                 for i in r.items))
     if claim.kind in ("api", "code"):
         return _answered(claim, answers)
     return CHECKERS[claim.kind](claim)
-
-
-_IMPORT_FAILED = re.compile(r"\bimporting \S+ failed\b")
-
-
-def installed_versions(packages: Sequence[str]) -> tuple | None:
-    """Each top-level package with the versions of the distributions that install it, or None
-    where it is not installed; None overall when an installed one is not in the environment's
-    site-packages or belongs to no distribution (local code: nothing tells its changes)."""
-    out = []
-    for name in packages:
-        try:
-            spec = find_spec(name)
-        except (ImportError, ValueError):
-            return None
-        if spec is None:
-            out.append((name, None))
-            continue
-        where = spec.origin or next(iter(spec.submodule_search_locations or ()), None)
-        dists = _distributions().get(name)
-        if not dists or not where or not any(Path(where).resolve().is_relative_to(d) for d in _SITE):
-            return None
-        out.append((name, tuple(sorted((d, version(d)) for d in set(dists)))))
-    return tuple(out)
-
-
-@functools.cache
-def _distributions() -> Mapping[str, list[str]]:
-    return packages_distributions()
-
-
-# where installed distributions live; a module found elsewhere (the working tree, PYTHONPATH)
-# is local code, whatever name a distribution also claims
-_SITE = tuple(dict.fromkeys(Path(p).resolve() for p in (
-    sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
-    *site.getsitepackages(), site.getusersitepackages())))
 
 
 def _answered(claim: Claim, answers: Mapping[Any, Any] | None) -> ClaimResult:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, LostRun
 from ..problems import load_problem
 from ..spec import RunSpec
 from ..trace import Trace, dumps, loads
@@ -206,7 +206,7 @@ def run_keras_child(specs: list[RunSpec], backend: str, dtype: str = "float32"
         child.log.seek(0)
         last = (child.log.read().strip().splitlines() or ["no output"])[-1]
         _SERVERS.pop((os.getpid(), backend), None)
-        raise InputError(f"keras on the {backend} backend failed: {last}")
+        raise LostRun(f"keras on the {backend} backend failed: {last}")
     out: list[Trace | InputError] = []
     for item in json.loads(answer):
         out.append(InputError(item["error"]) if "error" in item else
@@ -217,6 +217,8 @@ def run_keras_child(specs: list[RunSpec], backend: str, dtype: str = "float32"
 def _child() -> int:
     """Serve: one line of jobs in (JSON), one line of results out, until standard input ends."""
     answers, sys.stdout = sys.stdout, sys.stderr  # whatever a library prints stays off the pipe
+    backend = os.environ["KERAS_BACKEND"]
+    impl = IMPLS.get(backend, f"keras-{backend}")
     for line in sys.stdin:
         results = []
         for job in json.loads(line):
@@ -225,11 +227,13 @@ def _child() -> int:
                                job["hyper"], job["steps"], schedule=job["schedule"])
                 if spec.rule.name not in SUPPORTED:
                     raise InputError(f"keras.optimizers has no counterpart of {spec.rule.name!r}")
-                backend = os.environ["KERAS_BACKEND"]
-                trace = _run_here(spec, IMPLS.get(backend, f"keras-{backend}"), job["dtype"])
+                trace = _run_here(spec, impl, job["dtype"])
                 results.append({"trace": dumps(trace)})
             except InputError as exc:
                 results.append({"error": str(exc)})
+            except (ValueError, TypeError, ArithmeticError) as exc:  # as run_many says it
+                text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+                results.append({"error": f"{impl} refuses this setting: {text}"})
         answers.write(json.dumps(results) + "\n")
         answers.flush()
     return 0
