@@ -20,17 +20,17 @@ from typing import Any
 
 from .codevalues import (
     ImportFailed,
-    _import,
-    _Instance,
-    _Method,
-    _missing_on_instance,
-    _Obj,
-    _Property,
-    _returns,
-    _signature_of_def,
-    _Unknown,
-    _UserClass,
-    _UserInstance,
+    Instance,
+    Method,
+    Obj,
+    Property,
+    Unknown,
+    UserClass,
+    UserInstance,
+    load_module,
+    missing_on_instance,
+    returned_class,
+    signature_of_def,
 )
 
 OK, FAILS, UNRESOLVED = "binds", "fails", "unresolved"
@@ -70,9 +70,9 @@ class _Walker:
         self.import_failed = False  # a module that exists could not be imported here
 
     def imp(self, name: str) -> tuple[Any, str]:
-        """``_import``, noting a module that exists but cannot be imported here."""
+        """``load_module``, noting a module that exists but cannot be imported here."""
         try:
-            return _import(name, self.aliases)
+            return load_module(name, self.aliases)
         except ImportFailed:
             self.import_failed = True
             raise
@@ -90,25 +90,25 @@ class _Walker:
             for alias in node.names:
                 self.import_from(node, alias, env)
         elif isinstance(node, ast.Assign | ast.AnnAssign):
-            value = self.value(node.value, env) if node.value is not None else _Unknown("")
+            value = self.value(node.value, env) if node.value is not None else Unknown("")
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
                 self.bind(t, value, env)
         elif isinstance(node, ast.ClassDef):
             self.class_def(node, env)
         elif isinstance(node, ast.FunctionDef):
-            env[node.name] = _Unknown(f"function {node.name} defined in the block")
-            inner = dict(env) | {a.arg: _Unknown("a parameter") for a in node.args.args}
+            env[node.name] = Unknown(f"function {node.name} defined in the block")
+            inner = dict(env) | {a.arg: Unknown("a parameter") for a in node.args.args}
             self.block(node.body, inner)
         elif isinstance(node, ast.For):
             self.value(node.iter, env)
-            self.bind(node.target, _Unknown("a loop variable"), env)
+            self.bind(node.target, Unknown("a loop variable"), env)
             self.block(node.body + node.orelse, env)
         elif isinstance(node, ast.With):
             for item in node.items:
                 self.value(item.context_expr, env)
                 if item.optional_vars is not None:
-                    self.bind(item.optional_vars, _Unknown("a with target"), env)
+                    self.bind(item.optional_vars, Unknown("a with target"), env)
             self.block(node.body, env)
         elif isinstance(node, ast.If | ast.While):
             self.value(node.test, env)
@@ -125,10 +125,10 @@ class _Walker:
             env[target.id] = value
         elif isinstance(target, ast.Tuple | ast.List):
             for t in target.elts:
-                self.bind(t, _Unknown("unpacked from a tuple"), env)
+                self.bind(t, Unknown("unpacked from a tuple"), env)
         elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
             owner = env.get(target.value.id)
-            if isinstance(owner, _UserInstance):
+            if isinstance(owner, UserInstance):
                 owner.cls.attrs[target.attr] = value
 
     def import_module(self, node: ast.stmt, alias: ast.alias, env: dict[str, Any]) -> None:
@@ -137,21 +137,21 @@ class _Walker:
             module, real = self.imp(alias.name)
         except LookupError as exc:
             self.add(node, text, alias.name, UNRESOLVED, str(exc))
-            value: Any = _Unknown(str(exc))
+            value: Any = Unknown(str(exc))
         except KeyError as exc:
             self.add(node, text, alias.name, FAILS, str(exc.args[0]))
-            value = _Unknown(str(exc.args[0]))
+            value = Unknown(str(exc.args[0]))
         else:
             self.add(node, text, real, OK, "module found")
-            value = _Obj(module, real)
+            value = Obj(module, real)
         if alias.asname:
             env[alias.asname] = value
         else:
             top = alias.name.split(".")[0]
             try:
-                env[top] = _Obj(self.imp(top)[0], top)
+                env[top] = Obj(self.imp(top)[0], top)
             except (LookupError, KeyError) as exc:
-                env[top] = _Unknown(str(exc))
+                env[top] = Unknown(str(exc))
 
     def import_from(self, node: ast.ImportFrom, alias: ast.alias, env: dict[str, Any]) -> None:
         base = node.module or ""
@@ -162,10 +162,10 @@ class _Walker:
         except (LookupError, KeyError) as exc:
             status = FAILS if isinstance(exc, KeyError) else UNRESOLVED
             self.add(node, text, base, status, str(exc.args[0]))
-            env[name] = _Unknown(str(exc.args[0]))
+            env[name] = Unknown(str(exc.args[0]))
             return
         if hasattr(module, alias.name):
-            env[name] = _Obj(getattr(module, alias.name), f"{real}.{alias.name}")
+            env[name] = Obj(getattr(module, alias.name), f"{real}.{alias.name}")
             self.add(node, text, f"{real}.{alias.name}", OK, "name found")
             return
         try:
@@ -173,23 +173,23 @@ class _Walker:
         except KeyError:
             self.add(node, text, f"{real}.{alias.name}", FAILS,
                      f"{real} has no attribute or submodule {alias.name!r}")
-            env[name] = _Unknown("missing")
+            env[name] = Unknown("missing")
             return
         except LookupError as exc:  # the submodule exists but cannot be imported here
             self.add(node, text, f"{real}.{alias.name}", UNRESOLVED, str(exc))
-            env[name] = _Unknown(str(exc))
+            env[name] = Unknown(str(exc))
             return
-        env[name] = _Obj(sub, subname)
+        env[name] = Obj(sub, subname)
         self.add(node, text, subname, OK, "module found")
 
     def class_def(self, node: ast.ClassDef, env: dict[str, Any]) -> None:
-        cls = _UserClass(node.name, node, [self.value(b, env) for b in node.bases])
+        cls = UserClass(node.name, node, [self.value(b, env) for b in node.bases])
         env[node.name] = cls
         for item in node.body:
             if isinstance(item, ast.FunctionDef):
-                inner = dict(env) | {a.arg: _Unknown("a parameter") for a in item.args.args}
+                inner = dict(env) | {a.arg: Unknown("a parameter") for a in item.args.args}
                 if item.args.args:
-                    inner[item.args.args[0].arg] = _UserInstance(cls)
+                    inner[item.args.args[0].arg] = UserInstance(cls)
                 self.block(item.body, inner)
 
     # --- expressions --------------------------------------------------------------------
@@ -198,9 +198,9 @@ class _Walker:
             if node.id in env:
                 return env[node.id]
             if hasattr(builtins, node.id):
-                return _Obj(getattr(builtins, node.id), node.id)
+                return Obj(getattr(builtins, node.id), node.id)
             self.undefined.setdefault(node.id)
-            return _Unknown(f"{node.id} is not defined in the block")
+            return Unknown(f"{node.id} is not defined in the block")
         if isinstance(node, ast.Attribute):
             return self.attribute(self.value(node.value, env), node.attr)
         if isinstance(node, ast.Call):
@@ -208,42 +208,42 @@ class _Walker:
         for child in ast.iter_child_nodes(node):  # subscripts, f-strings, operators, …
             if isinstance(child, ast.expr):
                 self.value(child, env)
-        return _Unknown("an expression")
+        return Unknown("an expression")
 
     def attribute(self, owner: Any, attr: str) -> Any:
-        if isinstance(owner, _Obj):
+        if isinstance(owner, Obj):
             if hasattr(owner.obj, attr):
-                return _Obj(getattr(owner.obj, attr), f"{owner.name}.{attr}")
+                return Obj(getattr(owner.obj, attr), f"{owner.name}.{attr}")
             if inspect.ismodule(owner.obj):
                 try:
                     sub, name = self.imp(f"{owner.name}.{attr}")
-                    return _Obj(sub, name)
+                    return Obj(sub, name)
                 except KeyError:
                     pass
                 except LookupError as exc:  # the submodule exists but cannot be imported here
-                    return _Unknown(str(exc))
-            return _Unknown(f"{owner.name} has no attribute {attr!r}|missing")
-        if isinstance(owner, _Instance):
+                    return Unknown(str(exc))
+            return Unknown(f"{owner.name} has no attribute {attr!r}|missing")
+        if isinstance(owner, Instance):
             try:
                 found = inspect.getattr_static(owner.cls, attr)
             except AttributeError:
-                return _Unknown(_missing_on_instance(owner, attr))
+                return Unknown(missing_on_instance(owner, attr))
             if isinstance(found, property):
-                return _Property(f"{owner.name}.{attr}")
+                return Property(f"{owner.name}.{attr}")
             if inspect.isfunction(found):
-                return _Method(found, f"{owner.name}.{attr}")
-            return _Obj(getattr(owner.cls, attr), f"{owner.name}.{attr}")
-        if isinstance(owner, _UserInstance):
+                return Method(found, f"{owner.name}.{attr}")
+            return Obj(getattr(owner.cls, attr), f"{owner.name}.{attr}")
+        if isinstance(owner, UserInstance):
             cls = owner.cls
             if attr in cls.attrs:
                 return cls.attrs[attr]
             if cls.method(attr) is not None:
-                return _Unknown(f"method {attr} defined in the block")
+                return Unknown(f"method {attr} defined in the block")
             for base in cls.bases:
-                if isinstance(base, _Obj) and inspect.isclass(base.obj):
-                    return self.attribute(_Instance(base.obj, base.name), attr)
-            return _Unknown(f"{cls.name} has no attribute {attr!r} known statically")
-        return _Unknown("an attribute of an unresolved value")
+                if isinstance(base, Obj) and inspect.isclass(base.obj):
+                    return self.attribute(Instance(base.obj, base.name), attr)
+            return Unknown(f"{cls.name} has no attribute {attr!r} known statically")
+        return Unknown("an attribute of an unresolved value")
 
     def call(self, node: ast.Call, env: dict[str, Any]) -> Any:
         fn = self.value(node.func, env)
@@ -255,51 +255,51 @@ class _Walker:
         starred = any(isinstance(a, ast.Starred) for a in node.args) or any(
             k.arg is None for k in node.keywords)
         n_args, names = len(node.args), [k.arg for k in node.keywords if k.arg]
-        if isinstance(fn, _Unknown):
+        if isinstance(fn, Unknown):
             missing = fn.why.endswith("|missing")
             self.add(node, text, "", FAILS if missing else UNRESOLVED, fn.why.removesuffix("|missing"))
-            return _Unknown("the result of an unresolved call")
-        if isinstance(fn, _Property):
+            return Unknown("the result of an unresolved call")
+        if isinstance(fn, Property):
             self.add(node, text, fn.name, FAILS, f"{fn.name} is a property, not a method: it "
                                                  "cannot be called")
-            return _Unknown("a property's value")
-        if isinstance(fn, _UserClass):
+            return Unknown("a property's value")
+        if isinstance(fn, UserClass):
             init = fn.method("__init__")
             if init is not None:
-                self.bind_check(node, text, fn.name, _signature_of_def(init, True), n_args, names,
+                self.bind_check(node, text, fn.name, signature_of_def(init, True), n_args, names,
                                 starred)
-            return _UserInstance(fn)
-        if isinstance(fn, _UserInstance):
-            return _Unknown("the result of calling a model defined in the block")
+            return UserInstance(fn)
+        if isinstance(fn, UserInstance):
+            return Unknown("the result of calling a model defined in the block")
         returns = None
-        if isinstance(fn, _Instance):  # calling an object: its class's __call__
+        if isinstance(fn, Instance):  # calling an object: its class's __call__
             call = inspect.getattr_static(fn.cls, "__call__", None)
             if not inspect.isfunction(call):
                 self.add(node, text, fn.name, UNRESOLVED, f"{fn.name} instances: no __call__ "
                                                            "found statically")
-                return _Unknown("a call's result")
+                return Unknown("a call's result")
             forward = inspect.getattr_static(fn.cls, "forward", None)  # torch.nn modules
-            returns = _returns(call) or (_returns(forward) if inspect.isfunction(forward)
+            returns = returned_class(call) or (returned_class(forward) if inspect.isfunction(forward)
                                          else None)
-            fn = _Method(call, f"{fn.name}.__call__")
-        target = fn.func if isinstance(fn, _Method) else fn.obj
+            fn = Method(call, f"{fn.name}.__call__")
+        target = fn.func if isinstance(fn, Method) else fn.obj
         name = fn.name
         try:
             sig = inspect.signature(target)
         except (TypeError, ValueError):
             self.add(node, text, name, UNRESOLVED, "no signature available")
-            return _Unknown("no signature")
-        if isinstance(fn, _Method):
+            return Unknown("no signature")
+        if isinstance(fn, Method):
             params = list(sig.parameters.values())
             sig = sig.replace(parameters=params[1:]) if params else sig
         self.bind_check(node, text, name, sig, n_args, names, starred)
-        if isinstance(fn, _Obj) and inspect.isclass(fn.obj):
+        if isinstance(fn, Obj) and inspect.isclass(fn.obj):
             self.sequential(node, fn, args)
-            return _Instance(fn.obj, fn.name)
-        returns = returns or _returns(target)
+            return Instance(fn.obj, fn.name)
+        returns = returns or returned_class(target)
         if returns is not None:
-            return _Instance(returns, f"{returns.__module__}.{returns.__qualname__}")
-        return _Unknown("a call's result")
+            return Instance(returns, f"{returns.__module__}.{returns.__qualname__}")
+        return Unknown("a call's result")
 
     def bind_check(self, node: ast.AST, text: str, name: str, sig: inspect.Signature,
                    n_args: int, names: list[str], starred: bool) -> None:
@@ -316,13 +316,13 @@ class _Walker:
             return
         self.add(node, text, name, OK, f"{name}{_short(sig)} accepts the call")
 
-    def sequential(self, node: ast.Call, fn: _Obj, args: list[Any]) -> None:
+    def sequential(self, node: ast.Call, fn: Obj, args: list[Any]) -> None:
         """A container that feeds each layer's output to the next: flag a layer documented to
         return several arrays that is followed by another layer."""
         if not fn.name.endswith("Sequential"):
             return
         for k, layer in enumerate(args[:-1]):
-            if isinstance(layer, _Instance):
+            if isinstance(layer, Instance):
                 doc = inspect.getdoc(layer.cls) or ""
                 m = _RETURNS_TUPLE.search(doc)
                 if m:

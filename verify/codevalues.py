@@ -16,7 +16,7 @@ from typing import Any
 
 
 @dataclass(frozen=True)
-class _Obj:
+class Obj:
     """A resolved Python object (module, class, function) and its dotted name."""
 
     obj: Any
@@ -24,13 +24,13 @@ class _Obj:
 
 
 @dataclass(frozen=True)
-class _Instance:
+class Instance:
     cls: Any
     name: str
 
 
 @dataclass(frozen=True)
-class _Method:
+class Method:
     """A function looked up on a class, to be called on an instance (self is bound)."""
 
     func: Any
@@ -38,12 +38,12 @@ class _Method:
 
 
 @dataclass(frozen=True)
-class _Property:
+class Property:
     name: str
 
 
 @dataclass
-class _UserClass:
+class UserClass:
     name: str
     node: ast.ClassDef
     bases: list[Any]
@@ -55,12 +55,12 @@ class _UserClass:
 
 
 @dataclass(frozen=True)
-class _UserInstance:
-    cls: _UserClass
+class UserInstance:
+    cls: UserClass
 
 
 @dataclass(frozen=True)
-class _Unknown:
+class Unknown:
     why: str
 
 
@@ -68,7 +68,7 @@ class ImportFailed(LookupError):
     """A module that is installed but cannot be imported here (a missing dependency, say)."""
 
 
-def _import(name: str, aliases: dict[str, str]) -> tuple[Any, str]:
+def load_module(name: str, aliases: dict[str, str]) -> tuple[Any, str]:
     """Import ``name`` (after alias substitution); raise KeyError when there is no such module,
     ImportFailed when it cannot be imported here, LookupError when its package is absent."""
     real = name
@@ -90,7 +90,7 @@ def _import(name: str, aliases: dict[str, str]) -> tuple[Any, str]:
         raise ImportFailed(f"importing {real} failed: {type(exc).__name__}: {exc}") from None
 
 
-def _missing_on_instance(owner: _Instance, attr: str) -> str:
+def missing_on_instance(owner: Instance, attr: str) -> str:
     """Why ``attr`` was not found on the class: a failure when no class in the MRO has a
     ``__getattr__`` nor assigns ``self.<attr>`` in its source, else unresolved."""
     dynamic = [c.__name__ for c in owner.cls.__mro__ if "__getattr__" in vars(c)]
@@ -108,7 +108,7 @@ def _missing_on_instance(owner: _Instance, attr: str) -> str:
             "assigned in their source)|missing")
 
 
-def _returns(target: Any) -> Any:
+def returned_class(target: Any) -> Any:
     """The class a callable is annotated to return, if any."""
     try:
         hint = typing.get_type_hints(target).get("return")
@@ -117,7 +117,7 @@ def _returns(target: Any) -> Any:
     return hint if inspect.isclass(hint) else None
 
 
-def _signature_of_def(node: ast.FunctionDef, drop_self: bool) -> inspect.Signature:
+def signature_of_def(node: ast.FunctionDef, drop_self: bool) -> inspect.Signature:
     """The signature a ``def`` in the block declares (defaults are placeholders)."""
     a = node.args
     params = []
