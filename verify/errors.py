@@ -17,3 +17,13 @@ class LostRun(InputError):
 class ImplementationError(Exception):
     """An audited implementation misbehaved (raised, returned the wrong shape or type, ran past
     its time): a finding about the implementation, reported as "not audited: …", not bad input."""
+
+
+# what a framework raises when it refuses a setting (a value out of its range, say)
+REFUSALS = (ValueError, TypeError, ArithmeticError)
+
+
+def refusal(impl: str, exc: BaseException) -> InputError:
+    """A framework's refusal of a setting, as the audit reports it: its message's last line."""
+    text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    return InputError(f"{impl} refuses this setting: {text}")

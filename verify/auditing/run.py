@@ -12,7 +12,7 @@ import numpy as np
 
 from ..arith import LOW_DTYPES
 from ..compare import operand_ulps
-from ..errors import ImplementationError, InputError
+from ..errors import REFUSALS, ImplementationError, InputError, refusal
 from ..golden import run_golden
 from ..rules import RULES
 from ..spec import RunSpec
@@ -54,10 +54,9 @@ def run_many(impl: str | Callable[..., Any], specs: list[RunSpec], dtype: str = 
         raise InputError(f"{dtype} runs are supported for {', '.join(LOW_PRECISION)}, "
                          f"not {impl if isinstance(impl, str) else 'a user callable'}")
     if impl in ("keras", "keras-torch"):
-        from ..runners.keras_ import BACKENDS, loaded_backend, run_keras_child
+        from ..runners.keras_ import BACKENDS, run_keras_child, runs_here
 
-        if loaded_backend() not in (None, BACKENDS[impl]) or (
-                impl == "keras-torch" and loaded_backend() is None):
+        if not runs_here(impl):
             return run_keras_child(specs, BACKENDS[impl], dtype)  # all in one child process
     out: list[Trace | InputError | ImplementationError] = []
     for spec in specs:
@@ -65,9 +64,8 @@ def run_many(impl: str | Callable[..., Any], specs: list[RunSpec], dtype: str = 
             out.append(_run_one(impl, spec, dtype))
         except (InputError, ImplementationError) as exc:
             out.append(exc)
-        except (ValueError, TypeError, ArithmeticError) as exc:  # a framework refusing a setting
-            text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-            out.append(InputError(f"{impl} refuses this setting: {text}"))
+        except REFUSALS as exc:  # a framework refusing a setting
+            out.append(refusal(impl, exc))
     return out
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, LostRun
+from ..errors import REFUSALS, InputError, LostRun, refusal
 from ..problems import load_problem
 from ..spec import RunSpec
 from ..trace import Trace, dumps, loads
@@ -58,20 +58,27 @@ def run_keras(spec: RunSpec, impl: str = "keras", dtype: str = "float32") -> Tra
     one, is loaded here on first use), else in the child that holds that backend."""
     if spec.rule.name not in SUPPORTED:
         raise InputError(f"keras.optimizers has no counterpart of {spec.rule.name!r}")
-    backend = BACKENDS[impl]
-    if backend == "jax" and "keras" not in sys.modules:
-        os.environ.setdefault("KERAS_BACKEND", "jax")
-        try:
-            import keras  # noqa: F401
-        except ImportError:
-            raise InputError("Keras 3 with JAX is not installed "
-                             "(pip install 'adam-verify[keras,jax]')") from None
-    if loaded_backend() == backend:
-        return _run_here(spec, impl, dtype)
-    out = run_keras_child([spec], backend, dtype)[0]
+    if runs_here(impl):
+        if loaded_backend() is None:
+            os.environ.setdefault("KERAS_BACKEND", "jax")
+            try:
+                import keras  # noqa: F401
+            except ImportError:
+                raise InputError("Keras 3 with JAX is not installed "
+                                 "(pip install 'adam-verify[keras,jax]')") from None
+        if loaded_backend() == BACKENDS[impl]:
+            return _run_here(spec, impl, dtype)
+    out = run_keras_child([spec], BACKENDS[impl], dtype)[0]
     if isinstance(out, Exception):
         raise out
     return out
+
+
+def runs_here(impl: str) -> bool:
+    """Whether ``impl``'s runs go to this process's Keras: it runs on that backend already, or
+    (for ``keras``, the JAX one) is not loaded yet and will be; else to the serving child."""
+    loaded = loaded_backend()
+    return loaded == BACKENDS[impl] or (loaded is None and impl == "keras")
 
 
 def loaded_backend() -> str | None:
@@ -231,9 +238,8 @@ def _child() -> int:
                 results.append({"trace": dumps(trace)})
             except InputError as exc:
                 results.append({"error": str(exc)})
-            except (ValueError, TypeError, ArithmeticError) as exc:  # as run_many says it
-                text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-                results.append({"error": f"{impl} refuses this setting: {text}"})
+            except REFUSALS as exc:  # as run_many says it
+                results.append({"error": str(refusal(impl, exc))})
         answers.write(json.dumps(results) + "\n")
         answers.flush()
     return 0
