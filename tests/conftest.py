@@ -10,7 +10,7 @@ os.environ.setdefault("KERAS_BACKEND", "jax")  # Keras 3 without TensorFlow
 # points the cache at a temporary directory of its own)
 os.environ["ADAM_VERIFY_CACHE"] = "off"
 
-from verify.problems import find_problem
+from verify.symbolic.problems import find_problem
 
 # Hypothesis: the same examples on every run in CI ("ci", no example database), so a fuzz test
 # cannot pass on one run and fail on the next; HYPOTHESIS_PROFILE=explore draws fresh random
@@ -61,10 +61,11 @@ def tiny_root(tmp_path, monkeypatch):
 def root_paths(root: Path) -> dict[str, Path]:
     """verify.paths' constants for another project root (what ADAM_VERIFY_ROOT sets)."""
     d = root / "derivations"
-    return {"ROOT": root, "DERIVATIONS": d, "PROBLEMS": d / "problems", "GOLDEN": d / "golden",
+    return {"DERIVATIONS": d, "PROBLEMS": d / "problems", "GOLDEN": d / "golden",
             "CLAIMS": d / "claims", "SYMBOLIC": d / "symbolic", "STREAMS": d / "streams",
             "CALIBRATION": d / "calibration.json", "REPORTS": root / "reports",
-            "ARTICLE_CLAIMS": d / "claims" / "adam_deeply_explained.toml"}
+            "ARTICLE_CLAIMS": d / "claims" / "adam_deeply_explained.toml",
+            "KINGMA_BA_CLAIMS": d / "claims" / "kingma_ba_2015.toml", "BUNDLED": d}
 
 
 FUZZ: dict[str, int] = {}

@@ -6,9 +6,9 @@ from fractions import Fraction
 
 import pytest
 
-from verify.arith import as_fraction
 from verify.errors import InputError
-from verify.expr import parse_number
+from verify.golden.arith import as_fraction
+from verify.symbolic.expr import parse_number
 
 
 def _cases():

@@ -9,7 +9,7 @@ import pytest
 
 import verify
 from verify.auditing import run as audit_run
-from verify.cli import main
+from verify.cli.main import main
 from verify.errors import InputError
 from verify.testing import assert_matches_golden
 
@@ -148,8 +148,8 @@ def test_a_trace_cut_short_is_discrepant(monkeypatch):
 def test_keras_state_is_recorded():
     pytest.importorskip("keras")
     from verify.auditing.run import run_impl
-    from verify.problems import find_problem
-    from verify.spec import RunSpec
+    from verify.golden.spec import RunSpec
+    from verify.symbolic.problems import find_problem
 
     trace = run_impl("keras", RunSpec(find_problem("probe"), "amsgrad", {}, 3))
     assert set(trace.steps[1].state) == {"m", "v", "v_max"}
@@ -198,9 +198,9 @@ def test_unknown_impl():
 
 
 def test_assert_matches_golden_helper(linreg):
-    from verify.golden import run_golden
+    from verify.golden.run import run_golden
+    from verify.golden.spec import RunSpec
     from verify.runners.numpy_ import run_numpy
-    from verify.spec import RunSpec
 
     spec = RunSpec(linreg, "adam", {"lr": "0.01"}, 5)
     golden = run_golden(RunSpec(linreg, "adam", {"lr": "0.01"}, 5, quantize="float32"))

@@ -109,7 +109,7 @@ def test_an_audit_comes_back_without_importing_its_framework(impl, tmp_path):
     from verify.auditing.run import audit
 
     (tmp_path / "r.pkl").write_bytes(pickle.dumps(audit(impl, "adam", quick=True, golden=False)))
-    code = ("import pickle, sys\nimport verify.assemble\nbefore = set(sys.modules)\n"
+    code = ("import pickle, sys\nimport verify.claims.assemble\nbefore = set(sys.modules)\n"
             f"pickle.loads(open({str(tmp_path / 'r.pkl')!r}, 'rb').read())\n"
             "print(sorted({m.split('.')[0] for m in set(sys.modules) - before}))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -123,7 +123,7 @@ def test_claims_questions_are_answered_where_the_framework_is_imported():
     that imported it, with what this process would answer (expected: ``answer()`` here); a
     question on a package no worker imports is left to the caller."""
     pytest.importorskip("mlx")
-    from verify.codecheck import CodeQuery
+    from verify.claims.codecheck import CodeQuery
     from verify.runners.defaults import ApiQuery
 
     api = ApiQuery("mlx.optimizers.Adam", 0, ("learning_rate",), True)
@@ -204,7 +204,7 @@ def test_keras_questions_go_only_where_keras_runs_on_the_callers_backend():
     backend than the caller's leaves Keras questions unanswered (expected: by construction of
     the groups and of ``loaded_backend``)."""
     from verify.auditing.batch import _group, _groups, _share
-    from verify.codecheck import CodeQuery
+    from verify.claims.codecheck import CodeQuery
     from verify.runners.defaults import ApiQuery
 
     keras_q = ApiQuery("keras.optimizers.Adam")
@@ -229,9 +229,9 @@ def test_an_audit_claim_on_a_skipped_pair_says_why_without_running_it(tmp_path, 
     """The report passes why its batch could not audit a pair; the audit claim on that pair
     is "not checkable" with that reason, and is not audited again in the report's process
     (where a crash that killed a worker would kill the report)."""
-    from verify.assemble import _by_key
     from verify.auditing.batch import LOST, Lost
     from verify.claims import audits as audit_claims
+    from verify.claims.assemble import _by_key
     from verify.claims.check import check_claim
     from verify.claims.loader import load_claims
 

@@ -5,15 +5,15 @@ says why each setting is there; this proves the settings together are enough).""
 import numpy as np
 import pytest
 
-from verify.arith import Float32Arith
 from verify.auditing import envelope
 from verify.auditing.battery import battery, rule_hyper, stream_problem
 from verify.auditing.bounds import MODELS
 from verify.auditing.envelope import Run, judge
 from verify.auditing.forensics import Hypothesis, build
-from verify.engine import run_in
+from verify.golden.arith import Float32Arith
+from verify.golden.engine import run_in
+from verify.golden.spec import RunSpec
 from verify.rules import RULES, Slips
-from verify.spec import RunSpec
 
 
 def H(**kw):

@@ -154,7 +154,7 @@ def test_code_claims_are_reused_under_the_same_package_versions(cache_dir, tmp_p
 
     from verify.claims import check as dispatch
     from verify.claims import code as code_claims
-    from verify.codecheck import CodeQuery
+    from verify.claims.codecheck import CodeQuery
 
     calls = []
     real = CodeQuery.answer

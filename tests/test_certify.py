@@ -13,15 +13,11 @@ import gmpy2
 import mpmath
 import pytest
 
-from verify.arith import MpfrArith
-from verify.certify import MpfrCertifier, nstr
-from verify.golden import (
-    agreeing_digits,
-    certified_text,
-    run_golden,
-)
-from verify.problems import find_problem
-from verify.spec import RunSpec
+from verify.golden.arith import MpfrArith
+from verify.golden.certify import MpfrCertifier, nstr
+from verify.golden.run import agreeing_digits, certified_text, run_golden
+from verify.golden.spec import RunSpec
+from verify.symbolic.problems import find_problem
 
 CTX = mpmath.MPContext()
 CTX.prec = 2000
@@ -157,9 +153,9 @@ def test_certified_text_special_values():
 def test_mpfr_golden_equals_its_mpmath_certification(problem, optimizer, hyper, steps):
     """The fast path prints what the previous one did: the same two MPFR runs, each value
     certified through mpmath numbers (golden.certified_text) and laid out here, one by one."""
-    from verify.engine import run_in
-    from verify.spec import effective_hyper
-    from verify.trace import Step
+    from verify.golden.engine import run_in
+    from verify.golden.spec import effective_hyper
+    from verify.golden.trace import Step
 
     spec = RunSpec(find_problem(problem), optimizer, hyper, steps)
     fast = run_golden(spec, engine="mpfr")

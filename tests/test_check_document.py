@@ -1,7 +1,7 @@
 """``adam-verify claims FILE`` computes only what the file's claims use (issue #14: a file with
 one api claim took 55 s because every golden, audit and experiment was computed)."""
 
-from verify.assemble import check_document
+from verify.claims.assemble import check_document
 from verify.paths import ARTICLE_CLAIMS
 
 API = '''document = "one api claim"
@@ -56,8 +56,8 @@ def test_same_verdicts_as_checking_against_the_committed_goldens(tmp_path):
     # name; judged against the committed golden files instead (byte-identical, golden --check),
     # every verdict is the same
     from verify.claims import check_claims
+    from verify.golden.trace import loads
     from verify.paths import GOLDEN
-    from verify.trace import loads
 
     head, *blocks = ARTICLE_CLAIMS.read_text(encoding="utf-8").split("[[claim]]")
     text = head + "".join("[[claim]]" + b for b in blocks if 'kind = "trace"' in b)

@@ -8,7 +8,7 @@ import pytest
 from verify import paths
 from verify.claims import CONFIRMED, CONTRADICTED, check_claims, load_claims, printed_tolerance
 from verify.errors import InputError
-from verify.goldenset import load_committed, load_manifest
+from verify.golden.goldenset import load_committed, load_manifest
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +127,7 @@ def test_bad_claims_of_other_kinds(tmp_path, body, message):
 
 @pytest.fixture(scope="module")
 def sources(article):
-    from verify.provenance import trace_sources
+    from verify.claims.provenance import trace_sources
 
     res, goldens = article
     return {(s.claim_id, s.label): s for s in trace_sources(res, goldens)}
@@ -210,7 +210,7 @@ def test_format_reference_documents_every_kind_and_field():
     from verify.claims.schema import FIELD_TYPES, KINDS, OPTIONAL
     from verify.experiments import EXPERIMENTS
 
-    doc = (paths.ROOT / "docs" / "claims-format.md").read_text()
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "claims-format.md").read_text()
     for kind, fields in KINDS.items():
         assert f"`{kind}`" in doc, kind
         for name in fields + OPTIONAL.get(kind, ()):

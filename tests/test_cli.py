@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from verify import paths
-from verify.cli import main
+from verify.cli.main import main
 
 
 def run_cli(*args, root=None):

@@ -3,7 +3,7 @@ packages' real signatures (expected outcomes read off those signatures by hand).
 
 import pytest
 
-from verify.codecheck import FAILS, OK, UNRESOLVED, check_code
+from verify.claims.codecheck import FAILS, OK, UNRESOLVED, check_code
 
 
 def by_text(source: str, **kw) -> dict[str, tuple[str, str]]:

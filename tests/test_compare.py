@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from verify.arith import FORMATS, float32_values, round_to, round_to_float32
-from verify.compare import operand_ulps, ulp_distance, value_diff, value_diffs
+from verify.golden.arith import FORMATS, float32_values, round_to, round_to_float32
+from verify.golden.compare import operand_ulps, ulp_distance, value_diff, value_diffs
 
 
 def test_ulp_distance_basics():
@@ -76,7 +76,7 @@ def test_ulps_are_counted_in_the_runs_format():
 
 
 def _trace(rows, dtype="float32"):
-    from verify.trace import Step, Trace
+    from verify.golden.trace import Step, Trace
 
     return Trace({"params": ["x", "y"]}, {}, {"dtype": dtype},
                  tuple(Step(t, tuple(r)) for t, r in enumerate(rows)))

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from verify import paths
-from verify.cli import main
+from verify.cli.main import main
 
 from .conftest import make_tiny_root, root_paths
 

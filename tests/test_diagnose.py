@@ -6,10 +6,10 @@ family's battery; the only candidate whose envelope holds the runs must be the v
 import pytest
 
 from verify.auditing.battery import battery, rule_hyper, stream_problem
-from verify.auditing.diagnose import FAMILIES, candidate, runs_for
+from verify.auditing.candidates import FAMILIES, candidate, runs_for
+from verify.golden.spec import RunSpec
 from verify.rules import RULES
 from verify.runners.numpy_ import run_numpy
-from verify.spec import RunSpec
 
 
 def _ran(base: str, actual: str):

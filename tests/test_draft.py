@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 from verify.claims import load_claims
-from verify.draft import blocks, draft
+from verify.claims.draft import blocks, draft
 
 DOC = """# Notes on Adam
 

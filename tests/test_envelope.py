@@ -7,10 +7,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verify.arith import FORMATS, round_to
 from verify.auditing import envelope
 from verify.auditing.bounds import MODELS, BoundArith, Bounded, Model
 from verify.auditing.envelope import Run, judge
+from verify.golden.arith import FORMATS, round_to
 from verify.rules import RULES
 
 LIMIT = {"float32": 1e6, "float16": 200.0, "bfloat16": 1e6}  # no overflow of a·b (float16: 65504)

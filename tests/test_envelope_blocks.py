@@ -6,15 +6,15 @@ tallies) must be the step-by-step one, bit for bit. Expected values: the step-by
 import numpy as np
 import pytest
 
-from verify.arith import FORMATS
 from verify.auditing import envelope
 from verify.auditing.bounds import MODELS, BoundArith, StepIndex
 from verify.auditing.envelope import Run, judge
 from verify.auditing.run import audit
-from verify.problems import find_problem
+from verify.golden.arith import FORMATS
+from verify.golden.spec import RunSpec
 from verify.rules import RULES, slipped
 from verify.runners.numpy_ import run_numpy
-from verify.spec import RunSpec
+from verify.symbolic.problems import find_problem
 
 
 def _both(fn, monkeypatch):

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from verify.arith import Float32Arith, MpfrArith
-from verify.certify import MpfrCertifier
-from verify.evaluate import compile_expr
-from verify.problems import available_problems, find_problem
-from verify.symbolic import gradient, phase_gradients
+from verify.golden.arith import Float32Arith, MpfrArith
+from verify.golden.certify import MpfrCertifier
+from verify.symbolic.derive import gradient, phase_gradients
+from verify.symbolic.evaluate import compile_expr
+from verify.symbolic.problems import available_problems, find_problem
 
 
 def plain(e, values, ar):

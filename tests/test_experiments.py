@@ -10,9 +10,9 @@ import pytest
 from verify.experiments import experiment, run64, sign_changes
 from verify.experiments.basins import Point, judge_escape, judge_stall
 from verify.experiments.oscillation import judge as judge_oscillation
+from verify.experiments.outcomes import CONFIRMED, CONTRADICTED, DEPENDS, PARTLY
 from verify.experiments.rosenbrock import judge as judge_rosenbrock
 from verify.experiments.worked_example import first_step_ratio, judge_bias, judge_curves
-from verify.outcomes import CONFIRMED, CONTRADICTED, DEPENDS, PARTLY
 
 
 def test_sign_changes_ignores_rounding_noise():

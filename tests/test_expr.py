@@ -4,7 +4,7 @@ import pytest
 import sympy as sp
 
 from verify.errors import InputError
-from verify.expr import parse_expr, parse_number
+from verify.symbolic.expr import parse_expr, parse_number
 
 W, B = sp.symbols("w b", real=True)
 NAMES = {"w": W, "b": B}

@@ -5,10 +5,10 @@ from fractions import Fraction
 
 import pytest
 
-from verify.arith import Float32Arith, MpfrArith, MpmathArith
-from verify.engine import run_flat, run_in
-from verify.problems import find_problem
-from verify.spec import RunSpec, effective_hyper
+from verify.golden.arith import Float32Arith, MpfrArith, MpmathArith
+from verify.golden.engine import run_flat, run_in
+from verify.golden.spec import RunSpec, effective_hyper
+from verify.symbolic.problems import find_problem
 
 
 def laid_out(raw, measure=True):
@@ -65,8 +65,8 @@ def test_replayed_gradients_and_unmeasured_runs():
 
 
 def test_status_screen_agrees_with_the_text_check():
-    from verify.golden import status_of
-    from verify.trace import Step
+    from verify.golden.run import status_of
+    from verify.golden.trace import Step
 
     for bad, where in (("nan", 2), ("-inf", 1), ("+Infinity", 3), ("NaN", 2)):
         steps = tuple(Step(t, ("1.5e-7", "-2" if t != where else bad), loss="0.25")

@@ -8,7 +8,7 @@ import sympy as sp
 
 from verify.claims import CONFIRMED, CONTRADICTED, load_claims
 from verify.claims.formulas import check_formula
-from verify.witness import is_zero, witness
+from verify.symbolic.witness import is_zero, witness
 
 
 def test_witness_is_a_certified_nonzero_value_inside_the_assumptions():

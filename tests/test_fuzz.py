@@ -10,12 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from verify.claims import load_claims
-from verify.cli import main
+from verify.cli.main import main
 from verify.errors import InputError
-from verify.expr import parse_expr, parse_number
-from verify.goldenset import load_manifest
-from verify.problems import load_problem
-from verify.trace import loads
+from verify.golden.goldenset import load_manifest
+from verify.golden.trace import loads
+from verify.symbolic.expr import parse_expr, parse_number
+from verify.symbolic.problems import load_problem
 
 from .conftest import FUZZ
 
@@ -129,10 +129,10 @@ def test_fuzz_manifest_loader(tmp_path_factory, entries):
 
 @pytest.fixture(scope="module")
 def good_trace_text():
-    from verify.golden import run_golden
-    from verify.problems import find_problem
-    from verify.spec import RunSpec
-    from verify.trace import dumps
+    from verify.golden.run import run_golden
+    from verify.golden.spec import RunSpec
+    from verify.golden.trace import dumps
+    from verify.symbolic.problems import find_problem
 
     return dumps(run_golden(RunSpec(find_problem("linear_regression"), "adam", {"lr": "0.01"}, 2)))
 

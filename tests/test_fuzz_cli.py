@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from verify import paths
-from verify.cli import main
+from verify.cli.main import main
 from verify.errors import InputError
+from verify.golden.trace import read_trace
 from verify.rules import RULES
-from verify.trace import read_trace
 
 from .conftest import EXITS, FUZZ, TINY_GOLDEN, make_tiny_root, root_paths
 from .fuzz_inputs import byte_damage, claims_docs

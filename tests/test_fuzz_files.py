@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 from verify import paths
 from verify.claims import VERDICTS, check_claim, load_claims
 from verify.errors import InputError
-from verify.golden import run_golden
-from verify.goldenset import load_committed, load_manifest
-from verify.problems import load_problem
-from verify.spec import RunSpec
-from verify.trace import content, content_hash, dumps, loads, read_trace
+from verify.golden.goldenset import load_committed, load_manifest
+from verify.golden.run import run_golden
+from verify.golden.spec import RunSpec
+from verify.golden.trace import content, content_hash, dumps, loads, read_trace
+from verify.symbolic.problems import load_problem
 
 from .conftest import FUZZ
 from .fuzz_inputs import byte_damage, claims_docs, problem_docs

@@ -7,9 +7,9 @@ from fractions import Fraction
 
 import pytest
 
-from verify.golden import run_golden
-from verify.spec import RunSpec
-from verify.trace import dumps
+from verify.golden.run import run_golden
+from verify.golden.spec import RunSpec
+from verify.golden.trace import dumps
 
 X = [1, 2, 3, 4, 5]
 Y = [2, 4, 6, 8, 10]
@@ -82,8 +82,8 @@ def test_certified_digits_at_least_30(linreg):
 def test_regeneration_is_byte_identical_across_processes(linreg):
     here = dumps(run_golden(RunSpec(linreg, "adam", {"lr": "0.01"}, 5)))
     again = dumps(run_golden(RunSpec(linreg, "adam", {"lr": "0.01"}, 5)))
-    code = ("import sys; from verify.golden import run_golden; from verify.spec import RunSpec;"
-            "from verify.problems import find_problem; from verify.trace import dumps;"
+    code = ("import sys; from verify.golden.run import run_golden; from verify.golden.spec import RunSpec;"
+            "from verify.symbolic.problems import find_problem; from verify.golden.trace import dumps;"
             "sys.stdout.write(dumps(run_golden(RunSpec(find_problem('linear_regression'),"
             "'adam', {'lr': '0.01'}, 5))))")
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -115,7 +115,7 @@ def test_precision_out_of_range(linreg, dps):
     ("reddi_online", "rmsprop", {"lr": "0.1"}),
 ])
 def test_mpfr_fast_path_matches_mpmath_to_certified_digits(problem, optimizer, hyper):
-    from verify.problems import find_problem
+    from verify.symbolic.problems import find_problem
 
     spec = RunSpec(find_problem(problem), optimizer, hyper, 40)
     fast, plain = run_golden(spec, engine="mpfr"), run_golden(spec, engine="mpmath")
@@ -128,7 +128,7 @@ def test_mpfr_fast_path_matches_mpmath_to_certified_digits(problem, optimizer, h
 
 
 def test_committed_goldens_certify_at_least_30_digits():
-    from verify.goldenset import load_committed, load_manifest
+    from verify.golden.goldenset import load_committed, load_manifest
 
     for gid, trace in load_committed(load_manifest()).items():
         assert trace.arithmetic["certified_digits"] >= 30, gid
@@ -136,7 +136,7 @@ def test_committed_goldens_certify_at_least_30_digits():
 
 def test_reddi_reproduction():
     # Reddi et al. 2018 §3: Adam drifts to +1, AMSGrad reaches the optimum −1 of the average loss.
-    from verify.goldenset import load_committed, load_manifest
+    from verify.golden.goldenset import load_committed, load_manifest
 
     g = load_committed(load_manifest())
     assert g["reddi_online.adam"].steps[-1].params == ("1",)
@@ -144,7 +144,7 @@ def test_reddi_reproduction():
 
 
 def test_spike_attains_the_kingma_ba_bound():
-    from verify.goldenset import load_committed, load_manifest
+    from verify.golden.goldenset import load_committed, load_manifest
 
     g = load_committed(load_manifest())
     getcontext().prec = 60
@@ -165,8 +165,8 @@ def test_spike_attains_the_kingma_ba_bound():
 ])
 def test_exact_rational_trace_agrees_with_golden(problem, optimizer, hyper, steps):
     # Two independent oracles: exact rationals (no rounding) and MPFR at 50/100 digits.
-    from verify.golden import run_exact
-    from verify.problems import find_problem
+    from verify.golden.run import run_exact
+    from verify.symbolic.problems import find_problem
 
     spec = RunSpec(find_problem(problem), optimizer, hyper, steps)
     exact, golden = run_exact(spec), run_golden(spec)
@@ -178,7 +178,7 @@ def test_exact_rational_trace_agrees_with_golden(problem, optimizer, hyper, step
 
 def test_exact_refuses_square_roots(linreg):
     from verify.errors import InputError
-    from verify.golden import run_exact
+    from verify.golden.run import run_exact
 
     with pytest.raises(InputError, match="exact arithmetic"):
         run_exact(RunSpec(linreg, "adam", {"lr": "0.01"}, 2))
@@ -187,8 +187,8 @@ def test_exact_refuses_square_roots(linreg):
 def test_a_nan_loss_is_never_reported_finite(tmp_path):
     """log(θ) from a negative start: θ and the gradient 2θ + 1/θ stay finite, the loss is NaN
     (the logarithm of a negative number) — the run's status must say so (issue #15 §5)."""
-    from verify.problems import load_problem
     from verify.runners.numpy_ import run_numpy
+    from verify.symbolic.problems import load_problem
 
     path = tmp_path / "log_negative.toml"
     path.write_text('name = "log_negative"\nparams = ["w"]\nloss = "w**2 + log(w)"\n'

@@ -5,12 +5,12 @@ from fractions import Fraction
 import mpmath
 import pytest
 
-from verify.arith import MpmathArith
-from verify.golden import run_golden
-from verify.identities import all_identities
-from verify.problems import load_problem
+from verify.golden.arith import MpmathArith
+from verify.golden.run import run_golden
+from verify.golden.spec import RunSpec
 from verify.rules import ADAM, iterate
-from verify.spec import RunSpec
+from verify.symbolic.identities import all_identities
+from verify.symbolic.problems import load_problem
 
 
 @pytest.fixture(scope="module")

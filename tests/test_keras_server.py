@@ -4,8 +4,8 @@ jobs go in line by line, the same child serves every audit, and a dead child is 
 import pytest
 
 from verify.auditing.battery import rule_hyper
-from verify.problems import find_problem
-from verify.spec import RunSpec
+from verify.golden.spec import RunSpec
+from verify.symbolic.problems import find_problem
 
 
 def test_one_child_serves_every_run_and_a_dead_one_is_replaced():
@@ -45,9 +45,9 @@ def test_a_process_that_claimed_torch_runs_keras_torch_itself():
         "import json\n"
         "from verify.auditing.battery import rule_hyper\n"
         "from verify.auditing.run import run_many\n"
-        "from verify.problems import find_problem\n"
+        "from verify.symbolic.problems import find_problem\n"
         "from verify.runners import keras_\n"
-        "from verify.spec import RunSpec\n"
+        "from verify.golden.spec import RunSpec\n"
         "spec = RunSpec(find_problem('probe'), 'adam', rule_hyper('adam', {'lr': '0.01'}), 6)\n"
         "keras_.claim_backend('torch')\n"
         "out = run_many('keras-torch', [spec])[0]\n"

@@ -16,7 +16,14 @@ import json
 import pytest
 
 from verify import paths
-from verify.auditing.calibration import Outcome, Score, calibrate, check_one, load_counts, probes_from
+from verify.auditing.calibration import (
+    Outcome,
+    Score,
+    calibrate,
+    check_one,
+    load_counts,
+    probes_from,
+)
 from verify.auditing.result import CONSISTENT, DISCREPANT
 
 from .mutants import MUTANTS

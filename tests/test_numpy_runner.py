@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from verify.arith import Float32Arith
-from verify.compare import compare
-from verify.engine import run_in
-from verify.golden import run_golden
+from verify.golden.arith import Float32Arith
+from verify.golden.compare import compare
+from verify.golden.engine import run_in
+from verify.golden.run import run_golden
+from verify.golden.spec import RunSpec
 from verify.runners.numpy_ import run_numpy
-from verify.spec import RunSpec
 
 # The bound: each step applies about ten float32 operations, each with relative error at most
 # 2^-24; with the bias corrections computed without cancellation (Float32Arith.one_minus_pow)

@@ -9,12 +9,12 @@ import pytest
 from verify.auditing.battery import rule_hyper
 from verify.auditing.run import replayed_gradients, run_impl
 from verify.errors import ImplementationError, InputError
-from verify.problems import find_problem
+from verify.golden.spec import RunSpec
 from verify.runners.hypermap import map_hyper, parse_option
 from verify.runners.numpy_ import run_numpy
 from verify.runners.objects import detect
 from verify.runners.statemap import StateLog, catalogue_name
-from verify.spec import RunSpec
+from verify.symbolic.problems import find_problem
 
 # the audit battery's probe setting: β1 = β2 = 0.9, ε = 0.1, lr 0.01 (larger in float16/bfloat16)
 PROBE = {"float32": {"lr": "0.01", "beta1": "0.9", "beta2": "0.9", "eps": "0.1",

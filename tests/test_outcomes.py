@@ -2,7 +2,7 @@
 
 import pytest
 
-from verify.outcomes import (
+from verify.experiments.outcomes import (
     ASSUMPTION,
     CONFIRMED,
     CONTRADICTED,

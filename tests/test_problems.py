@@ -2,8 +2,8 @@
 
 import sympy as sp
 
-from verify.problems import load_problem, rational_text
-from verify.symbolic import gradient, hessian
+from verify.symbolic.derive import gradient, hessian
+from verify.symbolic.problems import load_problem, rational_text
 
 
 def test_linear_regression_gradient_matches_normal_equations(linreg):

@@ -8,10 +8,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verify.arith import Float32Arith, MpfrArith, RationalArith
-from verify.golden import float32_of, run_golden
+from verify.golden.arith import Float32Arith, MpfrArith, RationalArith
+from verify.golden.run import float32_of, run_golden
+from verify.golden.spec import RunSpec
 from verify.rules import RULES, iterate
-from verify.spec import RunSpec
 
 from .conftest import FUZZ
 
@@ -27,7 +27,7 @@ def f32_text(x):
 def _exact(q):
     import sympy as sp
 
-    from verify.problems import rational_text
+    from verify.symbolic.problems import rational_text
 
     return rational_text(sp.Rational(q.numerator, q.denominator))
 
@@ -88,7 +88,7 @@ def test_divergence_is_a_result_not_a_crash():
     # GD with α = 1 on Rosenbrock explodes (the gradient is cubic): MPFR overflows to inf, the
     # trace stops at the first step whose parameters or gradient are not finite, and the status
     # records the first non-finite value of any kind — the loss (quartic in θ) overflows first.
-    from verify.problems import find_problem
+    from verify.symbolic.problems import find_problem
 
     trace = run_golden(RunSpec(find_problem("rosenbrock"), "gd", {"lr": "1"}, 60))
     assert trace.status["finite"] is False

@@ -14,8 +14,8 @@ import os
 import numpy as np
 
 from verify.auditing import run_impl
-from verify.problems import find_problem
-from verify.spec import RunSpec
+from verify.symbolic.problems import find_problem
+from verify.golden.spec import RunSpec
 
 
 def adam(params, grad, state, t, hyper):

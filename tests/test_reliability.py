@@ -10,7 +10,7 @@ import pytest
 
 from verify.claims import CONFIRMED, CONTRADICTED, NOT_CHECKABLE, Claim, load_claims
 from verify.claims.audits import check_audit
-from verify.cli import main
+from verify.cli.main import main
 from verify.runners.defaults import check_api
 
 
@@ -188,7 +188,7 @@ def test_expressions_found_by_fuzzing_are_refused(source, message):
     import sympy as sp
 
     from verify.errors import InputError
-    from verify.expr import parse_expr
+    from verify.symbolic.expr import parse_expr
 
     with pytest.raises(InputError, match=message):
         parse_expr(source, {"w": sp.Symbol("w")})
@@ -215,9 +215,9 @@ def test_losses_the_engines_cannot_evaluate_are_refused_on_load(tmp_path, capsys
 def test_half_integer_powers_are_evaluated(tmp_path):
     # w*sqrt(w) is w**(3/2) to SymPy; it was refused by the engine (ValueError). At w = b = 1:
     # ∂L/∂w = (3/2)·√w = 1.5 and ∂L/∂b = 2b = 2, so one GD step of 0.01 gives w = 0.985, b = 0.98.
-    from verify.golden import run_golden
-    from verify.problems import load_problem
-    from verify.spec import RunSpec
+    from verify.golden.run import run_golden
+    from verify.golden.spec import RunSpec
+    from verify.symbolic.problems import load_problem
 
     trace = run_golden(RunSpec(load_problem(_problem(tmp_path, "w*sqrt(w) + b**2")), "gd",
                                {"lr": "0.01"}, 1, 30))

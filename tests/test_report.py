@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from verify import paths
-
 FIXTURE = Path(__file__).parent / "fixtures" / "claims_small.toml"
+REPORTS = Path(__file__).resolve().parents[1] / "reports"  # the committed bundled reports
 
 
 def rendered_problems(text: str, base: Path) -> list[str]:
@@ -45,8 +44,8 @@ def rendered_problems(text: str, base: Path) -> list[str]:
 
 
 def test_committed_article_report_renders():
-    text = (paths.REPORTS / "article.md").read_text()
-    assert rendered_problems(text, paths.REPORTS) == []
+    text = (REPORTS / "article.md").read_text()
+    assert rendered_problems(text, REPORTS) == []
     # the figures the issue asks for are linked
     for name in ("worked_example_loss", "rosenbrock", "audit_ulps", "quartic", "double_well"):
         assert f"figures/article-{name}.png" in text
@@ -132,11 +131,11 @@ def test_counts_add_up(small_report):
 
 
 def test_committed_article_report_counts_add_up():
-    assert count_problems((paths.REPORTS / "article.md").read_text()) == []
+    assert count_problems((REPORTS / "article.md").read_text()) == []
 
 
 def test_reproduction_findings_follow_the_trace():
-    from verify.assemble import _bound_finding, _minimiser_finding
+    from verify.claims.assemble import _bound_finding, _minimiser_finding
 
     hyper = {"lr": "0.001", "beta1": "0.9", "beta2": "0.999"}
     bound = 0.001 * 0.1 / 0.001**0.5  # α(1 − β1)/√(1 − β2) = 0.00316227766…
@@ -153,8 +152,8 @@ def test_what_could_not_be_checked_opens_the_report():
     missing and the one command that checks them; the shipped-defaults table names them."""
     from dataclasses import replace
 
-    from verify.assemble import Verification
     from verify.claims import load_claims
+    from verify.claims.assemble import Verification
     from verify.report.article import _summary
 
     claims = load_claims(FIXTURE)

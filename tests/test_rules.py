@@ -6,12 +6,12 @@ from fractions import Fraction
 import mpmath
 import pytest
 
-from verify.compare import compare
-from verify.golden import run_golden
-from verify.problems import load_problem
+from verify.golden.compare import compare
+from verify.golden.run import run_golden
+from verify.golden.spec import RunSpec
 from verify.rules import RULES
 from verify.runners.numpy_ import run_numpy
-from verify.spec import RunSpec
+from verify.symbolic.problems import load_problem
 
 mp = mpmath.MPContext()
 mp.dps = 60

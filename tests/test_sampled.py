@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import verify.auditing.sampled as sampled
-from verify.arith import as_fraction
+from verify.golden.arith import as_fraction
 
 
 def test_sample_size_meets_the_detection_probability():

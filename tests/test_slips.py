@@ -1,6 +1,6 @@
 """The slip grammar: the simplest combination of slips that reproduces a printed number."""
 
-from verify.slips import Inputs, matching_digits, search, significant
+from verify.claims.slips import Inputs, matching_digits, search, significant
 
 HYPER = {"lr": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
 

@@ -1,9 +1,9 @@
 """Parallel goldens over independent coordinates equal the serial ones and the trace engine."""
 
-from verify.golden import run_golden
-from verify.problems import load_problem
-from verify.spec import RunSpec
-from verify.streams import golden_streams
+from verify.golden.run import run_golden
+from verify.golden.spec import RunSpec
+from verify.golden.streams import golden_streams
+from verify.symbolic.problems import load_problem
 
 
 def test_parallel_equals_serial_and_the_problem_engine(tmp_path):
@@ -29,10 +29,10 @@ def test_stream_texts_are_mpmaths_certified_text():
     # the expected texts and digit counts.
     import mpmath
 
-    from verify.arith import MpfrArith
-    from verify.golden import certified_text
+    from verify.golden.arith import MpfrArith
+    from verify.golden.run import certified_text
+    from verify.golden.spec import check_hyper, get_rule
     from verify.rules import iterate
-    from verify.spec import check_hyper, get_rule
 
     stream = ["0.3", "-1.25", "2e-9", "0", "7"]
     got = golden_streams("adam", {"lr": "0.1"}, ["1"], [stream], workers=1)

@@ -80,7 +80,7 @@ def test_dask_cluster_gives_the_same_rows_as_local_processes(grid, tmp_path):
 
 def test_unreachable_scheduler_is_one_clear_error(grid, capsys):
     pytest.importorskip("distributed")
-    from verify.cli import main
+    from verify.cli.main import main
 
     assert main(["sweep", str(grid), "--scheduler", "tcp://127.0.0.1:9"]) == 2
     err = capsys.readouterr().err
@@ -88,7 +88,7 @@ def test_unreachable_scheduler_is_one_clear_error(grid, capsys):
 
 
 def test_strict_exits_1_on_a_cell_that_is_not_consistent(grid, tmp_path):
-    from verify.cli import main
+    from verify.cli.main import main
 
     assert main(["sweep", str(grid), "--workers", "1", "--out", str(tmp_path)]) == 0
     assert main(["sweep", str(grid), "--workers", "1", "--out", str(tmp_path), "--strict"]) == 1

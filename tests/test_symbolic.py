@@ -4,8 +4,8 @@ import mpmath
 import pytest
 import sympy as sp
 
-from verify.problems import find_problem
-from verify.symbolic import derive
+from verify.symbolic.derive import derive
+from verify.symbolic.problems import find_problem
 
 
 def test_quartic_zero_is_an_inflection_not_a_minimum():
@@ -68,8 +68,8 @@ def test_linear_regression_thresholds():
 @pytest.mark.parametrize("lr,converges", [("0.084", True), ("0.085", False)])
 def test_gd_threshold_matches_golden_runs(linreg, lr, converges):
     # 2/λ_max ≈ 0.0845241: just below, GD contracts; just above, it blows up.
-    from verify.golden import run_golden
-    from verify.spec import RunSpec
+    from verify.golden.run import run_golden
+    from verify.golden.spec import RunSpec
 
     trace = run_golden(RunSpec(linreg, "gd", {"lr": lr}, 3000, dps=20))
     w = abs(float(trace.steps[-1].params[0]) - 2)
@@ -79,8 +79,8 @@ def test_gd_threshold_matches_golden_runs(linreg, lr, converges):
 def test_gd_monotone_threshold(linreg):
     # Below 1/λ_max ≈ 0.04226 the error along the stiff eigenvector never changes sign; above
     # it, it alternates. The stiff direction is v = (1, (λ_max − 22)/6) for H = [[22, 6], [6, 2]].
-    from verify.golden import run_golden
-    from verify.spec import RunSpec
+    from verify.golden.run import run_golden
+    from verify.golden.spec import RunSpec
 
     lam = 12 + 2 * 34**0.5
     v = (1.0, (lam - 22) / 6)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from verify.arith import Float32Arith
+from verify.golden.arith import Float32Arith
+from verify.golden.spec import check_hyper
 from verify.rules import RULES
 from verify.runners.tensor import CHUNK, chunk_spans, chunked_step, reference_step, stepper
-from verify.spec import check_hyper
 
 STEPS = 6
 # three whole chunks and a ragged tail: every chunk boundary and the short last chunk are hit

@@ -12,8 +12,8 @@ import pytest
 import verify
 from verify.auditing.battery import rule_hyper
 from verify.auditing.run import replayed_gradients, run_impl
-from verify.problems import find_problem
-from verify.spec import RunSpec
+from verify.golden.spec import RunSpec
+from verify.symbolic.problems import find_problem
 
 # the audit battery's probe setting (lr larger in the narrow formats)
 PROBE = {"lr": "0.01", "beta1": "0.9", "beta2": "0.9", "eps": "0.1", "weight_decay": "0.1"}
@@ -158,8 +158,8 @@ def test_deepspeed_cpu_adam_is_consistent(optimizer):
 
 
 def test_third_party_report_renders_rows_and_missing_packages():
+    from verify.auditing.thirdparty import PACKAGES, Row, ThirdPartyReport
     from verify.report.thirdparty import render_third_party
-    from verify.thirdparty import PACKAGES, Row, ThirdPartyReport
 
     row = Row("heavyball:AdamW", "adamw", "float32", "torch 2.13, heavyball 3.2.1", "discrepant",
               "discrepant with adamw; unexplained by the catalogue", "max 1.02e+05 operand ULP")
@@ -172,7 +172,7 @@ def test_third_party_report_renders_rows_and_missing_packages():
 
 
 def test_third_party_cli_refuses_an_unwritable_out_before_work(tmp_path, capsys):
-    from verify.cli import main
+    from verify.cli.main import main
 
     (tmp_path / "a_file").write_text("")
     assert main(["third-party", "--out", str(tmp_path / "a_file" / "x.md")]) == 2

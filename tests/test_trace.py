@@ -9,9 +9,10 @@ import time
 import pytest
 
 from verify.errors import InputError
-from verify.golden import run_golden
-from verify.spec import RunSpec
-from verify.trace import dumps, loads, read_trace, write_atomic
+from verify.files import write_atomic
+from verify.golden.run import run_golden
+from verify.golden.spec import RunSpec
+from verify.golden.trace import dumps, loads, read_trace
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,7 @@ def test_kill_during_write_keeps_old_file(tmp_path):
     # must survive intact and no partial file may take its place.
     path = tmp_path / "golden.json"
     path.write_text("old contents\n")
-    code = ("import sys; from verify.trace import write_atomic;"
+    code = ("import sys; from verify.golden.trace import write_atomic;"
             "write_atomic(sys.argv[1], 'x' * 50_000_000 + chr(10) * 1)")
     for delay in (0.0, 0.02, 0.05):
         proc = subprocess.Popen([sys.executable, "-c", code, str(path)])

@@ -1,6 +1,8 @@
 """adam-verify: symbolic-and-numeric verification of gradient optimizers."""
 
-__version__ = "0.1.0"
+from .version import __version__
+
+__all__ = ["__version__", "audit"]
 
 
 def audit(*args, **kwargs):

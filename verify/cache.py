@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import paths
-from .trace import write_atomic
+from .files import write_atomic
 
 T = TypeVar("T")
 

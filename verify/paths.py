@@ -1,17 +1,39 @@
-"""Where the versioned data lives: ``derivations/`` and ``reports/`` beside the package."""
+"""Where data is read and outputs go.
+
+The catalogue data (problems, streams, claims of the bundled documents, committed goldens,
+derivations, the calibration score) ships inside the package under ``verify/derivations`` and
+is found through ``importlib.resources``, so a wheel works outside its checkout. Outputs are the
+user's: ``./reports/`` of the current directory unless ``--out`` says otherwise.
+``ADAM_VERIFY_ROOT=DIR`` replaces both with ``DIR/derivations`` and ``DIR/reports`` (a project
+of your own problems, goldens and claims; the tests use it for scratch copies).
+"""
 
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
-ROOT = Path(os.environ.get("ADAM_VERIFY_ROOT", Path(__file__).resolve().parents[1]))
-DERIVATIONS = ROOT / "derivations"
+BUNDLED = Path(str(resources.files("verify") / "derivations"))
+_ROOT = os.environ.get("ADAM_VERIFY_ROOT")
+DERIVATIONS = Path(_ROOT) / "derivations" if _ROOT else BUNDLED
 PROBLEMS = DERIVATIONS / "problems"
 GOLDEN = DERIVATIONS / "golden"
 CLAIMS = DERIVATIONS / "claims"
 SYMBOLIC = DERIVATIONS / "symbolic"
 STREAMS = DERIVATIONS / "streams"  # gradient streams of the audit battery
 CALIBRATION = DERIVATIONS / "calibration.json"  # the audit's mutation score
-REPORTS = ROOT / "reports"
+# relative, so it resolves against the current directory when a file is written
+REPORTS = Path(_ROOT) / "reports" if _ROOT else Path("reports")
 ARTICLE_CLAIMS = CLAIMS / "adam_deeply_explained.toml"
+KINGMA_BA_CLAIMS = CLAIMS / "kingma_ba_2015.toml"
+
+
+def checkout() -> Path | None:
+    """The adam-verify source checkout this package runs from, if any: the directory holding
+    ``tests/mutants`` (the calibration implementations) — the current directory or the one
+    above the package (an editable install). None for an installed wheel used elsewhere."""
+    for root in (Path.cwd(), Path(__file__).resolve().parents[1]):
+        if (root / "tests" / "mutants" / "registry.py").is_file() and (root / "verify").is_dir():
+            return root
+    return None

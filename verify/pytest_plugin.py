@@ -57,8 +57,9 @@ def optimizer_audit():
 @pytest.fixture
 def adam_snapshot(request: pytest.FixtureRequest):
     """``adam_snapshot(trace, name=None, max_ulps=0)``: compare with the stored snapshot."""
+    from .files import write_atomic
+    from .golden.trace import dumps
     from .report.plugin import changed_line, snapshot_diff
-    from .trace import dumps, write_atomic
 
     update = request.config.getoption("--adam-verify-update")
     folder = request.path.parent / "__adam_verify__" / request.path.stem
@@ -94,9 +95,9 @@ def _shape(trace: Any) -> list[tuple[int, int, list[str]]]:
 
 def _status(trace: Any, path: Path, max_ulps: int) -> tuple[str, list, str]:
     """("missing" | "same" | "changed" | "reshaped", values beyond ``max_ulps``, why)."""
-    from .compare import compare
     from .errors import InputError
-    from .trace import read_trace
+    from .golden.compare import compare
+    from .golden.trace import read_trace
 
     if not path.exists():
         return "missing", [], ""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .compare import compare
-from .trace import Trace
+from .golden.compare import compare
+from .golden.trace import Trace
 
 
 def assert_matches_golden(trace: Trace, golden: Trace, max_ulps: int = 4,

@@ -43,8 +43,8 @@ from dataclasses import dataclass, field
 
 from .. import paths
 from ..errors import InputError
-from ..problems import Problem, find_problem
 from ..rules import RULES
+from ..symbolic.problems import Problem, find_problem
 
 # The step must span many units in the last place of θ for the variants to separate: at |θ| ≈ 1
 # a bfloat16 ulp is 2⁻⁷ and a float16 ulp 2⁻¹⁰ (measured: with lr 0.01 only 12 of the 19

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arith import FloatFormat, round_to
+from ..golden.arith import FloatFormat, round_to
 
 K_ROUNDINGS = 3
 F64_MARGIN = 2.0**-46  # relative: float64's own rounding over a step's few dozen operations

@@ -23,9 +23,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..arith import as_fraction, float32_values, float_format
+from ..golden.arith import as_fraction, float32_values, float_format
+from ..golden.trace import Trace
 from ..rules import SCHEDULES, Rule
-from ..trace import Trace
 from .bounds import BoundArith, Bounded, Carried, Model, StepIndex
 from .tracker import Exit, Tracker
 

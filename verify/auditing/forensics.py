@@ -18,13 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..arith import as_fraction, float_format, round_to
+from ..golden.arith import as_fraction, float_format, round_to
+from ..golden.spec import RunSpec
+from ..golden.trace import Trace
 from ..rules import RULES, Rule, Slips, adam, momentum, rmsprop, slipped
-from ..spec import RunSpec
-from ..trace import Trace
 from .battery import Setting
 from .bounds import MODELS
-from .diagnose import SHORT, candidate, held_where_defined, runs_for, screen_ulps
+from .candidates import SHORT, candidate, held_where_defined, runs_for, screen_ulps
 from .envelope import Judgement, Run, judge
 from .result import Term
 

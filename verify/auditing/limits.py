@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..arith import as_fraction, float_format, round_to
+from ..golden.arith import as_fraction, float_format, round_to
 from .envelope import Judgement, Tested
 
 DECAYS = {"beta1": "β1", "beta2": "β2", "alpha": "α", "momentum": "μ"}

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..compare import Comparison, OperandUlps, compare
-from ..spec import RunSpec
-from ..trace import Trace
+from ..golden.compare import Comparison, OperandUlps, compare
+from ..golden.spec import RunSpec
+from ..golden.trace import Trace
 from .battery import Setting
 from .bounds import Model
 from .envelope import Exit, Judgement

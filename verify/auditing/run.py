@@ -10,19 +10,27 @@ from typing import Any
 
 import numpy as np
 
-from ..arith import LOW_DTYPES
-from ..compare import operand_ulps
 from ..errors import REFUSALS, ImplementationError, InputError, refusal
-from ..golden import run_golden
+from ..golden.arith import LOW_DTYPES
+from ..golden.compare import operand_ulps
+from ..golden.run import run_golden
+from ..golden.spec import RunSpec
+from ..golden.trace import Trace
 from ..rules import RULES
-from ..spec import RunSpec
-from ..trace import Trace
 from .battery import Setting, battery, rule_hyper, stream_problem
 from .bounds import MODELS, Model
 from .diagnose import diagnose
 from .envelope import Judgement, Run, judge, tested_arrays
 from .limits import arithmetic_width, findings, not_informative
-from .result import CONSISTENT, DISCREPANT, NOT_AUDITED, NOT_INFORMATIVE, NOT_RUN, AuditResult, SettingResult
+from .result import (
+    CONSISTENT,
+    DISCREPANT,
+    NOT_AUDITED,
+    NOT_INFORMATIVE,
+    NOT_RUN,
+    AuditResult,
+    SettingResult,
+)
 
 BUILTIN = ("numpy", "torch", "torch-foreach", "torch-fused", "mlx", "mlx-default", "optax",
            "keras", "keras-torch")

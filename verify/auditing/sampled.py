@@ -24,18 +24,19 @@ from pathlib import Path
 
 import numpy as np
 
-from ..arith import as_fraction
 from ..errors import InputError
-from ..rules import RULES
+from ..files import write_atomic
+from ..golden.arith import as_fraction
+from ..golden.spec import check_hyper
+from ..golden.streams import StreamGolden, golden_streams
+from ..rules import RULES, Rule
 from ..runners.tensor import stepper
-from ..spec import check_hyper
-from ..streams import golden_streams
-from ..trace import write_atomic
 from .battery import rule_hyper
 from .bounds import MODELS, Model
-from .diagnose import candidate, family
-from .envelope import Exit, Run, Stream, Tested
+from .candidates import candidate, family
+from .envelope import Exit, Judgement, Run, Stream, Tested
 from .result import Candidate
+from .tracker import Tracker
 
 DEFAULT_HYPER = {"lr": "0.001"}
 SELECT = 4096  # coordinates the scalar model is chosen on
@@ -136,6 +137,35 @@ def _run(impl, optimizer, hyper, x0, scales, seed, steps, feed):
         before = after
 
 
+@dataclass(frozen=True)
+class _Job:
+    """The run every pass repeats: implementation, rule, hyperparameters, inputs, length."""
+
+    impl: str
+    optimizer: str
+    hyper: dict[str, str]
+    x0: np.ndarray
+    scales: np.ndarray
+    seed: int
+    steps: int
+
+    def run(self, feed: Callable[[int, np.ndarray, np.ndarray, np.ndarray], None]) -> None:
+        """Run the implementation once more, showing every step to ``feed``."""
+        _run(self.impl, self.optimizer, self.hyper, self.x0, self.scales, self.seed, self.steps,
+             feed)
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """Pass 2's findings: every coordinate of every step under the chosen model."""
+
+    judgement: Judgement
+    tracker: Tracker
+    per_step: tuple[StepStats, ...]
+    outside: int  # coordinates outside the envelope at some step
+    first: tuple[int, Exit] | None  # (coordinate, exit)
+
+
 def audit_tensor(impl: str, optimizer: str = "adam", size: int = 1_000_000, steps: int = 100,
                  seed: int = 0, hyper: dict[str, str] | None = None, detect: float = 0.95,
                  fraction: float = 0.01, extremes: int = 16, workers: int | None = None,
@@ -151,11 +181,51 @@ def audit_tensor(impl: str, optimizer: str = "adam", size: int = 1_000_000, step
     full = check_hyper(rule, DEFAULT_HYPER | dict(hyper or {}))
     clock: dict[str, float] = {}
     scales, x0 = gradient_scales(seed, size), initial_params(seed, size)
+    job = _Job(impl, optimizer, full, x0, scales, seed, steps)
 
-    t0 = time.perf_counter()  # pass 1: the scalar model, on a sample, every model at once
-    pick = np.unique(np.random.default_rng([seed, 2]).choice(size, min(size, SELECT), replace=False))
+    t0 = time.perf_counter()
+    model = _scalar_model(job, rule)
+    clock["scalar model, on a sample of coordinates"] = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    judged = _judge_every_coordinate(job, rule, model, progress)
+    clock["implementation + envelope, every coordinate"] = time.perf_counter() - t1
+
+    k = min(size, sample_size(detect, fraction))
+    chosen = _checked_coordinates(seed, k, judged.tracker.far_coord[0], scales, extremes)
+    t2 = time.perf_counter()
+    traj, grads = _record_checked(job, chosen)
+    clock["implementation again, recording the checked coordinates"] = time.perf_counter() - t2
+
+    t3 = time.perf_counter()
+    progress(f"certified goldens of {chosen.size} coordinates")
+    gold, max_golden = _certify(job, chosen, traj, grads, workers)
+    clock[f"certified goldens of {chosen.size} coordinates"] = time.perf_counter() - t3
+
+    cands: tuple[Candidate, ...] = ()
+    if judged.judgement.first_exit is not None:
+        t4 = time.perf_counter()
+        cands = _diagnose(optimizer, full, traj, grads, steps)
+        clock["diagnosis: the family on the checked coordinates"] = time.perf_counter() - t4
+    path = None
+    if npz is not None:
+        _write_npz(npz, chosen, traj, gold, judged)
+        path = str(npz)
+    inside = judged.judgement.inside
+    verdict = "consistent" if inside else "discrepant"
+    return TensorAudit(impl, optimizer, full, size, tuple(pieces(size)), steps, seed, k,
+                       chosen.size - k, detect, fraction, judged.per_step, verdict,
+                       model if inside else None, judged.first, judged.outside, max_golden,
+                       min(gold.digits), cands, clock, path)
+
+
+def _scalar_model(job: _Job, rule: Rule) -> Model:
+    """Pass 1: judge a sample of coordinates under every model at once and keep the first
+    model with the fewest coordinates outside, so that pass 2 needs only one."""
+    size = job.x0.size
+    pick = np.unique(np.random.default_rng([job.seed, 2]).choice(size, min(size, SELECT), replace=False))
     rows = len(MODELS)
-    select = Stream(rule, [full] * rows, MODELS, "float32", (rows, pick.size), per_coordinate=True)
+    select = Stream(rule, [job.hyper] * rows, MODELS, "float32", (rows, pick.size), per_coordinate=True)
 
     def feed_select(t, before, g, after):
         def tile(a):
@@ -163,80 +233,92 @@ def audit_tensor(impl: str, optimizer: str = "adam", size: int = 1_000_000, step
 
         select.step(tile(before), tile(g), tile(after), {}, {})
 
-    _run(impl, optimizer, full, x0, scales, seed, steps, feed_select)
-    outside_per_model = select.tracker.out_coord.sum(axis=1)  # the first with fewest outside
-    model = MODELS[int(np.argmin(outside_per_model))]
-    clock["scalar model, on a sample of coordinates"] = time.perf_counter() - t0
+    job.run(feed_select)
+    outside_per_model = select.tracker.out_coord.sum(axis=1)
+    return MODELS[int(np.argmin(outside_per_model))]
 
-    t1 = time.perf_counter()  # pass 2: every coordinate under that model
-    stream = Stream(rule, [full], [model], "float32", (1, size), per_coordinate=True)
+
+def _judge_every_coordinate(job: _Job, rule: Rule, model: Model,
+                            progress: Callable[[str], None]) -> _Judged:
+    """Pass 2: every coordinate of every step against the envelope under ``model``, judged
+    as the implementation runs so that nothing of size steps × parameters is held."""
+    stream = Stream(rule, [job.hyper], [model], "float32", (1, job.x0.size), per_coordinate=True)
 
     def feed_all(t, before, g, after):
         stream.step(before[None], g[None], after[None], {}, {})
         if t % 10 == 0:
-            progress(f"{impl}: step {t}/{steps}, every coordinate against the envelope")
+            progress(f"{job.impl}: step {t}/{job.steps}, every coordinate against the envelope")
 
-    _run(impl, optimizer, full, x0, scales, seed, steps, feed_all)
-    j = stream.judgements(steps)[0]
+    job.run(feed_all)
+    j = stream.judgements(job.steps)[0]
     tr = stream.tracker
     per_step = tuple(StepStats(t, mx, mean, out) for t, mx, mean, out in tr.per_step)
     outside = int(np.count_nonzero(tr.out_coord[0]))
     first = None
     if j.first_exit is not None:
         first = (j.first_exit.index, j.first_exit)
-    clock["implementation + envelope, every coordinate"] = time.perf_counter() - t1
+    return _Judged(j, tr, per_step, outside, first)
 
-    # the coordinates to certify: a random sample and the extremes
-    k = min(size, sample_size(detect, fraction))
+
+def _checked_coordinates(seed: int, k: int, far: np.ndarray, scales: np.ndarray,
+                         extremes: int) -> np.ndarray:
+    """The coordinates to certify, sorted: ``k`` at random (the detection guarantee) and the
+    extremes — farthest from the envelope's centre, largest and smallest gradients."""
+    size = scales.shape[0]
     rng = np.random.default_rng([seed, 1])
     picked = set(rng.choice(size, k, replace=False).tolist())
-    far = np.argsort(-tr.far_coord[0], kind="stable")[:extremes]
+    farthest = np.argsort(-far, kind="stable")[:extremes]
     by_scale = np.argsort(scales, kind="stable")
-    chosen = np.array(sorted(picked | set(far.tolist()) | set(by_scale[:extremes].tolist())
-                             | set(by_scale[-extremes:].tolist())), dtype=np.int64)
-    t2 = time.perf_counter()  # pass 3: the chosen coordinates' trajectories
-    traj = np.empty((steps + 1, chosen.size), dtype=np.float64)
-    grads = np.empty((steps, chosen.size), dtype=np.float64)
-    traj[0] = x0[chosen]
+    return np.array(sorted(picked | set(farthest.tolist()) | set(by_scale[:extremes].tolist())
+                           | set(by_scale[-extremes:].tolist())), dtype=np.int64)
+
+
+def _record_checked(job: _Job, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pass 3: the chosen coordinates' trajectories ([step, coordinate], t = 0 the start) and
+    gradients, from one more run of the implementation."""
+    traj = np.empty((job.steps + 1, chosen.size), dtype=np.float64)
+    grads = np.empty((job.steps, chosen.size), dtype=np.float64)
+    traj[0] = job.x0[chosen]
 
     def record(t, before, g, after):
         grads[t - 1], traj[t] = g[chosen], after[chosen]
 
-    _run(impl, optimizer, full, x0, scales, seed, steps, record)
-    clock["implementation again, recording the checked coordinates"] = time.perf_counter() - t2
+    job.run(record)
+    return traj, grads
 
-    t3 = time.perf_counter()
-    progress(f"certified goldens of {chosen.size} coordinates")
-    gold = golden_streams(optimizer, full, [_exact(v) for v in x0[chosen]],
+
+def _certify(job: _Job, chosen: np.ndarray, traj: np.ndarray, grads: np.ndarray,
+             workers: int | None) -> tuple[StreamGolden, float]:
+    """Certified MPFR goldens of the chosen coordinates, and the implementation's farthest
+    distance from them in operand ulps (the distance from the exact trajectory)."""
+    gold = golden_streams(job.optimizer, job.hyper, [_exact(v) for v in job.x0[chosen]],
                           [[_exact(v) for v in grads[:, c]] for c in range(chosen.size)],
                           workers=workers)
     gold64 = np.array([[float(as_fraction(text)) for text in coord] for coord in gold.params],
                       dtype=np.float64).T
     unit = _ulp32(np.maximum.accumulate(np.abs(gold64), axis=0))
-    max_golden = float(np.max(np.abs(traj - gold64) / unit))
-    clock[f"certified goldens of {chosen.size} coordinates"] = time.perf_counter() - t3
+    return gold, float(np.max(np.abs(traj - gold64) / unit))
 
-    cands: tuple[Candidate, ...] = ()
-    if j.first_exit is not None:
-        t4 = time.perf_counter()
-        tested = Tested(traj, grads, {}, steps, "float32")
-        cands = tuple(candidate(RULES[name], [Run(rule_hyper(name, full), tested)])
-                      for name in family(optimizer) if name != optimizer)
-        clock["diagnosis: the family on the checked coordinates"] = time.perf_counter() - t4
-    path = None
-    if npz is not None:  # built in memory, then written whole (temp file + rename)
-        buf = io.BytesIO()
-        np.savez_compressed(buf, coordinates=chosen, implementation=traj.astype(np.float32),
-                            golden=np.array(gold.params, dtype=str).T,
-                            max_ulps_per_step=np.array([s.max_ulps for s in per_step]),
-                            farthest_ulps_per_coordinate_checked=tr.far_coord[0][chosen])
-        write_atomic(npz, buf.getvalue())
-        path = str(npz)
-    verdict = "consistent" if j.inside else "discrepant"
-    return TensorAudit(impl, optimizer, full, size, tuple(pieces(size)), steps, seed, k,
-                       chosen.size - k, detect, fraction, per_step, verdict,
-                       model if j.inside else None, first, outside, max_golden,
-                       min(gold.digits), cands, clock, path)
+
+def _diagnose(optimizer: str, full: dict[str, str], traj: np.ndarray, grads: np.ndarray,
+              steps: int) -> tuple[Candidate, ...]:
+    """The optimizer's family judged on the checked coordinates, to name what a discrepant
+    implementation computes instead."""
+    tested = Tested(traj, grads, {}, steps, "float32")
+    return tuple(candidate(RULES[name], [Run(rule_hyper(name, full), tested)])
+                 for name in family(optimizer) if name != optimizer)
+
+
+def _write_npz(npz: Path, chosen: np.ndarray, traj: np.ndarray, gold: StreamGolden,
+               judged: _Judged) -> None:
+    """Save the checked coordinates' trajectories and goldens, built in memory and written
+    whole (temp file + rename) so that a crash leaves no partial file."""
+    buf = io.BytesIO()
+    np.savez_compressed(buf, coordinates=chosen, implementation=traj.astype(np.float32),
+                        golden=np.array(gold.params, dtype=str).T,
+                        max_ulps_per_step=np.array([s.max_ulps for s in judged.per_step]),
+                        farthest_ulps_per_coordinate_checked=judged.tracker.far_coord[0][chosen])
+    write_atomic(npz, buf.getvalue())
 
 
 def _exact(x: np.float32) -> str:

@@ -30,9 +30,9 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..arith import LOW_DTYPES
 from ..errors import InputError
-from ..expr import parse_number
+from ..golden.arith import LOW_DTYPES
+from ..symbolic.expr import parse_number
 from ..tomlfile import field, read_toml
 
 MAX_CELLS = 10_000

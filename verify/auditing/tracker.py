@@ -36,6 +36,27 @@ def _ulps_text(u: float) -> str:
     return f"{u:.3g} ulp" if u < 1e6 else f"{u:.2e} ulp"
 
 
+@dataclass(frozen=True)
+class _BlockQuantity:
+    """One checked quantity over a block's steps ([step, row, coordinate]), as judged."""
+
+    q: str
+    v: np.ndarray  # the exact local value, the envelope's centre
+    e: np.ndarray  # the envelope's half-width
+    g: np.ndarray  # the tested value
+    start: np.ndarray  # the value before the step, for operand ulps
+    dist: np.ndarray
+    beyond: np.ndarray  # distance beyond the bound (inf where NaN)
+    judged: np.ndarray
+    odd: np.ndarray  # in the mask but unjudgeable: the bound is not finite
+
+    def upto(self, end: int) -> _BlockQuantity:
+        """The same quantity over the block's first ``end`` steps only."""
+        return _BlockQuantity(self.q, self.v[:end], self.e[:end], self.g[:end], self.start[:end],
+                              self.dist[:end], self.beyond[:end], self.judged[:end],
+                              self.odd[:end])
+
+
 class Tracker:
     """Accumulates, per row, the first exit and the worst distances over steps."""
 
@@ -120,6 +141,29 @@ class Tracker:
         early stop). Returns the index after the last step recorded, and whether it stopped."""
         n, rows = before.shape[0], before.shape[1]
         k = n - i0
+        seen, event = self._block_quantities(checks, i0, k)
+        end = int(np.argmax(event)) if event.any() else k
+        stop = False
+        if owner is not None and end:
+            end, stop = self._early_stop(seen, end, rows, owner)
+        if not end:
+            return i0, stop
+        found: dict[int, list[tuple[int, int, Exit]]] = {}
+        unjudged: dict[int, dict[int, str]] = {}  # row → step → the first quantity there
+        for qi, quantity in enumerate(seen):
+            self._record_block(qi, quantity.upto(end), rows, t0 + i0, found, unjudged)
+        self._keep_block_exits(found)
+        self._keep_block_unjudged(unjudged, t0 + i0)
+        if self.measure:
+            self._frozen_block(before[i0:i0 + end],
+                               np.broadcast_to(delta.v, before.shape)[i0:i0 + end], t0 + i0)
+        return i0 + end, stop
+
+    def _block_quantities(self, checks: list[tuple[str, Bounded, np.ndarray, np.ndarray,
+                                                   np.ndarray]],
+                          i0: int, k: int) -> tuple[list[_BlockQuantity], np.ndarray]:
+        """Each checked quantity over the block's steps i0…, judged as ``check`` would, and
+        per step whether some row becomes undefined there (the rule's own 0/0)."""
         alive = ~self.done[:, None]
         skip_all = not self.measure and not self.done.any()
         event = np.zeros(k, dtype=bool)
@@ -136,77 +180,95 @@ class Tracker:
             odd = mask & alive & ~finite & ~skipped[:, None, None]
             event |= (odd & np.isnan(v)).any(axis=(1, 2))
             beyond = np.where(np.isnan(dist), np.inf, dist - e)
-            seen.append((q, v, e, g, start[i0:], dist, beyond, judged, odd))
-        end = int(np.argmax(event)) if event.any() else k
-        stop = False
-        if owner is not None and end:
-            outs = np.zeros((end, rows), dtype=bool)
-            for _, _, _, _, _, _, beyond, judged, _ in seen:
-                outs |= ((beyond[:end] > 0) & judged[:end]).any(axis=2)
-            first = np.where(outs.any(axis=0), np.argmax(outs, axis=0), np.inf)
-            first = np.where([f is not None for f in self.first], -1.0, first)
-            when: dict[int, float] = {}
-            for o, f in zip(owner, first, strict=True):
-                when[o] = min(when.get(o, np.inf), f)
-            at = max(when.values())
-            if np.isfinite(at):
-                end, stop = int(at) + 1, True
-        if not end:
-            return i0, stop
-        found: dict[int, list[tuple[int, int, Exit]]] = {}
-        unjudged: dict[int, dict[int, str]] = {}  # row → step → the first quantity there
-        for qi, (q, v, e, g, start, dist, beyond, judged, odd) in enumerate(seen):
-            v, e, g, start = v[:end], e[:end], g[:end], start[:end]
-            dist, beyond, judged, odd = dist[:end], beyond[:end], judged[:end], odd[:end]
-            ulp = ulp_at(np.maximum(np.abs(v), np.abs(start)), self.ar.fmt)
-            far = np.where(judged, np.where(np.isnan(dist), np.inf, dist) / ulp, 0.0)
-            self.far = np.maximum(self.far, far.max(axis=(0, 2)))
-            if self.narrow and self.measure:
-                once = v.astype(np.float32).astype(self.ar.fmt.dtype).astype(np.float64)
-                counted = np.count_nonzero(judged, axis=(0, 2))
-                equal = np.count_nonzero((once == g) & judged, axis=(0, 2))
-                for r in range(rows):
-                    tally = self.exact[r].setdefault(q, [0, 0])
-                    tally[0] += int(counted[r])
-                    tally[1] += int(equal[r])
-            outside = (beyond > 0) & judged
-            if outside.any():
-                excess = np.where(outside, beyond / ulp, 0.0)
-                self.worst = np.maximum(self.worst, excess.max(axis=(0, 2)))
-                per_step = outside.any(axis=2)
-                for r in np.flatnonzero(per_step.any(axis=0)):
-                    if q in self.exits[r]:
-                        continue
-                    s = int(np.argmax(per_step[:, r]))
-                    i = int(np.argmax(outside[s, r]))
-                    x = Exit(t0 + i0 + s, q, i, float(g[s, r, i]), float(v[s, r, i] - e[s, r, i]),
-                             float(v[s, r, i] + e[s, r, i]), float(excess[s, r, i]))
-                    found.setdefault(int(r), []).append((s, qi, x))
-            if odd.any():  # a possible overflow (NaN would be an event, after ``end``)
-                flagged = odd.any(axis=2)
-                for r in np.flatnonzero(flagged.any(axis=0)):
-                    for s in np.flatnonzero(flagged[:, r]):
-                        unjudged.setdefault(int(r), {}).setdefault(int(s), q)
-        for r, xs in found.items():  # in the order step by step meets them: step, then quantity
+            seen.append(_BlockQuantity(q, v, e, g, start[i0:], dist, beyond, judged, odd))
+        return seen, event
+
+    def _early_stop(self, seen: list[_BlockQuantity], end: int, rows: int,
+                    owner: list[int]) -> tuple[int, bool]:
+        """Where the block ends when every owner has a row outside within its first ``end``
+        steps (through that step, and stopped), else ``end`` unchanged."""
+        outs = np.zeros((end, rows), dtype=bool)
+        for x in seen:
+            outs |= ((x.beyond[:end] > 0) & x.judged[:end]).any(axis=2)
+        first = np.where(outs.any(axis=0), np.argmax(outs, axis=0), np.inf)
+        first = np.where([f is not None for f in self.first], -1.0, first)
+        when: dict[int, float] = {}
+        for o, f in zip(owner, first, strict=True):
+            when[o] = min(when.get(o, np.inf), f)
+        at = max(when.values())
+        if np.isfinite(at):
+            return int(at) + 1, True
+        return end, False
+
+    def _record_block(self, qi: int, x: _BlockQuantity, rows: int, base: int,
+                      found: dict[int, list[tuple[int, int, Exit]]],
+                      unjudged: dict[int, dict[int, str]]) -> None:
+        """Record one quantity's distances and tallies over the block, and collect its first
+        exits and possible overflows into ``found`` and ``unjudged`` (step i is base + i)."""
+        ulp = ulp_at(np.maximum(np.abs(x.v), np.abs(x.start)), self.ar.fmt)
+        far = np.where(x.judged, np.where(np.isnan(x.dist), np.inf, x.dist) / ulp, 0.0)
+        self.far = np.maximum(self.far, far.max(axis=(0, 2)))
+        if self.narrow and self.measure:
+            once = x.v.astype(np.float32).astype(self.ar.fmt.dtype).astype(np.float64)
+            counted = np.count_nonzero(x.judged, axis=(0, 2))
+            equal = np.count_nonzero((once == x.g) & x.judged, axis=(0, 2))
+            for r in range(rows):
+                tally = self.exact[r].setdefault(x.q, [0, 0])
+                tally[0] += int(counted[r])
+                tally[1] += int(equal[r])
+        outside = (x.beyond > 0) & x.judged
+        if outside.any():
+            self._collect_block_exits(qi, x, outside, ulp, base, found)
+        if x.odd.any():  # a possible overflow (NaN would be an event, after ``end``)
+            flagged = x.odd.any(axis=2)
+            for r in np.flatnonzero(flagged.any(axis=0)):
+                for s in np.flatnonzero(flagged[:, r]):
+                    unjudged.setdefault(int(r), {}).setdefault(int(s), x.q)
+
+    def _collect_block_exits(self, qi: int, x: _BlockQuantity, outside: np.ndarray,
+                             ulp: np.ndarray, base: int,
+                             found: dict[int, list[tuple[int, int, Exit]]]) -> None:
+        """Raise the worst distances and collect, per row new to this quantity's exits, the
+        first value outside, tagged with its step and quantity for ordering."""
+        excess = np.where(outside, x.beyond / ulp, 0.0)
+        self.worst = np.maximum(self.worst, excess.max(axis=(0, 2)))
+        per_step = outside.any(axis=2)
+        v, e, g = x.v, x.e, x.g
+        for r in np.flatnonzero(per_step.any(axis=0)):
+            if x.q in self.exits[r]:
+                continue
+            s = int(np.argmax(per_step[:, r]))
+            i = int(np.argmax(outside[s, r]))
+            hit = Exit(base + s, x.q, i, float(g[s, r, i]), float(v[s, r, i] - e[s, r, i]),
+                       float(v[s, r, i] + e[s, r, i]), float(excess[s, r, i]))
+            found.setdefault(int(r), []).append((s, qi, hit))
+
+    def _keep_block_exits(self, found: dict[int, list[tuple[int, int, Exit]]]) -> None:
+        """Keep the collected exits in the order step by step meets them: step, then
+        quantity."""
+        for r, xs in found.items():
             xs.sort(key=lambda z: (z[0], z[1]))
             for _, _, x in xs:
                 self.exits[r][x.quantity] = x
             if self.first[r] is None:
                 self.first[r] = xs[0][2]
+
+    def _keep_block_unjudged(self, unjudged: dict[int, dict[int, str]], base: int) -> None:
+        """Note the block's steps where a quantity may overflow, once per row and step."""
         for r, at in unjudged.items():
             for s in sorted(at):
-                t = t0 + i0 + s
+                t = base + s
                 if not self.unjudged[r] or self.unjudged[r][-1][0] != t:
                     self.unjudged[r].append((t, f"{at[s]} may overflow the format"))
-        if self.measure:
-            b = before[i0:i0 + end]
-            d = np.broadcast_to(delta.v, before.shape)[i0:i0 + end]
-            half = 0.5 * ulp_at(b, self.ar.fmt)
-            still = (np.all(np.abs(d) < half, axis=2) & np.all(b != 0, axis=2)
-                     & np.any(d != 0, axis=2)) & ~self.done[None, :]
-            for s, r in zip(*np.nonzero(still), strict=True):
-                self.frozen[r].append(t0 + i0 + int(s))
-        return i0 + end, stop
+
+    def _frozen_block(self, b: np.ndarray, d: np.ndarray, base: int) -> None:
+        """The block's frozen steps (as ``frozen_check``): θ cannot move when every exact
+        update is under half an ulp of it."""
+        half = 0.5 * ulp_at(b, self.ar.fmt)
+        still = (np.all(np.abs(d) < half, axis=2) & np.all(b != 0, axis=2)
+                 & np.any(d != 0, axis=2)) & ~self.done[None, :]
+        for s, r in zip(*np.nonzero(still), strict=True):
+            self.frozen[r].append(base + int(s))
 
     def frozen_check(self, t: int, before: np.ndarray, delta: Bounded) -> None:
         """Steps where the exact update is under half an ulp of θ for every coordinate: a

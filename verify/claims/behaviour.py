@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..experiments import experiment
-from ..outcomes import label
+from ..experiments.outcomes import label
 from .schema import Claim
 from .verdicts import CONFIRMED, CONTRADICTED, ClaimResult, _judged, _uncheckable
 

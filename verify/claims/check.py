@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..cache import LIBRARIES, cached
-from ..trace import Trace
+from ..golden.trace import Trace
 from .audits import check_audit
 from .behaviour import check_experiment
 from .code import check_code_claim, code_query

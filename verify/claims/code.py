@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..cache import cached, distributions_digest, installed_versions
-from ..codecheck import FAILS, OK, CodeCheck, CodeQuery
+from .codecheck import FAILS, OK, CodeCheck, CodeQuery
 from .schema import Claim
 from .verdicts import CONFIRMED, CONTRADICTED, NOT_CHECKABLE, ClaimResult, ItemResult
 

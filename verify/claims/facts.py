@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ..arith import as_fraction
-from ..identities import all_identities
-from ..problems import find_problem
+from ..golden.arith import as_fraction
 from ..rules import RULES
-from ..symbolic import derive
+from ..symbolic.derive import derive
+from ..symbolic.identities import all_identities
+from ..symbolic.problems import find_problem
 from .schema import Claim
 from .verdicts import (
     ASSUMPTION,

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..arith import SymbolicArith
 from ..errors import InputError
-from ..expr import parse_expr, parse_number
-from ..problems import find_problem
+from ..golden.arith import SymbolicArith
 from ..rules import RULES
-from ..symbolic import gradient
-from ..witness import witness
+from ..symbolic.derive import gradient
+from ..symbolic.expr import parse_expr, parse_number
+from ..symbolic.problems import find_problem
+from ..symbolic.witness import witness
 from .schema import Claim
 from .verdicts import ClaimResult, _judged
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..arith import as_fraction
+from ..golden.arith import as_fraction
 from ..runners.defaults import PAPER_ADAM, REQUIRED, ApiQuery, shipped_adam_defaults
 from .schema import Claim
 from .verdicts import ClaimResult, _judged, _uncheckable

@@ -9,11 +9,11 @@ from typing import Any
 
 from ..errors import InputError
 from ..experiments import EXPERIMENTS
-from ..expr import parse_expr, parse_number
-from ..outcomes import VERDICTS
-from ..problems import available_problems
+from ..experiments.outcomes import VERDICTS
 from ..rules import RULES
 from ..runners.defaults import PAPER_ADAM
+from ..symbolic.expr import parse_expr, parse_number
+from ..symbolic.problems import available_problems
 from ..tomlfile import field as toml_field
 from ..tomlfile import read_toml
 from .formulas import formula_expr

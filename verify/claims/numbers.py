@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..trace import Trace
+from ..golden.trace import Trace
 from .schema import Claim
 from .verdicts import ClaimResult, _uncheckable, check_item
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..arith import SymbolicArith
-from ..expr import parse_expr
+from ..golden.arith import SymbolicArith
 from ..rules import RULES
+from ..symbolic.expr import parse_expr
 from .schema import Claim
 from .verdicts import ClaimResult, _judged
 

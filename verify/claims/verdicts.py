@@ -7,8 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..arith import as_fraction
-from ..outcomes import (
+from ..experiments.outcomes import (
     ASSUMPTION,
     CONFIRMED,
     CONTRADICTED,
@@ -18,6 +17,7 @@ from ..outcomes import (
     VERDICTS,
     combine,
 )
+from ..golden.arith import as_fraction
 from .schema import Claim
 
 __all__ = ["ASSUMPTION", "CONFIRMED", "CONTRADICTED", "DEPENDS", "NOT_CHECKABLE", "PARTLY",

@@ -8,12 +8,12 @@ import math
 from dataclasses import dataclass
 from functools import cache
 
-from ..float64 import Setting, grid64
-from ..outcomes import Judgement, Part, grade
-from ..problems import find_problem
-from ..symbolic import derive
-from ..witness import is_zero
+from ..symbolic.derive import derive
+from ..symbolic.problems import find_problem
+from ..symbolic.witness import is_zero
 from .common import Experiment, choice, runs_of
+from .float64 import Setting, grid64
+from .outcomes import Judgement, Part, grade
 
 NEAR = 0.1  # a run "ends at" a critical point when within this distance of it
 

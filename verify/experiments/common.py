@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..float64 import GridRun, Setting, grid64
-from ..outcomes import CONFIRMED, Judgement
+from .float64 import GridRun, Setting, grid64
+from .outcomes import CONFIRMED, Judgement
 
 
 @dataclass(frozen=True, eq=False)

@@ -8,12 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..arith import Float64Arith
-from ..evaluate import compile_many
-from ..float64 import Setting, grid64
-from ..outcomes import Judgement, Part, grade
-from ..problems import find_problem
-from ..symbolic import derive, gradient
+from ..golden.arith import Float64Arith
+from ..symbolic.derive import derive, gradient
+from ..symbolic.evaluate import compile_many
+from ..symbolic.problems import find_problem
 from .basins import (
     QUARTIC_LRS,
     QUARTIC_STARTS,
@@ -26,6 +24,8 @@ from .basins import (
     nearest,
 )
 from .common import Experiment, choice, first_below, fmt
+from .float64 import Setting, grid64
+from .outcomes import Judgement, Part, grade
 from .worked_example import ARTICLE_LR, CurveData, measure_curves
 
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..float64 import Setting, grid64
-from ..outcomes import Judgement, Part, grade
-from ..problems import find_problem
-from ..symbolic import derive, hessian
+from ..symbolic.derive import derive, hessian
+from ..symbolic.problems import find_problem
 from .common import Experiment, choice, fmt, runs_of, sign_changes, step_sizes
+from .float64 import Setting, grid64
+from .outcomes import Judgement, Part, grade
 
 GD_LRS = ("0.001", "0.005", "0.01", "0.02", "0.03", "0.04", "0.05", "0.06", "0.08", "0.09")
 ARTICLE_LR = "0.01"

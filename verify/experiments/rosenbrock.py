@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..float64 import Setting, grid64
-from ..outcomes import Judgement, Part, grade
 from .common import Experiment, choice, first_below, fmt, loss_increases, runs_of
+from .float64 import Setting, grid64
+from .outcomes import Judgement, Part, grade
 
 GD_LRS = ("0.0002", "0.0005", "0.001", "0.002")
 ADAM_LRS = ("0.001", "0.003", "0.01", "0.03", "0.1")

@@ -10,13 +10,13 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from ..arith import SymbolicArith
-from ..float64 import Setting, grid64
-from ..outcomes import Judgement, Part, grade, ranges
-from ..problems import find_problem
+from ..golden.arith import SymbolicArith
 from ..rules import RULES
-from ..symbolic import derive
+from ..symbolic.derive import derive
+from ..symbolic.problems import find_problem
 from .common import Experiment, choice, fmt, loss_increases, runs_of, sign_changes, step_sizes
+from .float64 import Setting, grid64
+from .outcomes import Judgement, Part, grade, ranges
 
 ARTICLE_LR = "0.01"
 CURVE_LRS = ("0.001", "0.003", "0.01", "0.02", "0.03", "0.04", "0.05", "0.06", "0.08")

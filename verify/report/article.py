@@ -6,7 +6,6 @@ from fractions import Fraction
 
 import sympy as sp
 
-from ..assemble import FRAMEWORK_EXTRAS, Verification
 from ..claims import (
     ASSUMPTION,
     CONFIRMED,
@@ -18,6 +17,7 @@ from ..claims import (
     ClaimResult,
     iteration_of,
 )
+from ..claims.assemble import FRAMEWORK_EXTRAS, Verification
 from ..experiments import Experiment
 from .audit import audit_section
 from .cells import cell as _cell

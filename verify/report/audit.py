@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ..assemble import Verification
 from ..auditing import AuditResult
 from ..auditing.calibration import Score
 from ..auditing.result import CONSISTENT, NOT_INFORMATIVE, NOT_RUN
 from ..auditing.sampled import TensorAudit
 from ..auditing.sweep import Row
+from ..claims.assemble import Verification
 from .cells import cell as _cell
 
 

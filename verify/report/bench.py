@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..bench import BenchResult
+from ..experiments.bench import BenchResult
 
 
 def render_bench(result: BenchResult) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from ..auditing import AuditResult
 from ..auditing.result import DISCREPANT
-from ..compare import ValueDiff
+from ..golden.compare import ValueDiff
 
 
 def _rows(diffs: Sequence[ValueDiff], limit: int, mine: str, theirs: str) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..thirdparty import ThirdPartyReport
+from ..auditing.thirdparty import ThirdPartyReport
 
 
 def render_third_party(r: ThirdPartyReport) -> str:

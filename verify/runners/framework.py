@@ -8,12 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from ..arith import FORMATS, FloatFormat, as_fraction, float32_text, float_format, round_to
-from ..evaluate import compile_expr
-from ..golden import optimizer_header, problem_header, status_of
-from ..problems import Problem
-from ..spec import RunSpec
-from ..trace import Step, Trace
+from ..golden.arith import FORMATS, FloatFormat, as_fraction, float32_text, float_format, round_to
+from ..golden.run import optimizer_header, problem_header, status_of
+from ..golden.spec import RunSpec
+from ..golden.trace import Step, Trace
+from ..symbolic.evaluate import compile_expr
+from ..symbolic.problems import Problem
 
 
 class OpsArith:

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import REFUSALS, InputError, LostRun, refusal
-from ..problems import load_problem
-from ..spec import RunSpec
-from ..trace import Trace, dumps, loads
+from ..golden.spec import RunSpec
+from ..golden.trace import Trace, dumps, loads
+from ..symbolic.problems import load_problem
 from .framework import init_float32, jax_gradients, make_trace, project, torch_gradients
 from .hooks import Hooks
 

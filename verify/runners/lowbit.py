@@ -22,10 +22,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..arith import as_fraction
 from ..errors import InputError
-from ..spec import check_hyper, get_rule
-from ..streams import golden_streams
+from ..golden.arith import as_fraction
+from ..golden.spec import check_hyper, get_rule
+from ..golden.streams import golden_streams
 from .hypermap import map_hyper
 from .objects import detect
 

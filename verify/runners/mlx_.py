@@ -10,10 +10,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..arith import float_format
 from ..errors import InputError
-from ..spec import RunSpec
-from ..trace import Trace
+from ..golden.arith import float_format
+from ..golden.spec import RunSpec
+from ..golden.trace import Trace
 from .framework import OpsArith, init_float32, make_trace, phase_losses, project
 from .hooks import Hooks
 

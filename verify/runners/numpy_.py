@@ -6,12 +6,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..arith import Float32Arith, float32_text
-from ..engine import run_in
-from ..golden import optimizer_header, problem_header, status_of
+from ..golden.arith import Float32Arith, float32_text
+from ..golden.engine import run_in
+from ..golden.run import optimizer_header, problem_header, status_of
+from ..golden.spec import RunSpec, effective_hyper
+from ..golden.trace import Step, Trace
 from ..rules import Rule
-from ..spec import RunSpec, effective_hyper
-from ..trace import Step, Trace
 
 
 def run_numpy(spec: RunSpec, progress: Callable[[int], None] | None = None,

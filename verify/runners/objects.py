@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ImplementationError, InputError
-from ..spec import RunSpec
-from ..trace import Trace
+from ..golden.spec import RunSpec
+from ..golden.trace import Trace
 from .hooks import Hooks
 from .hypermap import Mapped, Option, map_hyper
 from .statemap import StateLog

@@ -7,8 +7,8 @@ from dataclasses import replace
 import numpy as np
 
 from ..errors import InputError
-from ..spec import RunSpec
-from ..trace import Trace
+from ..golden.spec import RunSpec
+from ..golden.trace import Trace
 from .framework import init_float32, jax_gradients, make_trace, project
 from .hooks import Hooks
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ..arith import Float32Arith
 from ..errors import InputError
+from ..golden.arith import Float32Arith
 from ..rules import RULES, Rule, State
 
 Stepper = Callable[[np.ndarray], np.ndarray]

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..spec import RunSpec
-from ..trace import Trace
+from ..golden.spec import RunSpec
+from ..golden.trace import Trace
 from .framework import OpsArith, init_float32, make_trace, phase_losses, project
 from .hooks import Hooks
 
@@ -39,7 +39,7 @@ def _tf():
 
 def tf_gradients(spec: RunSpec, dtype: str = "float32") -> list[Callable[[Any], Any]]:
     """TF autodiff gradient of each phase loss, as functions of a TF variable (or tensor)."""
-    from ..arith import float_format
+    from ..golden.arith import float_format
 
     tf = _tf()
     tdt = getattr(tf, dtype)

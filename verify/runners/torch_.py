@@ -11,12 +11,12 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from ..arith import as_fraction, float32_text, float_format, round_to
 from ..errors import InputError
-from ..evaluate import compile_expr
-from ..golden import optimizer_header, problem_header, status_of
-from ..spec import RunSpec
-from ..trace import Step, Trace
+from ..golden.arith import as_fraction, float32_text, float_format, round_to
+from ..golden.run import optimizer_header, problem_header, status_of
+from ..golden.spec import RunSpec
+from ..golden.trace import Step, Trace
+from ..symbolic.evaluate import compile_expr
 from .framework import OpsArith
 from .framework import texts as array_texts
 from .hooks import Hooks

@@ -22,12 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from ..arith import Float32Arith, float32_text
-from ..engine import gradient_at
 from ..errors import ImplementationError, InputError
-from ..golden import optimizer_header, problem_header, status_of
-from ..spec import RunSpec
-from ..trace import Step, Trace
+from ..golden.arith import Float32Arith, float32_text
+from ..golden.engine import gradient_at
+from ..golden.run import optimizer_header, problem_header, status_of
+from ..golden.spec import RunSpec
+from ..golden.trace import Step, Trace
 
 SPEC_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 AUDITED_STATE = ("m", "v", "v_max", "buf")

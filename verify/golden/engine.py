@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from .evaluate import compile_expr, compile_many
-from .problems import Problem
-from .rules import Record, Rule, iterate
+from ..rules import Record, Rule, iterate
+from ..symbolic.derive import gradient, phase_gradients
+from ..symbolic.evaluate import compile_expr, compile_many
+from ..symbolic.problems import Problem
 from .spec import RunSpec
-from .symbolic import gradient, phase_gradients
 
 
 def gradient_at(problem: Problem, ar: Any) -> Callable[[list[Any], int], list[Any]]:

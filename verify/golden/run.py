@@ -16,11 +16,11 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from ..errors import InputError
+from ..symbolic.problems import Problem, rational_text
 from .arith import MpfrArith, MpmathArith, RationalArith, as_fraction, round_to_float32
 from .certify import MpfrCertifier
 from .engine import FlatRun, run_flat, run_in
-from .errors import InputError
-from .problems import Problem, rational_text
 from .spec import RunSpec, effective_hyper
 from .trace import Step, Trace
 

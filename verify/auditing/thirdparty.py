@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.util import find_spec
 
-from .auditing import audit
-from .errors import InputError
-from .runners.lowbit import LowBitMeasure, measure_lowbit
+from ..errors import InputError
+from ..runners.lowbit import LowBitMeasure, measure_lowbit
+from . import audit
 
 
 @dataclass(frozen=True)

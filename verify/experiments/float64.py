@@ -15,12 +15,12 @@ from fractions import Fraction
 
 import numpy as np
 
-from .arith import Float64Arith
-from .errors import InputError
-from .evaluate import compile_expr, compile_many
-from .problems import Problem, find_problem
-from .rules import RULES
-from .symbolic import gradient
+from ..errors import InputError
+from ..golden.arith import Float64Arith
+from ..rules import RULES
+from ..symbolic.derive import gradient
+from ..symbolic.evaluate import compile_expr, compile_many
+from ..symbolic.problems import Problem, find_problem
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ from fractions import Fraction
 
 import sympy as sp
 
+from ..errors import InputError
+from ..rules import RULES, SCHEDULES, Rule
+from ..symbolic.expr import parse_number
+from ..symbolic.problems import Problem, rational_text
 from .arith import as_fraction, round_to_float32
-from .errors import InputError
-from .expr import parse_number
-from .problems import Problem, rational_text
-from .rules import RULES, SCHEDULES, Rule
 
 DEFAULT_DPS = 50
 MAX_STEPS = 1_000_000

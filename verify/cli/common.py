@@ -7,8 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import InputError
-from .trace import write_atomic
+from ..errors import InputError
+from ..files import write_atomic
 
 PROG = "adam-verify"
 HYPER = ("lr", "beta1", "beta2", "eps", "eps_root", "weight_decay", "momentum", "dampening",

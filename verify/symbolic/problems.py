@@ -9,11 +9,11 @@ from pathlib import Path
 
 import sympy as sp
 
-from . import paths
-from .errors import InputError
+from .. import paths
+from ..errors import InputError
+from ..tomlfile import decimal_text, field, read_toml
 from .evaluate import unsupported
 from .expr import parse_expr, parse_number
-from .tomlfile import decimal_text, field, read_toml
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_PARAMS = 64

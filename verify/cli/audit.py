@@ -7,22 +7,22 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import paths
-from .cli_common import HYPER, bar, done_progress, positive_int, progress, writable_dir
-from .errors import InputError
-from .trace import write_atomic
+from .. import paths
+from ..errors import InputError
+from ..files import write_atomic
+from .common import HYPER, bar, done_progress, positive_int, progress, writable_dir
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from .auditing import audit
-    from .report import render_audit
+    from ..auditing import audit
+    from ..report import render_audit
 
     hyper = {k: getattr(args, k) for k in HYPER if getattr(args, k) is not None}
     if args.size:
         return _audit_tensor(args, hyper)
     progress(f"auditing {args.impl}")
     out_dir = writable_dir(Path(args.out) if args.out else paths.REPORTS)  # fail before work
-    from .runners.hypermap import parse_option
+    from ..runners.hypermap import parse_option
 
     options = dict(parse_option(o) for o in args.option or ())
     result = audit(args.impl, args.optimizer, args.problem, hyper, args.steps, args.dtype,
@@ -42,8 +42,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def _audit_tensor(args: argparse.Namespace, hyper: dict[str, str]) -> int:
-    from .auditing.sampled import audit_tensor
-    from .report import render_tensor_audit
+    from ..auditing.sampled import audit_tensor
+    from ..report import render_tensor_audit
 
     if args.dtype != "float32" or args.problem:
         raise InputError("--size audits run float32 on seeded gradient streams; "
@@ -75,8 +75,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     import csv
     import io
 
-    from .auditing.sweep import CSV_COLUMNS, csv_rows, dask_executor, load_sweep, report_stem, run_sweep
-    from .report import render_sweep
+    from ..auditing.sweep import (
+        CSV_COLUMNS,
+        csv_rows,
+        dask_executor,
+        load_sweep,
+        report_stem,
+        run_sweep,
+    )
+    from ..report import render_sweep
 
     spec = Path(args.spec)
     cells = load_sweep(spec)
@@ -106,11 +113,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     import importlib
 
-    from .auditing.calibration import calibrate, load_counts, probes_from
-    from .report import render_calibration
+    from ..auditing.calibration import calibrate, load_counts, probes_from
+    from ..report import render_calibration
 
-    if str(paths.ROOT) not in sys.path:
-        sys.path.insert(0, str(paths.ROOT))  # the calibration implementations live in tests/
+    _import_path_for_mutants(args.mutants)
     try:
         registry = importlib.import_module(args.mutants).MUTANTS
     except (ImportError, AttributeError) as exc:
@@ -184,3 +190,13 @@ def add_verbs(sub) -> None:
     k.add_argument("--check", action="store_true",
                    help="exit 1 if the committed score differs from this run's")
     k.set_defaults(func=cmd_calibrate)
+
+
+def _import_path_for_mutants(module: str) -> None:
+    """The calibration implementations live in the checkout's tests/: put it on the path."""
+    root = paths.checkout()
+    if root is not None and str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    elif root is None and module.startswith("tests."):
+        raise InputError("calibrate runs in a checkout of adam-verify (its implementations are in "
+                         f"tests/mutants/): {module!r} is not importable here")

@@ -14,9 +14,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__, paths
-from .cli_audit import add_verbs
-from .cli_common import (
+from .. import paths
+from ..errors import InputError
+from ..files import write_atomic
+from ..version import __version__
+from .audit import add_verbs
+from .common import (
     HYPER,
     PROG,
     Parser,
@@ -27,14 +30,12 @@ from .cli_common import (
     writable_dir,
     write_out,
 )
-from .errors import InputError
-from .trace import write_atomic
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .assemble import verify_document
-    from .figures import draw, draw_experiments
-    from .report import render
+    from ..claims.assemble import verify_document
+    from ..report import render
+    from ..report.figures import draw, draw_experiments
 
     claims = Path(args.claims) if args.claims else paths.ARTICLE_CLAIMS
     impls = _parse_impls(args.impls)
@@ -50,8 +51,11 @@ def cmd_report(args: argparse.Namespace) -> int:
                                    meanwhile=figures_meanwhile)
     target = out_dir / f"{name}.md"
     try:
-        figures = draw(verification, out_dir, name, rendered[0] if rendered else None)
+        figures, pngs = draw(verification, name, rendered[0] if rendered else None)
         done_progress()
+        for rel, png in pngs.items():
+            (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(out_dir / rel, png)
         write_atomic(target, render(verification, figures))
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror}", where=str(target)) from None
@@ -66,7 +70,7 @@ def _parse_impls(text: str | None) -> list[str] | None:
         return None
     if text.strip() == "none":
         return []
-    from .auditing import BUILTIN, installed
+    from ..auditing import BUILTIN, installed
 
     impls = [part.strip() for part in text.split(",")]
     for impl in impls:
@@ -84,13 +88,13 @@ def _tally(counts: dict[str, int]) -> str:
 
 
 def _parse_init(text: str) -> tuple:
-    from .expr import parse_number
+    from ..symbolic.expr import parse_number
 
     return tuple(parse_number(part, where="--init") for part in text.split(","))
 
 
 def cmd_golden(args: argparse.Namespace) -> int:
-    from . import goldenset
+    from ..golden import goldenset
 
     if args.check or args.update:
         if args.problem or args.optimizer:
@@ -117,10 +121,10 @@ def cmd_golden(args: argparse.Namespace) -> int:
 
 
 def _golden_single(args: argparse.Namespace) -> int:
-    from .golden import run_golden
-    from .problems import find_problem
-    from .spec import RunSpec
-    from .trace import dumps
+    from ..golden.run import run_golden
+    from ..golden.spec import RunSpec
+    from ..golden.trace import dumps
+    from ..symbolic.problems import find_problem
 
     if not args.problem or not args.optimizer:
         raise InputError("golden needs --problem and --optimizer (or --check / --update)")
@@ -131,7 +135,7 @@ def _golden_single(args: argparse.Namespace) -> int:
     spec = RunSpec(problem, args.optimizer, hyper, args.steps, args.dps, args.quantize,
                    args.schedule)
     if args.exact:
-        from .golden import run_exact
+        from ..golden.run import run_exact
 
         trace = run_exact(spec)
     else:
@@ -149,28 +153,28 @@ def _golden_single(args: argparse.Namespace) -> int:
 
 
 def cmd_derive(args: argparse.Namespace) -> int:
-    from .derivation_docs import derivation_markdown, generated_files, identities_markdown
+    from ..report.derivation import derivation_markdown, generated_files, identities_markdown
 
     if args.check or args.update:
         if args.problem:
             raise InputError("--check/--update cover every catalogue problem; drop --problem")
         return _check_or_update(generated_files(), args.update, "derivation files")
     if args.identities:
-        from .identities import all_identities
+        from ..symbolic.identities import all_identities
 
         sys.stdout.write(identities_markdown(all_identities()))
         return 0
     if not args.problem:
         raise InputError("derive needs --problem P, --identities, --check or --update")
-    from .problems import find_problem
-    from .symbolic import derive
+    from ..symbolic.derive import derive
+    from ..symbolic.problems import find_problem
 
     sys.stdout.write(derivation_markdown(derive(find_problem(args.problem))))
     return 0
 
 
 def _check_or_update(expected: dict, update: bool, what: str) -> int:
-    from .generated import find_drifts, rewrite
+    from ..files import find_drifts, rewrite
 
     drifts = find_drifts(expected)
     if update:
@@ -188,8 +192,8 @@ def _check_or_update(expected: dict, update: bool, what: str) -> int:
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
-    from .assemble import check_document, verdict_counts
-    from .outcomes import CONTRADICTED, PARTLY
+    from ..claims.assemble import check_document, verdict_counts
+    from ..experiments.outcomes import CONTRADICTED, PARTLY
 
     words = list(args.words)
     if words[:1] == ["init"]:
@@ -208,7 +212,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
 
 def _claims_init(words: list[str], args: argparse.Namespace) -> int:
     """Draft a claims file for a Markdown or text document (stdout, or --out FILE)."""
-    from .draft import draft, to_toml
+    from ..claims.draft import draft, to_toml
 
     if len(words) != 1:
         raise InputError("claims init needs exactly one document: claims init DOC")
@@ -236,11 +240,14 @@ def _claims_init(words: list[str], args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import run_bench
-    from .report import render_bench
+    from ..experiments.bench import run_bench
+    from ..report import render_bench
 
-    if str(paths.ROOT) not in sys.path:
-        sys.path.insert(0, str(paths.ROOT))  # the battery timings audit tests/mutants too
+    root = paths.checkout()
+    if root is None:
+        raise InputError("bench runs in a checkout of adam-verify (it times tests/mutants/ too)")
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
     result = run_bench(progress=progress)
     done_progress()
     text = render_bench(result)
@@ -254,8 +261,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_third_party(args: argparse.Namespace) -> int:
-    from .report.thirdparty import render_third_party
-    from .thirdparty import third_party
+    from ..auditing.thirdparty import third_party
+    from ..report.thirdparty import render_third_party
 
     target = Path(args.out)
     writable_dir(target.parent if str(target.parent) else Path("."))  # fail before work

@@ -8,12 +8,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .arith import MpfrArith, MpmathArith
-from .golden import run_golden
-from .problems import find_problem
-from .rules import ADAM, iterate
-from .spec import RunSpec
-from .streams import golden_streams
+from ..golden.arith import MpfrArith, MpmathArith
+from ..golden.run import run_golden
+from ..golden.spec import RunSpec
+from ..golden.streams import golden_streams
+from ..rules import ADAM, iterate
+from ..symbolic.problems import find_problem
 
 
 @dataclass(frozen=True)
@@ -124,8 +124,8 @@ def adam_tensor_step(impl: str, n: int, steps: int = 5) -> Measurement:
     """One Adam step on an n-element float32 tensor through the large-tensor steppers."""
     import numpy as np
 
-    from .runners.tensor import stepper
-    from .spec import check_hyper
+    from ..golden.spec import check_hyper
+    from ..runners.tensor import stepper
 
     rng = np.random.default_rng(0)
     x0 = rng.uniform(-1, 1, n).astype(np.float32)
@@ -141,7 +141,7 @@ def adam_tensor_step(impl: str, n: int, steps: int = 5) -> Measurement:
 
 
 def sampled_audit(impl: str, size: int, steps: int) -> tuple[float, dict[str, float]]:
-    from .auditing.sampled import audit_tensor
+    from ..auditing.sampled import audit_tensor
 
     t0 = time.perf_counter()
     r = audit_tensor(impl, "adam", size, steps)
@@ -152,7 +152,7 @@ def battery_timing(impl: str, optimizer: str = "adam", golden: bool = True
                    ) -> tuple[float, int, str]:
     """One full audit over the battery (a warm process: imports and framework start-up left
     out): wall seconds, settings run, verdict."""
-    from .auditing.run import audit
+    from ..auditing.run import audit
 
     audit(impl, optimizer, quick=True, golden=False)  # warm-up: imports, compilation
     t0 = time.perf_counter()

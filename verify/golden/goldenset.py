@@ -6,13 +6,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import paths
-from .errors import InputError
-from .generated import Drift, find_drifts, rewrite
-from .golden import run_golden
-from .problems import find_problem
+from .. import paths
+from ..errors import InputError
+from ..files import Drift, find_drifts, rewrite
+from ..symbolic.problems import find_problem
+from ..tomlfile import decimal_text, field, read_toml
+from .run import run_golden
 from .spec import RunSpec
-from .tomlfile import decimal_text, field, read_toml
 from .trace import content_hash, dumps, read_trace
 
 ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")

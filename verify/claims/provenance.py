@@ -17,14 +17,14 @@ from fractions import Fraction
 
 import sympy as sp
 
-from .arith import as_fraction
-from .claims import CONFIRMED, CONTRADICTED, ClaimResult, printed_tolerance, rule_formulas
-from .expr import parse_expr
-from .problems import Problem, find_problem
-from .rules import RULES
+from ..golden.arith import as_fraction
+from ..golden.trace import Trace
+from ..rules import RULES
+from ..symbolic.derive import gradient
+from ..symbolic.expr import parse_expr
+from ..symbolic.problems import Problem, find_problem
+from . import CONFIRMED, CONTRADICTED, ClaimResult, printed_tolerance, rule_formulas
 from .slips import Inputs, search
-from .symbolic import gradient
-from .trace import Trace
 
 INHERITED, INTRODUCED, NOT_TRACED = "inherited", "introduced", "not traced"
 STEP_QUANTITIES = ("m", "v", "m_hat", "v_hat", "buf")

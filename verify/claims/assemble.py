@@ -14,24 +14,25 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from . import __version__, paths
-from .auditing import AuditResult, installed
-from .auditing.batch import start_audits
-from .auditing.calibration import committed_line
-from .cache import Hit, cached, taken, taken_since
-from .claims import NOT_CHECKABLE, VERDICTS, ClaimResult, ClaimsFile, check_claims, load_claims
-from .claims.check import check_claim, question
-from .compare import Comparison, compare
-from .experiments import Experiment, experiment
-from .golden import run_golden
-from .goldenset import GoldenEntry, load_manifest, regenerate
-from .identities import Identity, all_identities
-from .problems import available_problems, find_problem
+from .. import paths
+from ..auditing import AuditResult, installed
+from ..auditing.batch import start_audits
+from ..auditing.calibration import committed_line
+from ..cache import Hit, cached, taken, taken_since
+from ..experiments import Experiment, experiment
+from ..golden.compare import Comparison, compare
+from ..golden.goldenset import GoldenEntry, load_manifest, regenerate
+from ..golden.run import run_golden
+from ..golden.trace import Trace, content, content_hash, loads
+from ..runners.defaults import Shipped, shipped_adam_defaults, unread_frameworks
+from ..runners.numpy_ import run_numpy
+from ..symbolic.derive import Derivation, derive
+from ..symbolic.identities import Identity, all_identities
+from ..symbolic.problems import available_problems, find_problem
+from ..version import __version__
+from . import NOT_CHECKABLE, VERDICTS, ClaimResult, ClaimsFile, check_claims, load_claims
+from .check import check_claim, question
 from .provenance import Source, trace_sources
-from .runners.defaults import Shipped, shipped_adam_defaults, unread_frameworks
-from .runners.numpy_ import run_numpy
-from .symbolic import Derivation, derive
-from .trace import Trace, content, content_hash, loads
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from .arith import (
     ordered_ints,
     round_to,
 )
-from .golden import is_finite_text
+from .run import is_finite_text
 from .trace import Trace
 
 

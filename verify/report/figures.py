@@ -1,13 +1,17 @@
 """Draw the report's figures (PNG, matplotlib's Agg backend) from a ``Verification``.
 
-Like ``report.py`` this only renders what the pipeline computed; it returns the figures it
-wrote as {name: path relative to the report}, which ``report.render`` links.
+Like the Markdown renderers this only renders what the pipeline computed: it returns the
+figures as {name: path relative to the report} (which ``report.render`` links) and
+{path: PNG bytes}, which the CLI writes. Each PNG carries a SHA-256 of the data it plots in its
+``Description`` text chunk, so ``adam-verify check`` can tell stale figures from renderer
+changes (a new matplotlib draws other pixels from the same data).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
-from pathlib import Path
+import zlib
 
 import matplotlib
 
@@ -15,12 +19,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .arith import Float64Arith  # noqa: E402
-from .assemble import Verification  # noqa: E402
-from .evaluate import compile_expr  # noqa: E402
-from .experiments import Experiment  # noqa: E402
-from .problems import find_problem  # noqa: E402
-from .trace import write_atomic  # noqa: E402
+from ..claims.assemble import Verification  # noqa: E402
+from ..experiments import Experiment  # noqa: E402
+from ..golden.arith import Float64Arith  # noqa: E402
+from ..symbolic.evaluate import compile_expr  # noqa: E402
+from ..symbolic.problems import find_problem  # noqa: E402
 
 DIR = "figures"
 _PREFIX = ["report"]  # set by draw(): one report's figures do not overwrite another's
@@ -32,7 +35,8 @@ def _save(fig: plt.Figure, sink: dict[str, bytes], name: str) -> str:
     written only once the whole report is computed, and whole (a crash leaves no half PNG)."""
     rel = f"{DIR}/{_PREFIX[0]}-{name}.png"
     png = io.BytesIO()
-    fig.savefig(png, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(png, format="png", dpi=110, bbox_inches="tight",
+                metadata={"Software": None, "Description": DIGEST + data_digest(fig)})
     plt.close(fig)
     sink[rel] = png.getvalue()
     return rel
@@ -155,19 +159,70 @@ def draw_experiments(experiments: tuple[Experiment, ...], prefix: str = "report"
     return out, sink
 
 
-def draw(v: Verification, out_dir: Path, prefix: str = "report",
-         rendered: Rendered | None = None) -> dict[str, str]:
-    """Write every figure the verification has data for (``figures/<prefix>-*.png`` under
-    ``out_dir``; the experiments' from ``rendered`` when they were drawn already); return
-    {name: path relative to out_dir}."""
+def draw(v: Verification, prefix: str = "report", rendered: Rendered | None = None) -> Rendered:
+    """Every figure the verification has data for (``figures/<prefix>-*.png``; the experiments'
+    from ``rendered`` when they were drawn already): ({name: path relative to the report},
+    {path: PNG bytes})."""
     names, pngs = rendered if rendered is not None else draw_experiments(v.experiments, prefix)
     names, pngs = dict(names), dict(pngs)
     _PREFIX[0] = prefix
     ulps = _audit_ulps(v, pngs)
     if ulps:
         names["audit"] = ulps
-    if pngs:
-        (out_dir / DIR).mkdir(parents=True, exist_ok=True)
-    for rel, png in pngs.items():
-        write_atomic(out_dir / rel, png)
-    return names
+    return names, pngs
+
+
+DIGEST = "adam-verify figure data sha256:"
+
+
+def data_digest(fig: plt.Figure) -> str:
+    """SHA-256 of what a figure shows: every axis's texts, limits and scales, and the data of its
+    lines, collections and images (to 12 significant digits), independent of how it is drawn."""
+    h = hashlib.sha256()
+
+    def put(*items: object) -> None:
+        for item in items:
+            if isinstance(item, np.ndarray | list | tuple):
+                arr = np.asarray(item, dtype=float).ravel()
+                h.update(" ".join(f"{x:.12g}" for x in arr).encode())
+            else:
+                h.update(str(item).encode())
+            h.update(b"\0")
+
+    for ax in fig.axes:
+        put(ax.get_title(), ax.get_xlabel(), ax.get_ylabel(), ax.get_xscale(), ax.get_yscale(),
+            ax.get_xlim(), ax.get_ylim())
+        for line in ax.get_lines():
+            put("line", line.get_label(), line.get_xydata())
+        for coll in ax.collections:
+            put("collection", coll.get_label(), coll.get_offsets())
+            if coll.get_array() is not None:
+                put(np.ma.filled(coll.get_array(), np.nan))
+        for image in ax.get_images():
+            put("image", np.ma.filled(image.get_array(), np.nan))
+        for text in ax.texts:
+            put("text", text.get_text())
+        legend = ax.get_legend()
+        if legend is not None:
+            put("legend", *(t.get_text() for t in legend.get_texts()))
+    return h.hexdigest()
+
+
+def png_digest(png: bytes) -> str | None:
+    """The data digest a PNG written by ``_save`` carries, or None (not ours, or damaged)."""
+    pos = 8
+    while pos + 8 <= len(png):
+        length = int.from_bytes(png[pos:pos + 4], "big")
+        kind = png[pos + 4:pos + 8]
+        body = png[pos + 8:pos + 8 + length]
+        if kind in (b"tEXt", b"zTXt", b"iTXt"):
+            key, _, value = body.partition(b"\0")
+            if key == b"Description":
+                if kind == b"zTXt":
+                    value = zlib.decompress(value[1:])
+                elif kind == b"iTXt":
+                    value = value[2:].split(b"\0", 2)[-1]
+                text = value.decode("latin-1")
+                return text[len(DIGEST):] if text.startswith(DIGEST) else None
+        pos += 12 + length
+    return None

@@ -50,7 +50,7 @@ def is_plain_decimal(text: str) -> bool:
 def _decimal_fraction(text: str) -> Fraction:
     """A decimal string parsed exactly, never via float (cached: every run converts the same
     hyperparameters and starting points, twice for a golden)."""
-    from .expr import parse_number
+    from ..symbolic.expr import parse_number
 
     r = parse_number(text)
     return Fraction(int(r.p), int(r.q))

@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
+from ..errors import InputError
+from ..rules import iterate
 from .arith import MpfrArith
 from .certify import MpfrCertifier
-from .errors import InputError
-from .rules import iterate
 from .spec import check_hyper, get_rule
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 import sympy as sp
 
-from .errors import InputError
+from ..errors import InputError
 
 MAX_LENGTH = 20_000
 MAX_DEPTH = 200

@@ -1,0 +1,1 @@
+"""The command line: argument parsing, wiring, exit codes and output paths."""
