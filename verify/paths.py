@@ -15,8 +15,8 @@ from importlib import resources
 from pathlib import Path
 
 BUNDLED = Path(str(resources.files("verify") / "derivations"))
-_ROOT = os.environ.get("ADAM_VERIFY_ROOT")
-DERIVATIONS = Path(_ROOT) / "derivations" if _ROOT else BUNDLED
+_project = os.environ.get("ADAM_VERIFY_ROOT")
+DERIVATIONS = Path(_project) / "derivations" if _project else BUNDLED
 PROBLEMS = DERIVATIONS / "problems"
 GOLDEN = DERIVATIONS / "golden"
 CLAIMS = DERIVATIONS / "claims"
@@ -24,7 +24,7 @@ SYMBOLIC = DERIVATIONS / "symbolic"
 STREAMS = DERIVATIONS / "streams"  # gradient streams of the audit battery
 CALIBRATION = DERIVATIONS / "calibration.json"  # the audit's mutation score
 # relative, so it resolves against the current directory when a file is written
-REPORTS = Path(_ROOT) / "reports" if _ROOT else Path("reports")
+REPORTS = Path(_project) / "reports" if _project else Path("reports")
 ARTICLE_CLAIMS = CLAIMS / "adam_deeply_explained.toml"
 KINGMA_BA_CLAIMS = CLAIMS / "kingma_ba_2015.toml"
 
