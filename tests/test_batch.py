@@ -162,8 +162,9 @@ def test_a_claim_takes_the_answer_found_elsewhere(tmp_path):
 def test_an_audit_that_raises_is_a_skip_saying_what_it_raised(monkeypatch):
     """A framework raising something unexpected in one audit ends that audit, not the batch:
     a skip naming the exception, not kept in the cache (``Lost``)."""
+    from tests.helpers import audit_many
     from verify.auditing import run
-    from verify.auditing.batch import Lost, audit_many
+    from verify.auditing.batch import Lost
 
     real = run.audit
 
@@ -182,8 +183,9 @@ def test_an_audit_that_raises_is_a_skip_saying_what_it_raised(monkeypatch):
 def test_a_lost_child_is_a_skip_not_kept_and_bad_input_is_kept(monkeypatch):
     """A run lost with its child process (``LostRun``: Keras' serving child died) is a skip
     that is tried again; a framework's refusal (an ``InputError``) is a plain skip, kept."""
+    from tests.helpers import audit_many
     from verify.auditing import run
-    from verify.auditing.batch import Lost, audit_many
+    from verify.auditing.batch import Lost
     from verify.errors import InputError, LostRun
 
     def failing(impl, optimizer, **kw):

@@ -81,7 +81,7 @@ def test_fresh_and_off(cache_dir, monkeypatch):
 
 
 def test_a_reused_audit_equals_the_fresh_one_and_user_code_is_never_cached(cache_dir):
-    from verify.auditing.batch import audit_many
+    from tests.helpers import audit_many
 
     pairs = [("numpy", "momentum"), ("tests.mutants.adam_family:adam_textbook", "adam")]
     mark = cache.taken()

@@ -8,14 +8,21 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verify.golden.arith import Float32Arith, MpfrArith, RationalArith
-from verify.golden.run import float32_of, run_golden
+from verify.golden.arith import Float32Arith, MpfrArith, RationalArith, as_fraction, round_to_float32
+from verify.golden.run import is_finite_text, run_golden
 from verify.golden.spec import RunSpec
 from verify.rules import RULES, iterate
 
 from .conftest import FUZZ
 
 f32 = st.floats(-10, 10, width=32, allow_subnormal=False).filter(lambda x: abs(x) > 1e-3)
+
+
+def float32_of(text: str) -> np.float32:
+    """A decimal string rounded correctly to float32 (non-finite strings pass through)."""
+    if not is_finite_text(text):
+        return np.float32(text)
+    return round_to_float32(as_fraction(text))
 
 
 def f32_text(x):

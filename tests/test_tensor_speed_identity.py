@@ -13,11 +13,21 @@ import pytest
 from verify.golden.arith import Float32Arith
 from verify.golden.spec import check_hyper
 from verify.rules import RULES
-from verify.runners.tensor import CHUNK, chunk_spans, chunked_step, reference_step, stepper
+from verify.runners.tensor import CHUNK, chunk_spans, chunked_step, stepper
 
 STEPS = 6
 # three whole chunks and a ragged tail: every chunk boundary and the short last chunk are hit
 SIZE = 3 * CHUNK + 4321
+
+
+def reference_step(rule, g: np.ndarray, state, x: np.ndarray, t: int,
+                   hp: dict, ar: Float32Arith):
+    """One step of ``rule`` on the whole vector at once (new parameters, new state): the plain
+    generic rule, the reference that ``chunked_step`` must match bit for bit."""
+    with np.errstate(all="ignore"):
+        delta, new, _ = rule.update(g, state, x, t, hp, ar)
+        return x + delta, new
+
 
 
 def _gradients(n: int, t: int) -> np.ndarray:

@@ -13,6 +13,7 @@ import verify
 from verify.auditing.battery import rule_hyper
 from verify.auditing.run import replayed_gradients, run_impl
 from verify.golden.spec import RunSpec
+from verify.runners import tensorflow_ as tf_
 from verify.symbolic.problems import find_problem
 
 # the audit battery's probe setting (lr larger in the narrow formats)
@@ -49,7 +50,6 @@ def test_tf_v1_adam_computes_the_epshat_variant():
 @pytest.mark.parametrize("dtype", ["float32", "float16"])
 def test_raw_resource_apply_adam_is_the_v1_kernel(dtype):
     pytest.importorskip("tensorflow")
-    from verify.runners.tensorflow_ import raw_apply_adam
 
     spec = probe("adam", dtype)
     v1 = run_impl(TF_V1, spec, dtype)
@@ -179,3 +179,31 @@ def test_third_party_cli_refuses_an_unwritable_out_before_work(tmp_path, capsys)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "a_file" in err
     assert not (tmp_path / "x.md").exists()
+
+
+def raw_apply_adam(spec: RunSpec, dtype: str = "float32"):
+    """``tf.raw_ops.ResourceApplyAdam`` on ``spec`` (rule ``adam`` or its ε̂ variant; the kernel
+    is one): lr, β1, β2, ε as float32 scalars, β powers as float32 running products."""
+    tf = tf_._tf()
+    if spec.rule.name not in ("adam", "adam-epshat"):
+        raise ValueError(f"ResourceApplyAdam computes Adam; it has no {spec.rule.name!r}")
+    f = {k: float(v) for k, v in spec.full_hyper().items()}
+    tdt = getattr(tf, dtype)
+    n = len(spec.problem.params)
+    m = tf.Variable(tf.zeros([n], tdt))
+    v = tf.Variable(tf.zeros([n], tdt))
+    powers = {"b1": tf.constant(1.0, tf.float32), "b2": tf.constant(1.0, tf.float32)}
+
+    def scalar(x):
+        return tf.cast(tf.constant(x, tf.float32), tdt)
+
+    def apply(g, var, t):
+        powers["b1"] = powers["b1"] * tf.constant(f["beta1"], tf.float32)
+        powers["b2"] = powers["b2"] * tf.constant(f["beta2"], tf.float32)
+        tf.raw_ops.ResourceApplyAdam(
+            var=var.handle, m=m.handle, v=v.handle, beta1_power=tf.cast(powers["b1"], tdt),
+            beta2_power=tf.cast(powers["b2"], tdt), lr=scalar(f["lr"]), beta1=scalar(f["beta1"]),
+            beta2=scalar(f["beta2"]), epsilon=scalar(f["eps"]), grad=g)
+        return {"m": tf_._host(m), "v": tf_._host(v)}
+
+    return tf_._drive(spec, "tf.raw_ops.ResourceApplyAdam", dtype, apply, {}, {})

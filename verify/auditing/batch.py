@@ -210,10 +210,3 @@ def start_audits(pairs: Sequence[tuple[str, str]], workers: int | None = None,
     frameworks' packages, answered by the workers (``PendingAudits.answers``) when there are
     any."""
     return PendingAudits(pairs, workers, questions)
-
-
-def audit_many(pairs: Sequence[tuple[str, str]], workers: int | None = None,
-               progress: Callable[[str], None] = lambda s: None
-               ) -> tuple[list[AuditResult], list[tuple[str, str, str]]]:
-    """Audit every pair (``start_audits``) and wait: results in the pairs' order."""
-    return start_audits(pairs, workers).collect(progress)

@@ -41,23 +41,6 @@ FIELD_TYPES: dict[str, str] = {
     "negates": "true or false",
     "compare": "list of [name, name] pairs",
 }
-# what each kind checks, for the format reference and `claims init`
-KIND_DOC: dict[str, str] = {
-    "trace": "printed numbers of a worked example against a committed golden trace",
-    "formula": "an expression against one step of a rule on symbols, or a problem's gradient",
-    "critical_points": "a count of minima, maxima or saddles against SymPy's classification",
-    "default": "a stated default against Kingma & Ba and the installed frameworks",
-    "api": "a dotted name (and optionally a call's arity and keywords) against the packages",
-    "state": "the per-parameter state an optimizer keeps",
-    "identity": "a statement SymPy proves (optionally: only under a stated assumption)",
-    "experiment": "a behavioural statement, by an experiment with a protocol and a sweep",
-    "audit": "what an installed framework computes, by an audit",
-    "code": "a code block, parsed; every import and call resolved and bound, none run",
-    "reduction": "one optimizer with some hyperparameters fixed computing as another",
-    "literature": "a statement against a cited passage (the citation and a short quote)",
-    "metadata": "a statement about a package against its own metadata",
-    "statement": "not checkable, with the reason",
-}
 
 
 @dataclass(frozen=True)

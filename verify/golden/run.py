@@ -13,12 +13,11 @@ from itertools import accumulate, chain
 from typing import Any
 
 import mpmath
-import numpy as np
 import sympy as sp
 
 from ..errors import InputError
 from ..symbolic.problems import Problem, rational_text
-from .arith import MpfrArith, MpmathArith, RationalArith, as_fraction, round_to_float32
+from .arith import MpfrArith, MpmathArith, RationalArith
 from .certify import MpfrCertifier
 from .engine import FlatRun, run_flat, run_in
 from .spec import RunSpec, effective_hyper
@@ -244,10 +243,3 @@ def _all_finite(texts: tuple[str, ...]) -> bool:
     if "n" not in joined and "i" not in joined and "N" not in joined and "I" not in joined:
         return True
     return all(map(is_finite_text, texts))
-
-
-def float32_of(text: str) -> np.float32:
-    """A decimal string rounded correctly to float32 (non-finite strings pass through)."""
-    if not is_finite_text(text):
-        return np.float32(text)
-    return round_to_float32(as_fraction(text))

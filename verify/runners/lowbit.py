@@ -29,8 +29,6 @@ from ..golden.streams import golden_streams
 from .hypermap import map_hyper
 from .objects import detect
 
-CONTROL = "torch.optim:AdamW"
-
 
 @dataclass(frozen=True)
 class LowBitMeasure:

@@ -51,15 +51,6 @@ class _StepArith(Float32Arith):
         return value
 
 
-def reference_step(rule: Rule, g: np.ndarray, state: State, x: np.ndarray, t: int,
-                   hp: dict, ar: Float32Arith) -> tuple[np.ndarray, State]:
-    """One step of ``rule`` on the whole vector at once (new parameters, new state): the plain
-    generic rule, the reference that ``chunked_step`` must match bit for bit."""
-    with np.errstate(all="ignore"):
-        delta, new, _ = rule.update(g, state, x, t, hp, ar)
-        return x + delta, new
-
-
 def chunk_spans(n: int, chunk: int = CHUNK) -> list[tuple[int, int]]:
     """Consecutive slices of ``chunk`` elements covering ``n``, the last one taking the ragged
     rest (between ``chunk`` and 2·``chunk`` − 1 elements, so it is never short)."""

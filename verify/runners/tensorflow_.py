@@ -3,10 +3,9 @@
 - ``tf.compat.v1.train`` optimizers (``AdamOptimizer`` and any subclass of its base), audited as
   objects: ``--impl tensorflow.compat.v1.train:AdamOptimizer``. Their slots (``m``, ``v``) are
   read with ``get_slot``; the β powers they keep as float32 variables are counters.
-- ``tf.raw_ops.ResourceApplyAdam``, the kernel AdamOptimizer calls, driven directly with the
-  β powers kept as AdamOptimizer keeps them (a float32 running product): ``raw_apply_adam``.
-  ``tf.raw_ops.ApplyAdam`` itself takes reference tensors, which exist only in TF1 graph mode
-  ("apply_adam op does not support eager execution. Arg 'out' is a ref.").
+- ``tests/test_thirdparty.py`` drives ``tf.raw_ops.ResourceApplyAdam``, the kernel AdamOptimizer
+  calls, directly through ``_drive`` (``tf.raw_ops.ApplyAdam`` takes reference tensors, which
+  exist only in TF1 graph mode).
 - Keras 3 on the TensorFlow backend (``tf.keras``) goes through the Keras runner; this module
   gives it TF gradients (``tf_gradients``).
 """
@@ -101,31 +100,3 @@ def v1_state(opt, var) -> dict[str, np.ndarray]:
         if v.shape != var.shape:
             out[v.name.split(":")[0]] = _host(v)
     return out
-
-
-def raw_apply_adam(spec: RunSpec, dtype: str = "float32") -> Trace:
-    """``tf.raw_ops.ResourceApplyAdam`` on ``spec`` (rule ``adam`` or its ε̂ variant; the kernel
-    is one): lr, β1, β2, ε as float32 scalars, β powers as float32 running products."""
-    tf = _tf()
-    if spec.rule.name not in ("adam", "adam-epshat"):
-        raise InputError(f"ResourceApplyAdam computes Adam; it has no {spec.rule.name!r}")
-    f = {k: float(v) for k, v in spec.full_hyper().items()}
-    tdt = getattr(tf, dtype)
-    n = len(spec.problem.params)
-    m = tf.Variable(tf.zeros([n], tdt))
-    v = tf.Variable(tf.zeros([n], tdt))
-    powers = {"b1": tf.constant(1.0, tf.float32), "b2": tf.constant(1.0, tf.float32)}
-
-    def scalar(x):
-        return tf.cast(tf.constant(x, tf.float32), tdt)
-
-    def apply(g, var, t):
-        powers["b1"] = powers["b1"] * tf.constant(f["beta1"], tf.float32)
-        powers["b2"] = powers["b2"] * tf.constant(f["beta2"], tf.float32)
-        tf.raw_ops.ResourceApplyAdam(
-            var=var.handle, m=m.handle, v=v.handle, beta1_power=tf.cast(powers["b1"], tdt),
-            beta2_power=tf.cast(powers["b2"], tdt), lr=scalar(f["lr"]), beta1=scalar(f["beta1"]),
-            beta2=scalar(f["beta2"]), epsilon=scalar(f["eps"]), grad=g)
-        return {"m": _host(m), "v": _host(v)}
-
-    return _drive(spec, "tf.raw_ops.ResourceApplyAdam", dtype, apply, {}, {})
