@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from ..golden.arith import FORMATS, FloatFormat, as_fraction, float32_text, float_format, round_to
 from ..golden.run import optimizer_header, problem_header, status_of
 from ..golden.spec import RunSpec
@@ -127,3 +128,21 @@ def torch_gradients(problem: Problem, dtype: str = "float32"
         return grad
 
     return [make(fn) for fn in phase_losses(problem, ar)]
+
+
+def import_framework(names: tuple[str, ...], install: str) -> list[Any]:
+    """The framework's modules, imported; or one line saying how to install it."""
+    import importlib
+
+    try:
+        return [importlib.import_module(n) for n in names]
+    except ImportError:
+        raise InputError(install) from None
+
+
+def require_counterpart(framework: str, spec: RunSpec, supported: tuple[str, ...],
+                        hooks: object | None) -> None:
+    """A built-in run needs the framework to ship the claimed rule (an object brings its own)."""
+    if hooks is None and spec.rule.name not in supported:
+        raise InputError(f"{framework} has no counterpart of {spec.rule.name!r} "
+                         f"(supported: {', '.join(supported)})")

@@ -10,11 +10,18 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..errors import InputError
 from ..golden.arith import float_format
 from ..golden.spec import RunSpec
 from ..golden.trace import Trace
-from .framework import OpsArith, init_float32, make_trace, phase_losses, project
+from .framework import (
+    OpsArith,
+    import_framework,
+    init_float32,
+    make_trace,
+    phase_losses,
+    project,
+    require_counterpart,
+)
 from .hooks import Hooks
 
 SUPPORTED = ("gd", "momentum", "momentum-zero", "nesterov", "nesterov-zero", "adam", "adamw",
@@ -38,14 +45,9 @@ def run_mlx(spec: RunSpec, impl: str = "mlx", dtype: str = "float32",
             hooks: Hooks | None = None) -> Trace:
     """Run mlx.optimizers with parameters (so gradients and state) in ``dtype``; ``hooks`` (an
     optimizer object's audit) build the optimizer and read its state instead."""
-    try:
-        import mlx.core as mx
-        import mlx.optimizers as optim
-    except ImportError:
-        raise InputError("MLX is not installed (pip install 'mlx[cpu]')") from None
-    if hooks is None and spec.rule.name not in SUPPORTED:
-        raise InputError(f"mlx.optimizers has no counterpart of {spec.rule.name!r} "
-                         f"(supported: {', '.join(SUPPORTED)})")
+    mx, optim = import_framework(("mlx.core", "mlx.optimizers"),
+                                 "MLX is not installed (pip install 'mlx[cpu]')")
+    require_counterpart("mlx.optimizers", spec, SUPPORTED, hooks)
     f = {k: float(v) for k, v in spec.full_hyper().items()}
     opt = hooks.make() if hooks else _optimizer(optim, spec.rule.name, f,
                                                 bias_correction=impl == "mlx")

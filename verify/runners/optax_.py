@@ -9,7 +9,14 @@ import numpy as np
 from ..errors import InputError
 from ..golden.spec import RunSpec
 from ..golden.trace import Trace
-from .framework import init_float32, jax_gradients, make_trace, project
+from .framework import (
+    import_framework,
+    init_float32,
+    jax_gradients,
+    make_trace,
+    project,
+    require_counterpart,
+)
 from .hooks import Hooks
 
 SUPPORTED = ("gd", "momentum", "nesterov", "adam", "adamw", "amsgrad", "rmsprop")
@@ -50,15 +57,9 @@ def run_optax(spec: RunSpec, impl: str = "optax", dtype: str = "float32",
               hooks: Hooks | None = None) -> Trace:
     """Run optax with parameters (so gradients and state) in ``dtype``; ``hooks`` (an
     optimizer object's audit) build the transformation and read its state instead."""
-    try:
-        import jax
-        import jax.numpy as jnp
-        import optax
-    except ImportError:
-        raise InputError("JAX/optax are not installed (pip install 'adam-verify[jax]')") from None
-    if hooks is None and spec.rule.name not in SUPPORTED:
-        raise InputError(f"optax has no counterpart of {spec.rule.name!r} "
-                         f"(supported: {', '.join(SUPPORTED)})")
+    jax, jnp, optax = import_framework(("jax", "jax.numpy", "optax"),
+                                       "JAX/optax are not installed (pip install 'adam-verify[jax]')")
+    require_counterpart("optax", spec, SUPPORTED, hooks)
     f = {k: float(v) for k, v in spec.full_hyper().items()}
     opt = hooks.make() if hooks else _optimizer(optax, spec.rule.name, f)
     jdt = getattr(jnp, dtype)

@@ -17,7 +17,7 @@ from ..golden.run import optimizer_header, problem_header, status_of
 from ..golden.spec import RunSpec
 from ..golden.trace import Step, Trace
 from ..symbolic.evaluate import compile_expr
-from .framework import OpsArith
+from .framework import OpsArith, import_framework, require_counterpart
 from .framework import texts as array_texts
 from .hooks import Hooks
 
@@ -55,13 +55,8 @@ def run_torch(spec: RunSpec, impl: str = "torch",
               hooks: Hooks | None = None) -> Trace:
     """Run torch.optim on ``spec`` with parameters (and so gradients and state) in ``dtype``;
     ``hooks`` (an optimizer object's audit) build the optimizer and read its state instead."""
-    try:
-        import torch
-    except ImportError:
-        raise InputError("PyTorch is not installed (pip install 'adam-verify[torch]')") from None
-    if hooks is None and spec.rule.name not in SUPPORTED:
-        raise InputError(f"torch.optim has no counterpart of {spec.rule.name!r} "
-                         f"(supported: {', '.join(SUPPORTED)})")
+    (torch,) = import_framework(("torch",), "PyTorch is not installed (pip install 'adam-verify[torch]')")
+    require_counterpart("torch.optim", spec, SUPPORTED, hooks)
     mode = MODES.get(impl, "object")
     problem = spec.problem
     tdt = getattr(torch, dtype)
