@@ -42,7 +42,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import paths
-from ..errors import InputError
+from ..errors import InputError, unknown
 from ..rules import RULES
 from ..symbolic.problems import Problem, find_problem
 
@@ -148,7 +148,7 @@ def battery(rule: str, dtype: str = "float32", quick: bool = False,
     """The settings ``rule`` is audited under in ``dtype``: every setting of its family (only
     the probe with ``quick``), plus the user's own hyperparameters as a setting when given."""
     if rule not in RULES:
-        raise InputError(f"unknown optimizer {rule!r}")
+        raise InputError(unknown("optimizer", rule, sorted(RULES)))
     if dtype not in PROBE_LR:
         raise InputError(f"unknown dtype {dtype!r} (known: {', '.join(PROBE_LR)})")
     out = _family_settings(rule, dtype)

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import REFUSALS, ImplementationError, InputError, refusal
+from ..errors import REFUSALS, ImplementationError, InputError, refusal, unknown
 from ..golden.arith import LOW_DTYPES
 from ..golden.compare import operand_ulps
 from ..golden.run import run_golden
@@ -112,8 +112,7 @@ def _run_one(impl: str | Callable[..., Any], spec: RunSpec, dtype: str) -> Trace
         from ..runners.keras_ import run_keras
 
         return run_keras(spec, impl, dtype)
-    raise InputError(f"unknown implementation {impl!r} (known: {', '.join(BUILTIN)}, "
-                     "or MODULE:CALLABLE)")
+    raise InputError(unknown("implementation", impl, BUILTIN, "or MODULE:CALLABLE"))
 
 
 def replayed_gradients(tested: Trace) -> list[list[Fraction]] | None:
@@ -137,7 +136,7 @@ def audit(impl: str | Callable[..., Any], optimizer: str = "adam", problem: str 
     if dtype not in LOW_DTYPES:
         raise InputError(f"unknown dtype {dtype!r} (known: {', '.join(LOW_DTYPES)})")
     if optimizer not in RULES:
-        raise InputError(f"unknown optimizer {optimizer!r} (known: {', '.join(sorted(RULES))})")
+        raise InputError(unknown("optimizer", optimizer, sorted(RULES)))
     settings = battery(optimizer, dtype, quick, hyper, steps)
     specs = [RunSpec(stream_problem(s.stream, problem), optimizer, rule_hyper(optimizer, s.hyper),
                      s.steps) for s in settings]

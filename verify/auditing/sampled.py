@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, unknown
 from ..files import write_atomic
 from ..golden.arith import as_fraction
 from ..golden.spec import check_hyper
@@ -174,7 +174,7 @@ def audit_tensor(impl: str, optimizer: str = "adam", size: int = 1_000_000, step
     """Audit ``impl`` (a built-in or MODULE:CALLABLE) running ``optimizer`` on ``size``
     parameters for ``steps`` steps."""
     if optimizer not in RULES:
-        raise InputError(f"unknown optimizer {optimizer!r}")
+        raise InputError(unknown("optimizer", optimizer, sorted(RULES)))
     if not 1 <= size <= 50_000_000 or not 1 <= steps <= 10_000:
         raise InputError("size must be 1..5·10⁷ and steps 1..10⁴")
     rule = RULES[optimizer]

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, unknown
 from ..experiments import EXPERIMENTS
 from ..experiments.outcomes import VERDICTS
 from ..rules import RULES
@@ -39,12 +39,12 @@ def _load_one(item: Any, w: str) -> Claim:
     w = f"{w} (id {cid!r})"
     kind = toml_field(item, "kind", str, w)
     if kind not in KINDS:
-        raise InputError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})", where=w)
+        raise InputError(unknown("kind", kind, KINDS), where=w)
     common = ("id", "section", "quote", "kind")
     allowed = set(common) | set(KINDS[kind]) | set(OPTIONAL.get(kind, ()))
-    unknown = sorted(set(item) - allowed)
-    if unknown:
-        raise InputError(f"a {kind!r} claim has no field {unknown[0]!r}", where=w)
+    extra = sorted(set(item) - allowed)
+    if extra:
+        raise InputError(f"a {kind!r} claim has no field {extra[0]!r}", where=w)
     for name in KINDS[kind]:
         if name not in item:
             raise InputError(f"a {kind!r} claim needs field {name!r}", where=w)
@@ -67,7 +67,7 @@ def _load_one(item: Any, w: str) -> Claim:
                          f"(known: {', '.join(EXPERIMENTS)})", where=w)
     for key in ("optimizer", "expect"):
         if key in options and options[key] not in RULES:
-            raise InputError(f"unknown optimizer {options[key]!r}", where=w)
+            raise InputError(unknown("optimizer", options[key], sorted(RULES)), where=w)
     if "problem" in options and options["problem"] not in available_problems():
         raise InputError(f"unknown problem {options['problem']!r}", where=w)
     claim = Claim(cid, toml_field(item, "section", str, w), toml_field(item, "quote", str, w),
@@ -101,7 +101,7 @@ def _validate_reduction(o: dict[str, Any], w: str) -> None:
 
     for key in ("optimizer", "equals"):
         if o[key] not in RULES:
-            raise InputError(f"field {key!r}: unknown optimizer {o[key]!r}", where=w)
+            raise InputError(f"field {key!r}: " + unknown("optimizer", o[key], sorted(RULES)), where=w)
     first, second = RULES[o["optimizer"]], RULES[o["equals"]]
     names = {h: sp.Symbol(h) for h in first.defaults}
     for key, rule in (("setting", first), ("mapping", second)):

@@ -10,6 +10,7 @@ from pathlib import Path
 from .. import paths
 from ..errors import InputError
 from ..files import write_atomic
+from ..rules import RULES
 from .common import HYPER, bar, done_progress, positive_int, progress, writable_dir
 
 
@@ -17,6 +18,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from ..auditing import audit
     from ..report import render_audit
 
+    from ..golden.spec import get_rule
+
+    get_rule(args.optimizer)  # a misspelt name is refused before anything is created
     hyper = {k: getattr(args, k) for k in HYPER if getattr(args, k) is not None}
     if args.size:
         return _audit_tensor(args, hyper)
@@ -29,9 +33,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                    args.quick, progress=progress, options=options or None)
     done_progress()
     text = render_audit(result)
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in result.impl)
-    suffix = "" if result.dtype == "float32" else f"-{result.dtype}"
-    target = out_dir / f"audit-{safe}-{result.optimizer}{suffix}.md"
+    target = out_dir / audit_file_name(result.impl, result.optimizer, args, options, hyper)
     try:
         write_atomic(target, text)
     except OSError as exc:
@@ -39,6 +41,25 @@ def cmd_audit(args: argparse.Namespace) -> int:
     print(result.first_line())
     print(f"wrote {target}")
     return 1 if args.strict and result.verdict != "consistent" else 0
+
+
+def audit_file_name(impl: str, optimizer: str, args: argparse.Namespace,
+                    options: dict, hyper: dict[str, str]) -> str:
+    """``audit-<impl>-<optimizer>[-<problem>][-quick][-<dtype>][-<option>…][-<hyper>…].md``:
+    audits that differ in what was asked do not overwrite each other."""
+    parts = [impl, optimizer]
+    if args.problem:
+        parts.append(Path(args.problem).stem)
+    if args.quick:
+        parts.append("quick")
+    if args.dtype != "float32":
+        parts.append(args.dtype)
+    parts += [f"{k}={v}" for k, v in sorted(options.items())]
+    parts += [f"{k}{v}" for k, v in sorted(hyper.items())]
+    if args.steps:
+        parts.append(f"steps{args.steps}")
+    name = "-".join(parts)
+    return "audit-" + "".join(c if c.isalnum() or c in "-_.=" else "_" for c in name) + ".md"
 
 
 def _audit_tensor(args: argparse.Namespace, hyper: dict[str, str]) -> int:
@@ -148,7 +169,9 @@ def add_verbs(sub) -> None:
     a.add_argument("--impl", required=True,
                    help="numpy, torch, torch-foreach, torch-fused, mlx, mlx-default, optax, "
                         "keras, keras-torch, or MODULE:CALLABLE")
-    a.add_argument("--optimizer", default="adam")
+    a.add_argument("--optimizer", default="adam", metavar="RULE",
+                   help="the rule the implementation claims to compute (default: adam); one of "
+                        + ", ".join(sorted(RULES)))
     a.add_argument("--problem", help="a problem whose gradients replace the probe stream in "
                                       "the battery's settings (default: the probe)")
     a.add_argument("--steps", type=positive_int,

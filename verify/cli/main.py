@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .. import paths
-from ..errors import InputError
+from ..errors import InputError, unknown
 from ..files import write_atomic
 from ..version import __version__
 from .audit import add_verbs
@@ -75,8 +75,7 @@ def _parse_impls(text: str | None) -> list[str] | None:
     impls = [part.strip() for part in text.split(",")]
     for impl in impls:
         if impl not in BUILTIN:
-            raise InputError(f"--impls: unknown implementation {impl!r} "
-                             f"(known: {', '.join(BUILTIN)}, or none)")
+            raise InputError("--impls: " + unknown("implementation", impl, BUILTIN, "or none"))
         if impl not in installed():
             raise InputError(f"--impls: {impl} is not installed here")
     return list(dict.fromkeys(impls))

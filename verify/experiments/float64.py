@@ -15,7 +15,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, unknown
 from ..golden.arith import Float64Arith
 from ..rules import RULES
 from ..symbolic.derive import gradient
@@ -68,7 +68,7 @@ def grid64(problem: str | Problem, optimizer: str, settings: Sequence[Setting],
     if p.online:
         raise InputError(f"problem {p.name} is online; grid runs need a fixed loss")
     if optimizer not in RULES:
-        raise InputError(f"unknown optimizer {optimizer!r}")
+        raise InputError(unknown("optimizer", optimizer, sorted(RULES)))
     rule = RULES[optimizer]
     ar = Float64Arith()
     n, cols = len(p.params), len(settings)

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import sympy as sp
 
-from ..errors import InputError
+from ..errors import InputError, unknown
 from ..rules import RULES, SCHEDULES, Rule
 from ..symbolic.expr import parse_number
 from ..symbolic.problems import Problem, rational_text
@@ -53,7 +53,7 @@ class RunSpec:
 
 def get_rule(name: str) -> Rule:
     if name not in RULES:
-        raise InputError(f"unknown optimizer {name!r} (known: {', '.join(sorted(RULES))})")
+        raise InputError(unknown("optimizer", name, sorted(RULES)))
     return RULES[name]
 
 

@@ -13,8 +13,10 @@ type, or runs past the per-step time limit → ``ImplementationError`` ("not aud
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -35,10 +37,14 @@ STEP_SECONDS = 5.0  # per-step time limit (``run_user(..., timeout=)``; 0 turns 
 
 
 def load_callable(target: str) -> Callable[..., Any]:
-    """Import ``MODULE:CALLABLE`` (code the user asked to run, not data from a file)."""
+    """Import ``MODULE:CALLABLE`` (code the user asked to run, not data from a file), looking in
+    the current directory first, as ``python -m`` would."""
     if not SPEC_RE.match(target):
         raise InputError(f"--impl {target!r}: expected MODULE:CALLABLE")
     module_name, attr = target.split(":")
+    here = os.getcwd()
+    if sys.path[:1] not in ([here], [""]):
+        sys.path.insert(0, here)
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

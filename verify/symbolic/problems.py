@@ -10,7 +10,7 @@ from pathlib import Path
 import sympy as sp
 
 from .. import paths
-from ..errors import InputError
+from ..errors import InputError, unknown
 from ..tomlfile import decimal_text, field, read_toml
 from .evaluate import unsupported
 from .expr import parse_expr, parse_number
@@ -210,8 +210,7 @@ def problem_path(name: str) -> Path:
         raise InputError(f"unknown problem {name!r}")
     path = paths.PROBLEMS / f"{name}.toml"
     if not path.exists():
-        known = ", ".join(available_problems()) or "none"
-        raise InputError(f"unknown problem {name!r} (known: {known})")
+        raise InputError(unknown("problem", name, available_problems()))
     return path
 
 
