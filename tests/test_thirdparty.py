@@ -166,9 +166,33 @@ def test_third_party_report_renders_rows_and_missing_packages():
     text = render_third_party(ThirdPartyReport((row,), (), PACKAGES, ("tensorflow", "deepspeed")))
     assert ("| torch 2.13, heavyball 3.2.1 | `heavyball:AdamW` | adamw | float32 | discrepant | "
             "max 1.02e+05 operand ULP | discrepant with adamw; unexplained by the catalogue |") in text
-    assert "Not installed here (no rows): tensorflow (`pip install tensorflow-cpu`), deepspeed" \
-        in text
+    assert ("Not installed when this file was regenerated: tensorflow (`pip install "
+            "tensorflow-cpu`), deepspeed") in text
+    assert "rows above are kept" not in text  # nothing kept, nothing said of it
     assert "Quantized state" not in text  # no torchao measurement, no section
+    # a row kept from the committed file lands with its package, after the fresh rows
+    kept = (("tensorflow", "| tensorflow 2.21.0 (kept since 2026-12-07) | `tensorflow.compat.v1"
+                           ".train:AdamOptimizer` | adam | float32 | discrepant | x | y |"),)
+    text = render_third_party(ThirdPartyReport((row,), (), PACKAGES, ("tensorflow",)), kept)
+    assert text.index("kept since 2026-12-07") < text.index("`heavyball:AdamW`")
+    assert "Their rows above are kept from the last run that had them" in text
+
+
+def test_kept_rows_are_marked_once_with_the_date_they_were_first_kept():
+    import datetime
+
+    from verify.cli.check import kept_rows
+
+    committed = ("| versions | optimizer object | audited as |\n|---|---|---|\n"
+                 "| tensorflow 2.21.0 | `tensorflow.compat.v1.train:AdamOptimizer` | adam |\n"
+                 "| deepspeed 0.19.8 (kept since 2026-11-30) | `deepspeed.ops.adam:X` | adamw |\n"
+                 "| heavyball 3.2.1 | `heavyball:AdamW` | adamw |\n")
+    kept = kept_rows(committed, ("tensorflow", "deepspeed"))
+    today = datetime.date.today().isoformat()
+    assert kept == (("tensorflow", f"| tensorflow 2.21.0 (kept since {today}) | "
+                                   "`tensorflow.compat.v1.train:AdamOptimizer` | adam |"),
+                    ("deepspeed", "| deepspeed 0.19.8 (kept since 2026-11-30) | "
+                                  "`deepspeed.ops.adam:X` | adamw |"))
 
 
 def test_third_party_cli_refuses_an_unwritable_out_before_work(tmp_path, capsys):

@@ -78,7 +78,7 @@ class Score:
 def counts_line(c: dict[str, int]) -> str:
     """The mutation score in one sentence."""
     return (f"mutation score: {c['flagged']}/{c['buggy']} broken implementations flagged; "
-            f"forensics named the wrong term for {c['named']}/{c['outside_catalogue']} bugs "
+            f"forensics named the faulty term for {c['named']}/{c['outside_catalogue']} bugs "
             f"outside the catalogue, the diagnosis the variant for {c['diagnosed']}/"
             f"{c['in_catalogue']} inside it; {c['false_alarms']}/{c['correct']} false alarms "
             "on correct implementations written differently")

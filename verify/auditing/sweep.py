@@ -61,7 +61,7 @@ class Row:
     verdict: str  # consistent | discrepant | not audited | failed
     max_ulps: float | None  # operand ulps from the golden
     diagnosis: str
-    seconds: float
+    seconds: float | None  # None in committed files: a timing is the machine's, not the code's
     error: str = ""
     computes: str = ""
 
@@ -209,5 +209,6 @@ def csv_rows(rows: list[Row]) -> list[tuple[str, ...]]:
     return [(r.cell.impl, r.cell.optimizer, r.cell.problem, r.cell.dtype,
              " ".join(f"{k}={v}" for k, v in r.cell.hyper),
              " ".join(f"{k}={v}" for k, v in r.cell.options), r.verdict,
-             "" if r.max_ulps is None else f"{r.max_ulps:.3g}", r.diagnosis, f"{r.seconds:.2f}",
+             "" if r.max_ulps is None else f"{r.max_ulps:.3g}", r.diagnosis,
+             "" if r.seconds is None else f"{r.seconds:.2f}",
              r.error) for r in rows]

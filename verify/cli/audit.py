@@ -16,9 +16,8 @@ from .common import HYPER, bar, done_progress, positive_int, progress, writable_
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from ..auditing import audit
-    from ..report import render_audit
-
     from ..golden.spec import get_rule
+    from ..report import render_audit
 
     get_rule(args.optimizer)  # a misspelt name is refused before anything is created
     hyper = {k: getattr(args, k) for k in HYPER if getattr(args, k) is not None}
@@ -191,7 +190,9 @@ def add_verbs(sub) -> None:
                         "(sampled certified goldens + a float64 shadow of every coordinate)")
     a.add_argument("--seed", type=int, default=0, help="seed of the --size gradient streams")
     a.add_argument("--dtype", default="float32", choices=("float32", "float16", "bfloat16"),
-                   help="the run's floating-point format (float16/bfloat16: all but keras and user code)")
+                   help="the run's floating-point format (default float32; float16 and bfloat16: every "
+                        "built-in implementation, Keras included, and torch, optax, MLX and "
+                        "TensorFlow objects; your own step functions and Keras objects run in float32)")
     a.set_defaults(func=cmd_audit)
 
     w = sub.add_parser("sweep", help="audit every cell of a grid (TOML) and tabulate")

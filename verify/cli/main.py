@@ -19,6 +19,7 @@ from ..errors import InputError, unknown
 from ..files import write_atomic
 from ..version import __version__
 from .audit import add_verbs
+from .check import add_check
 from .common import (
     HYPER,
     PROG,
@@ -30,33 +31,21 @@ from .common import (
     writable_dir,
     write_out,
 )
+from .document import build_report, report_name
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from ..claims.assemble import verify_document
-    from ..report import render
-    from ..report.figures import draw, draw_experiments
-
     claims = Path(args.claims) if args.claims else paths.ARTICLE_CLAIMS
     impls = _parse_impls(args.impls)
     out_dir = writable_dir(Path(args.out) if args.out else paths.REPORTS)  # fail before work
-    name = "article" if claims == paths.ARTICLE_CLAIMS else claims.stem
-    rendered = []  # the experiments' figures, drawn in memory while the audits run
-
-    def figures_meanwhile(experiments):
-        progress("figures")
-        rendered.append(draw_experiments(experiments, name))
-
-    verification = verify_document(claims, progress=progress, impls=impls,
-                                   meanwhile=figures_meanwhile)
+    name = report_name(claims)
+    verification, text, pngs = build_report(claims, name, impls)
     target = out_dir / f"{name}.md"
     try:
-        figures, pngs = draw(verification, name, rendered[0] if rendered else None)
-        done_progress()
         for rel, png in pngs.items():
             (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
             write_atomic(out_dir / rel, png)
-        write_atomic(target, render(verification, figures))
+        write_atomic(target, text)
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror}", where=str(target)) from None
     print(f"wrote {target}: {len(verification.results)} claims, "
@@ -295,12 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("golden", help="compute a golden trace, or check/update the committed ones")
     g.add_argument("--check", action="store_true", help="regenerate committed goldens, fail on drift")
     g.add_argument("--update", action="store_true", help="rewrite committed goldens that differ")
-    g.add_argument("--problem")
-    g.add_argument("--optimizer")
+    g.add_argument("--problem", help="a catalogue problem (e.g. rosenbrock) or a problem TOML file")
+    g.add_argument("--optimizer", metavar="RULE", help="a rule of the catalogue (e.g. adam)")
     for h in HYPER:
         g.add_argument(f"--{h.replace('_', '-')}", dest=h, help=f"{h} as a decimal string")
     g.add_argument("--schedule", default="constant", help="constant (default) or inv-sqrt: α/√t")
-    g.add_argument("--steps", type=positive_int, default=5)
+    g.add_argument("--steps", type=positive_int, default=5, help="steps to run (default 5)")
     g.add_argument("--dps", type=positive_int, default=50, help="decimal digits (checked at 2x)")
     g.add_argument("--init", help="comma-separated start point, e.g. 0.5,-1")
     g.add_argument("--quantize", choices=["float32"], help="round hyperparameters to float32 first")
@@ -313,10 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(func=cmd_golden)
 
     d = sub.add_parser("derive", help="print the symbolic derivation of a problem")
-    d.add_argument("--problem")
+    d.add_argument("--problem", help="a catalogue problem or a problem TOML file")
     d.add_argument("--identities", action="store_true", help="print the optimizer identities")
-    d.add_argument("--check", action="store_true", help="fail if derivations/symbolic/ is stale")
-    d.add_argument("--update", action="store_true", help="rewrite derivations/symbolic/")
+    d.add_argument("--check", action="store_true", help="fail if verify/derivations/symbolic/ is stale")
+    d.add_argument("--update", action="store_true", help="rewrite verify/derivations/symbolic/")
     d.set_defaults(func=cmd_derive)
 
     b = sub.add_parser("bench", help="benchmarks, side by side, as ratios")
@@ -324,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_bench)
 
     add_verbs(sub)
+    add_check(sub)
 
     t = sub.add_parser("third-party", help="audit the installed third-party Adams")
     t.add_argument("--out", default=str(paths.REPORTS / "third-party.md"),
@@ -332,14 +322,38 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("claims", help="check a claims file and print the verdicts; "
                                       "`claims init DOC` drafts a claims file for a document")
-    c.add_argument("words", nargs="*", metavar="FILE | init DOC")
+    c.add_argument("words", nargs="*", metavar="FILE | init DOC",
+                   help="a claims TOML (default: the bundled article's), or init and a document")
     c.add_argument("--strict", action="store_true",
                    help="exit 1 when a claim is contradicted or partly confirmed")
     c.add_argument("--out", help="claims init: write the draft here instead of stdout")
     c.add_argument("--force", action="store_true", help="claims init: overwrite --out")
     c.add_argument("--fresh", action="store_true", help=FRESH_HELP)
     c.set_defaults(func=cmd_claims)
+    for verb, sp in sub.choices.items():
+        if verb in EXAMPLES:
+            sp.epilog = "examples:\n" + "\n".join(f"  {PROG} {e}" for e in EXAMPLES[verb])
+            sp.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = "examples:\n" + "\n".join(f"  {PROG} {EXAMPLES[v][0]}" for v in EXAMPLES)
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
     return p
+
+
+EXAMPLES = {
+    "report": ["report", "report --claims my_post.toml --impls none --out out/"],
+    "audit": ["audit --impl torch.optim:AdamW --optimizer adamw",
+              "audit --impl mymodule:step --optimizer adam --quick",
+              "audit --impl numpy --dtype bfloat16", "audit --impl torch-foreach --size 1000000"],
+    "claims": ["claims my_post.toml --strict", "claims init my_post.md --out my_post.toml"],
+    "golden": ["golden --problem rosenbrock --optimizer adam --lr 0.01 --steps 20",
+               "golden --check"],
+    "derive": ["derive --problem double_well", "derive --identities"],
+    "sweep": ["sweep examples/sweep.toml --workers 2"],
+    "calibrate": ["calibrate --check"],
+    "check": ["check", "check --only goldens,derivations --update"],
+    "third-party": ["third-party"],
+    "bench": ["bench --out reports/benchmarks.md"],
+}
 
 
 def one_line(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..auditing import AuditResult
+from ..auditing.bounds import K_ROUNDINGS, MODELS
 from ..auditing.calibration import Score
 from ..auditing.result import CONSISTENT, NOT_INFORMATIVE, NOT_RUN
 from ..auditing.sampled import TensorAudit
@@ -26,7 +27,7 @@ def audit_section(v: Verification, figures: dict[str, str]) -> str:
     if v.audit_skips:
         lines += ["", "Not audited: " + "; ".join(f"`{i}` {o} ({why})"
                                                   for i, o, why in v.audit_skips) + "."]
-    lines += ["", ENVELOPE_METHOD]
+    lines += ["", envelope_method()]
     if v.calibration:
         lines += ["", f"Calibration of this instrument (`adam-verify calibrate`, "
                   f"`reports/calibration.md`): {v.calibration}."]
@@ -35,19 +36,28 @@ def audit_section(v: Verification, figures: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-ENVELOPE_METHOD = (
-    "Verdict method: every step is judged locally. The claimed rule's update is evaluated from "
-    "the implementation's own previous parameters, its own gradient and its own previous state "
-    "(where it exposes it) in running error analysis (Higham, *Accuracy and Stability of "
-    "Numerical Algorithms*, §3.3): the exact result and a bound on the rounding error that any "
-    "evaluation order of the rule in the run's format can make (two roundings of every "
-    "operation's result, so reorderings, fused and wider arithmetic are inside). A value "
-    "outside [exact − bound, exact + bound], a NaN or infinity where the rule is finite, a "
-    "missing step or state: each makes the setting *discrepant*. Scalar constants are modelled "
-    "four ways (hyperparameters held in double or in the format; 1 − βᵗ accurate, or as a naive "
-    "power in the format, which is reported as a precision defect); the verdict names the one it "
-    "holds under. A setting where the format cannot hold the rule (overflow) or where no "
-    "correct implementation can move θ is *not informative*, and says why.")
+WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
+
+
+def envelope_method() -> str:
+    """The verdict method in words, its constants read from the code that applies them."""
+    k = WORDS.get(K_ROUNDINGS, str(K_ROUNDINGS))
+    models = "; ".join(m.label("format") for m in MODELS)
+    return (
+        "Verdict method: every step is judged locally. The claimed rule's update is evaluated "
+        "from the implementation's own previous parameters, its own gradient and its own "
+        "previous state (where it exposes it) in running error analysis (Higham, *Accuracy and "
+        "Stability of Numerical Algorithms*, §3.3): the exact result and a bound on the rounding "
+        f"error of the rule in the run's format, {k} roundings of every operation's result. "
+        f"{k.capitalize()} is calibrated, not proven: it is the smallest whole number of "
+        "roundings under which the evaluation orders measured (torch's reordered Adam, lerp for "
+        "the moments, AdamW's θ·(1 − αλ), fused and wider arithmetic) stay inside. A value "
+        "outside [exact − bound, exact + bound], a NaN or infinity where the rule is finite, a "
+        "missing step or state: each makes the setting *discrepant*. Scalar constants are "
+        f"modelled {WORDS.get(len(MODELS), str(len(MODELS)))} ways ({models}; \"format\" is the "
+        "run's format, and a naive power is reported as a precision defect); the verdict names "
+        "the one it holds under. A setting where the format cannot hold the rule (overflow) or "
+        "where no correct implementation can move θ is *not informative*, and says why.")
 
 
 def render_audit(r: AuditResult) -> str:
@@ -56,7 +66,7 @@ def render_audit(r: AuditResult) -> str:
              f"- implementation: `{r.impl}` ({r.version}), dtype {r.dtype}",
              f"- **verdict: {r.summary}**", f"- distance from the golden (same gradients): "
              f"{r.ulps_text()}", ""]
-    lines += [ENVELOPE_METHOD, "", "| setting | steps | hyperparameters | max ULP vs golden | "
+    lines += [envelope_method(), "", "| setting | steps | hyperparameters | max ULP vs golden | "
               "max ULP from the local exact step | inside the envelope? | first step outside | "
               "findings |", "|---|---|---|---|---|---|---|---|"]
     for s in r.settings:
@@ -113,7 +123,7 @@ def render_tensor_audit(r: TensorAudit) -> str:
              f"certified goldens ({r.certified_digits} digits): at most {r.max_ulps_golden:.3g} "
              "operand ulps from the exact trajectory",
              f"- checked trajectories: `{r.npz}`" if r.npz else "", "",
-             ENVELOPE_METHOD, "",
+             envelope_method(), "",
              "An operand ulp is a float32 ulp of the larger of a value before and after its step "
              "(for the golden: of the largest |θ| so far): rounding errors are absolute and carry "
              "over, so once θ shrinks they would be thousands of ulps of the result for "
@@ -183,7 +193,8 @@ def render_sweep(rows: list[Row], source: str) -> str:
         lines.append(f"| `{c.impl}` | {c.optimizer} | {c.problem} | {c.dtype} | {hyper} | "
                      f"{_options(c)} | {r.verdict} | {r.computes or '—'} | "
                      f"{'—' if r.max_ulps is None else f'{r.max_ulps:.3g}'} | "
-                     f"{_cell(r.error or r.diagnosis)} | {r.seconds:.1f} |")
+                     f"{_cell(r.error or r.diagnosis)} | "
+                     f"{'—' if r.seconds is None else f'{r.seconds:.1f}'} |")
     return "\n".join(lines) + "\n"
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 from ..auditing.thirdparty import ThirdPartyReport
 
 
-def render_third_party(r: ThirdPartyReport) -> str:
+def _module(target: str) -> str:
+    return target.split(":")[0].split(".")[0]
+
+
+def render_third_party(r: ThirdPartyReport, kept: tuple[tuple[str, str], ...] = ()) -> str:
+    """The third-party audit as Markdown. ``kept``: (package, table row) of packages not
+    installed in this run, carried over from the committed file as they were computed."""
     lines = ["# Third-party Adams", "",
              "Each optimizer is audited as an object (`adam-verify audit --impl MODULE:ATTR`) "
              "over the audit's battery of settings, on its framework's own autodiff gradients. "
@@ -13,9 +19,12 @@ def render_third_party(r: ThirdPartyReport) -> str:
              "| versions | optimizer object | audited as | dtype | verdict | distance from the "
              "golden | audit |",
              "|---|---|---|---|---|---|---|"]
-    for row in r.rows:
-        lines.append(f"| {row.version} | `{row.target}` | {row.optimizer} | {row.dtype} | "
-                     f"{row.verdict} | {row.max_ulps} | {row.summary} |")
+    for p in r.packages:
+        for row in r.rows:
+            if _module(row.target) == p.module:
+                lines.append(f"| {row.version} | `{row.target}` | {row.optimizer} | "
+                             f"{row.dtype} | {row.verdict} | {row.max_ulps} | {row.summary} |")
+        lines += [line for module, line in kept if module == p.module]
     lines += ["", "## What each computes (from its source; asserted in "
               "`tests/test_thirdparty.py`)", ""]
     lines += [f"- **{p.module}** (`{p.install}`): {p.note}" for p in r.packages]
@@ -42,6 +51,10 @@ def render_third_party(r: ThirdPartyReport) -> str:
                          f"{m[0]:.3g} / {m[1]:.3g} | {v[0]:.3g} / {v[1]:.3g} | "
                          f"{q.params_error_lr:.3g} |")
     if r.missing:
-        lines += ["", "Not installed here (no rows): " + ", ".join(
+        held = {module for module, _ in kept}
+        lines += ["", "Not installed when this file was regenerated: " + ", ".join(
             f"{p.module} (`{p.install}`)" for p in r.packages if p.module in r.missing) + "."]
+        if held:
+            lines += ["Their rows above are kept from the last run that had them: the versions "
+                      "column names what they were computed with, and since when they are kept."]
     return "\n".join(lines) + "\n"
