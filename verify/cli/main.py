@@ -50,6 +50,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise InputError(f"cannot write: {exc.strerror}", where=str(target)) from None
     print(f"wrote {target}: {len(verification.results)} claims, "
           f"{_tally(verification.counts())}")
+    if verification.reused:
+        kinds: dict[str, int] = {}
+        for hit in verification.reused:
+            kinds[hit.kind] = kinds.get(hit.kind, 0) + 1
+        print("reused from the result cache (same code, data and library versions): "
+              + ", ".join(f"{n} {k}{'s' if n > 1 else ''}" for k, n in kinds.items()))
     return 0
 
 

@@ -66,7 +66,7 @@ def derivation_markdown(d: Derivation) -> str:
     p = d.problem
     syms = p.symbols
     lines = [f"# {p.title}", "", HEADER, "",
-             f"Problem file: `derivations/problems/{p.name}.toml`. Every fact below is "
+             f"Problem file: `verify/derivations/problems/{p.name}.toml`. Every fact below is "
              "derived by SymPy from the loss as written there.", "",
              "## Loss", "", f"$$L({', '.join(sp.latex(s) for s in syms)}) = {_tex(p.loss)}$$",
              "", "## Gradient", ""]
