@@ -157,9 +157,11 @@ def _merge(a: Slips | None, b: Slips | None) -> Slips | None:
     return dataclasses.replace(a, **changes)
 
 
-def _explains(rule: Rule, runs: list[Run], q: str) -> bool:
-    """Whether ``rule`` keeps quantity ``q`` inside the envelope in every run under some
-    scalar model (the short runs screened under one model first)."""
+def _explains(rule: Rule, runs: list[Run], q: str, base: list[list[Judgement]]) -> bool:
+    """Whether ``rule`` changes quantity ``q`` where it matters: under one scalar model it keeps
+    ``q`` inside the envelope in every run, where the claimed rule under that same model has
+    ``q`` outside in some run (``base``: the claimed rule judged under every model). A
+    hypothesis that leaves ``q`` as the rule has it can never explain ``q``."""
     short = [r for r in runs if r.tested.steps <= SHORT]
     screen = judge(rule, short, MODELS[:2])
     limit = screen_ulps(runs[0].tested.dtype)
@@ -170,19 +172,31 @@ def _explains(rule: Rule, runs: list[Run], q: str) -> bool:
     res = judge(rule, runs, MODELS)
     return any(all(not row[m].outside(q) and not row[m].finite_where_undefined
                    and not row[m].undefined_by_rounding for row in res)
+               and any(row[m].outside(q) for row in base)
                for m in range(len(MODELS)))
 
 
+def _wrong_under_every_model(base: list[list[Judgement]]) -> tuple[set[str], int]:
+    """The quantities no scalar model keeps inside (a β held in float32 moves m and v by ~10²
+    ulps: that is a model, not a slip), and the model under which the fewest are outside."""
+    per_model = [{q for row in base for q, _ in row[m].exits} for m in range(len(MODELS))]
+    best = min(range(len(MODELS)), key=lambda m: (len(per_model[m]), m))
+    return set.intersection(*per_model), best
+
+
 def forensics(claimed: str, ran: Ran, dtype: str) -> tuple[tuple[Term, ...], tuple[str, ...]]:
-    """The terms found off (each with the evidence) and what cannot be told apart."""
+    """The terms found off (each with the evidence) and what cannot be told apart; where no
+    slip explains, no cause is named: what the exposed state shows is evidence (``cause``
+    False) and the slips tried are listed as ruled out."""
     runs = runs_for(claimed, ran)
     held = _held_in_format(claimed, runs, dtype)
     if held:
         return (held,), ()
-    base = judge(RULES[claimed], [r for r in runs if r.tested.steps <= SHORT], MODELS[:1])
+    base = judge(RULES[claimed], runs, MODELS)
+    wrong, best = _wrong_under_every_model(base)
+    short = [i for i, r in enumerate(runs) if r.tested.steps <= SHORT]
     exposed = set().union(*(r.tested.state for r in runs)) & set(RULES[claimed].state_names)
-    wrong = {q for row in base for q, _ in row[0].exits}
-    hyps = hypotheses(claimed) + _resets(base)
+    hyps = hypotheses(claimed) + _resets([[base[i][best]] for i in short])
     n = len(runs)
     whole = [h for h in hyps if candidate(build(claimed, h), runs).fits]
     evidence = f"with this one change the rule is inside the envelope in all {n} settings"
@@ -193,7 +207,7 @@ def forensics(claimed: str, ran: Ran, dtype: str) -> tuple[tuple[Term, ...], tup
         return (Term(whole[0].term, whole[0].says, evidence),), unknown
     by_term = {}
     for q in sorted(wrong & exposed):
-        h = next((h for h in hyps if _explains(build(claimed, h), runs, q)), None)
+        h = next((h for h in hyps if _explains(build(claimed, h), runs, q, base)), None)
         if h is not None:
             by_term[q] = h
     terms = [Term(q, h.says, f"{q} is inside the envelope in all {n} settings with this change")
@@ -201,6 +215,9 @@ def forensics(claimed: str, ran: Ran, dtype: str) -> tuple[tuple[Term, ...], tup
     terms += _fitted(claimed, runs, wrong - set(by_term), exposed)
     unknown = () if exposed else ("without exposed state (m, v) the terms of the step cannot "
                                   "be separated; only the parameters were judged",)
+    if not any(t.cause for t in terms):
+        unknown += (f"ruled out: each of the {len(hyps)} single slips tried ("
+                    + "; ".join(dict.fromkeys(h.says for h in hyps)) + ")",)
     return tuple(terms), unknown
 
 
@@ -228,34 +245,52 @@ def _resets(base: list[list[Judgement]]) -> list[Hypothesis]:
                        wrap=(("reset_every", k),)) for k in ks[:4]]
 
 
+DECAY_NAME = {"adam": ("β1", "β2"), "rmsprop": (None, "α")}
+
+
 def _fitted(claimed: str, runs: list[Run], left: set[str], exposed: set[str]) -> list[Term]:
-    """Numbers fitted from the exposed state where no slip fits: the β of an average."""
+    """What the exposed averages fit where no slip explains them: evidence, never a cause.
+    Each setting is fitted alone (its own β); a setting whose fit is the rule's own average is
+    not shown, and a term whose every setting fits the rule's own is not shown at all."""
     out = []
+    names = DECAY_NAME.get(RULES[claimed].family, (None, None))
     for q in sorted(left & exposed & {"m", "v"}):
-        xs, ys = [], []
-        for r in runs:
-            if q not in r.tested.state or r.tested.grads is None:
+        decay = names[0] if q == "m" else names[1]
+        key = {"β1": "beta1", "β2": "beta2", "α": "alpha"}.get(decay or "")
+        for i, r in enumerate(runs):
+            fit = _fit_average(q, [r])
+            own = float(r.hyper[key]) if key and key in r.hyper else None
+            if fit is None or (own is not None and abs(fit[0] - own) < 1e-4
+                               and abs(fit[1] - (1 - own)) < 1e-4):
                 continue
-            s, g = r.tested.state[q], r.tested.grads
-            feed = g if q == "m" else g * g
-            prev = np.vstack([np.zeros((1, s.shape[1])), s[1:-1]])
-            xs.append(np.stack([prev.ravel(), feed.ravel()], axis=1))
-            ys.append(s[1:].ravel())
-        if not xs:
-            continue
-        a, y = np.vstack(xs), np.concatenate(ys)
-        ok = np.isfinite(a).all(axis=1) & np.isfinite(y)
-        if ok.sum() < 3:
-            continue
-        (beta, gain), *_ = np.linalg.lstsq(a[ok], y[ok], rcond=None)
-        resid = float(np.max(np.abs(a[ok] @ [beta, gain] - y[ok])) / max(np.max(np.abs(y[ok])), 1e-300))
-        configured = "β1" if q == "m" else "β2"
-        shape = "an exponential average" if resid < 1e-3 else "no exponential average"
-        out.append(Term(q, f"{q} behaves as {shape}: {q}_t ≈ {beta:.6g}·{q}_(t−1) + {gain:.6g}·"
-                        f"{'g' if q == 'm' else 'g²'} (the rule has {configured} and 1 − "
-                        f"{configured})", f"least squares over every exposed step, worst relative "
-                        f"residual {resid:.2g}"))
-    if "params" in left and not out:
-        out.append(Term("step", "no single slip of the catalogue of slips explains the step",
-                        "every hypothesis left some setting outside the envelope"))
+            beta, gain, resid = fit
+            feed = "g" if q == "m" else "g²"
+            rule_has = f"; the rule has {decay} = {own:g}" if own is not None else ""
+            out.append(Term(q, f"{q} fits {q}_t ≈ {beta:.6g}·{q}_(t−1) + {gain:.6g}·{feed} in "
+                            f"setting {i + 1} (worst relative residual {resid:.2g}{rule_has})",
+                            "least squares over the setting's exposed steps", cause=False))
+            break
     return out
+
+
+def _fit_average(q: str, runs: list[Run]) -> tuple[float, float, float] | None:
+    """Least-squares (β, gain) of q_t = β·q_(t−1) + gain·feed over every exposed step, and the
+    worst relative residual; None with too few finite steps."""
+    xs, ys = [], []
+    for r in runs:
+        if q not in r.tested.state or r.tested.grads is None:
+            continue
+        s, g = r.tested.state[q], r.tested.grads
+        feed = g if q == "m" else g * g
+        prev = np.vstack([np.zeros((1, s.shape[1])), s[1:-1]])
+        xs.append(np.stack([prev.ravel(), feed.ravel()], axis=1))
+        ys.append(s[1:].ravel())
+    if not xs:
+        return None
+    a, y = np.vstack(xs), np.concatenate(ys)
+    ok = np.isfinite(a).all(axis=1) & np.isfinite(y)
+    if ok.sum() < 3:
+        return None
+    (beta, gain), *_ = np.linalg.lstsq(a[ok], y[ok], rcond=None)
+    resid = float(np.max(np.abs(a[ok] @ [beta, gain] - y[ok])) / max(np.max(np.abs(y[ok])), 1e-300))
+    return float(beta), float(gain), resid

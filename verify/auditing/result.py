@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ..golden.compare import Comparison, OperandUlps, compare
 from ..golden.spec import RunSpec
 from ..golden.trace import Trace
+from ..rules import MEANING, RULES, difference
 from .battery import Setting
 from .bounds import Model
 from .envelope import Exit, Judgement
@@ -84,6 +85,7 @@ class Term:
     term: str  # e.g. "m", "bias correction of v", "step"
     finding: str  # a sentence a user can act on
     evidence: str  # how it was found (which fit, which settings)
+    cause: bool = True  # False: what the data shows (a fit), not a cause found
 
 
 @dataclass(frozen=True)
@@ -190,9 +192,15 @@ def verdict_text(r: AuditResult) -> str:
     d = r.diagnosis
     if d and d.explanation:
         e = d.explanation
-        text += f"; computes {e.rule} ({e.model_text(r.dtype)})"
-    elif d and d.terms:
-        text += "; unexplained by the catalogue; forensics: " + "; ".join(t.finding for t in d.terms)
+        diff = difference(r.optimizer, e.rule) if e.rule in RULES and r.optimizer in RULES else ""
+        text += (f"; computes {e.rule} ({e.model_text(r.dtype)})"
+                 + (f" — {diff}" if diff else "") + f"; {e.rule}: {MEANING.get(e.rule, '')}")
+    elif d and any(t.cause for t in d.terms):
+        text += "; unexplained by the catalogue; forensics: " + "; ".join(
+            t.finding for t in d.terms if t.cause)
     else:
-        text += "; unexplained by the catalogue"
+        text += "; not explained: no catalogue variant and no single slip of the slips tried fits"
+        fits = [t.finding for t in (d.terms if d else ()) if not t.cause]
+        if fits:
+            text += "; the exposed state shows " + "; ".join(fits)
     return text + quick

@@ -133,7 +133,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     import importlib
 
-    from ..auditing.calibration import calibrate, load_counts, probes_from
+    from ..auditing.calibration import blind_line, blind_sets, calibrate, load_counts, probes_from
     from ..report import render_calibration
 
     _import_path_for_mutants(args.mutants)
@@ -144,18 +144,24 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     out_dir = writable_dir(Path(args.out) if args.out else paths.REPORTS)
     score = calibrate(probes_from(registry), args.workers,
                       progress=lambda d, n: bar(d, n, "calibration", smallest=1))
+    root = paths.checkout()
+    blind = {name: calibrate(probes, args.workers,
+                             progress=lambda d, n, name=name: bar(d, n, f"blind set {name}", smallest=1))
+             for name, probes in (blind_sets(root).items() if root else ())}
     done_progress()
     committed = paths.CALIBRATION.read_text() if paths.CALIBRATION.exists() else None
     print(score.line())
+    for name, b in blind.items():
+        print(blind_line(name, b.blind_counts))
     if args.check:
         if committed is None or load_counts(committed) != score.counts:
             print(f"{paths.CALIBRATION} differs from this calibration (run calibrate --update)")
             return 1
         return 0
     try:
-        write_atomic(out_dir / "calibration.md", render_calibration(score))
+        write_atomic(out_dir / "calibration.md", render_calibration(score, blind))
         if args.update:
-            write_atomic(paths.CALIBRATION, score.to_json())
+            write_atomic(paths.CALIBRATION, score.to_json(blind))
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror}", where=str(out_dir)) from None
     print(f"wrote {out_dir / 'calibration.md'}" + (f" and {paths.CALIBRATION}" if args.update else ""))

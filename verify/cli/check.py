@@ -59,7 +59,7 @@ def derivations(root: Path) -> Files:
 
 
 def calibration(root: Path) -> Files:
-    from ..auditing.calibration import calibrate, probes_from
+    from ..auditing.calibration import blind_sets, calibrate, probes_from
     from ..report import render_calibration
 
     checkout = _checkout()
@@ -68,8 +68,9 @@ def calibration(root: Path) -> Files:
     from tests.mutants import MUTANTS
 
     score = calibrate(probes_from(MUTANTS))
-    return {paths.CALIBRATION: score.to_json(),
-            root / "reports" / "calibration.md": render_calibration(score)}
+    blind = {name: calibrate(probes) for name, probes in blind_sets(checkout).items()}
+    return {paths.CALIBRATION: score.to_json(blind),
+            root / "reports" / "calibration.md": render_calibration(score, blind)}
 
 
 def reports(root: Path) -> Files:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..auditing import AuditResult
 from ..auditing.bounds import K_ROUNDINGS, MODELS
-from ..auditing.calibration import Score
+from ..auditing.calibration import Score, blind_line
 from ..auditing.result import CONSISTENT, NOT_INFORMATIVE, NOT_RUN
 from ..auditing.sampled import TensorAudit
 from ..auditing.sweep import Row
@@ -89,12 +89,16 @@ def render_audit(r: AuditResult) -> str:
                   "farthest outside (ulp) | scalar model |", "|---|---|---|---|"]
         lines += [f"| {c.rule} | {c.inside} of {c.judged} | {c.worst_ulps:.3g} | "
                   f"{c.model_text(r.dtype)} |" for c in d.candidates]
-        if d.terms:
+        causes = [t for t in d.terms if t.cause]
+        fits = [t for t in d.terms if not t.cause]
+        if causes:
             lines += ["", "Forensics — the terms found off:", ""]
-            lines += [f"- **{t.term}**: {t.finding} ({t.evidence})" for t in d.terms]
+            lines += [f"- **{t.term}**: {t.finding} ({t.evidence})" for t in causes]
+        if fits:
+            lines += ["", "What the exposed state fits (evidence, not a cause found):", ""]
+            lines += [f"- **{t.term}**: {t.finding} ({t.evidence})" for t in fits]
         if d.unidentifiable:
-            lines += ["", "Not identifiable from what the implementation exposes: "
-                      + "; ".join(d.unidentifiable) + "."]
+            lines += ["", "Not identified: " + "; ".join(d.unidentifiable) + "."]
     return "\n".join(lines) + "\n"
 
 
@@ -198,8 +202,8 @@ def render_sweep(rows: list[Row], source: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_calibration(score: Score) -> str:
-    """The mutation score and one row per calibration implementation."""
+def render_calibration(score: Score, blind: dict[str, Score] | None = None) -> str:
+    """The mutation score and one row per calibration implementation; each blind set apart."""
     lines = ["# Calibration of the audit: a mutation score", "",
              f"**{score.line()}.**", "",
              "Each implementation below was written by hand (`tests/mutants/`), correct ones in "
@@ -216,4 +220,22 @@ def render_calibration(score: Score) -> str:
                      f"{o.verdict} | {found} | {'✅' if o.ok else '❌'} |")
     lines += ["", "Verdicts in full:", ""]
     lines += [f"- `{o.probe.name}`: {_cell(o.summary)}" for o in score.outcomes]
+    for name, b in (blind or {}).items():
+        lines += _blind_section(name, b)
     return "\n".join(lines) + "\n"
+
+
+def _blind_section(name: str, b: Score) -> list[str]:
+    lines = ["", f"## Blind set {name}", "", f"**{blind_line(name, b.blind_counts)}.**", "",
+             f"Written by someone who had read only the README (`tests/blind/{name}/`), never "
+             "the in-house mutants, the slips or the battery; scored apart and never tuned on. "
+             "An explanation is right when it is about the term the author planted and says one "
+             "of the phrases the author expected; wrong when it names a cause that is not that; "
+             "none when the audit names no cause.", "",
+             "| implementation | claims | planted | verdict | cause named | about |",
+             "|---|---|---|---|---|---|"]
+    for o in b.outcomes:
+        p = o.probe
+        lines.append(f"| `{p.name}` | {p.optimizer} | {p.planted or 'correct'} | {o.verdict} | "
+                     f"{o.explained or '—'} | {', '.join(o.categories) or '—'} |")
+    return lines
