@@ -30,10 +30,21 @@ KINGMA_BA_CLAIMS = CLAIMS / "kingma_ba_2015.toml"
 
 
 def checkout() -> Path | None:
-    """The adam-verify source checkout this package runs from, if any: the directory holding
-    ``tests/mutants`` (the calibration implementations) — the current directory or the one
-    above the package (an editable install). None for an installed wheel used elsewhere."""
-    for root in (Path.cwd(), Path(__file__).resolve().parents[1]):
-        if (root / "tests" / "mutants" / "registry.py").is_file() and (root / "verify").is_dir():
-            return root
+    """The adam-verify source checkout this package runs from (an editable install, or
+    ``python -m verify`` inside it): the directory above the package, when it holds
+    ``tests/mutants``. None for an installed wheel, wherever it is run: a checkout in the
+    current directory is not the code that runs, and its data is not the data read."""
+    root = Path(__file__).resolve().parents[1]
+    if (root / "tests" / "mutants" / "registry.py").is_file():
+        return root
     return None
+
+
+def writable_data() -> None:
+    """Refuse to rewrite the catalogue data of an installed package: ``--update`` rewrites the
+    committed files of a checkout (or of ``ADAM_VERIFY_ROOT``), never site-packages."""
+    from .errors import InputError
+
+    if not _project and checkout() is None:
+        raise InputError("--update rewrites the committed files of a checkout of adam-verify "
+                         "(or of ADAM_VERIFY_ROOT); this one is an installed package")

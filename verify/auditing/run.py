@@ -58,6 +58,9 @@ def run_many(impl: str | Callable[..., Any], specs: list[RunSpec], dtype: str = 
     obj = None if isinstance(impl, str) and impl in BUILTIN else detect(impl)
     if obj:
         return [_capture(lambda s=s: run_object(obj, s, dtype, options)) for s in specs]
+    if options:
+        raise InputError(f"--option goes to an optimizer object's constructor; {impl!r} is not "
+                         "one (a built-in implementation or a step function takes none)")
     if dtype != "float32" and (callable(impl) or (impl not in LOW_PRECISION and ":" not in impl)):
         raise InputError(f"{dtype} runs are supported for {', '.join(LOW_PRECISION)}, "
                          f"not {impl if isinstance(impl, str) else 'a user callable'}")

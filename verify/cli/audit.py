@@ -91,42 +91,49 @@ def _audit_tensor(args: argparse.Namespace, hyper: dict[str, str]) -> int:
     return 1 if args.strict and result.verdict != "consistent" else 0
 
 
-def cmd_sweep(args: argparse.Namespace) -> int:
+def sweep_texts(spec: Path, rows: list) -> tuple[str, str]:
+    """A sweep's Markdown and CSV, as the verb writes them and ``check`` compares them: without
+    the cells' timings, which are the machine's, not the code's (the verb prints the total)."""
     import csv
     import io
+    from dataclasses import replace
 
-    from ..auditing.sweep import (
-        CSV_COLUMNS,
-        csv_rows,
-        dask_executor,
-        load_sweep,
-        report_stem,
-        run_sweep,
-    )
+    from ..auditing.sweep import CSV_COLUMNS, csv_rows
     from ..report import render_sweep
+
+    rows = [replace(r, seconds=None) for r in rows]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(csv_rows(rows))
+    return render_sweep(rows, spec.name), buf.getvalue()
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    import time
+
+    from ..auditing.sweep import dask_executor, load_sweep, report_stem, run_sweep
 
     spec = Path(args.spec)
     cells = load_sweep(spec)
     out_dir = writable_dir(Path(args.out) if args.out else paths.REPORTS)
     executor = dask_executor(args.scheduler) if args.scheduler else None
+    t0 = time.perf_counter()
     rows = run_sweep(cells, executor, args.workers,
                      progress=lambda d, n: bar(d, n, "sweep", smallest=1))
     done_progress()
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(csv_rows(rows))
+    text, table_text = sweep_texts(spec, rows)
     stem = report_stem(spec)
     md, table = out_dir / f"{stem}.md", out_dir / f"{stem}.csv"
     try:
-        write_atomic(md, render_sweep(rows, spec.name))
-        write_atomic(table, buf.getvalue())
+        write_atomic(md, text)
+        write_atomic(table, table_text)
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror}", where=str(out_dir)) from None
     counts = {v: sum(r.verdict == v for r in rows)
               for v in ("consistent", "discrepant", "not audited", "failed")}
-    print(f"{len(rows)} cells: " + ", ".join(f"{n} {v}" for v, n in counts.items())
-          + f"; wrote {md} and {table}")
+    print(f"{len(rows)} cells in {time.perf_counter() - t0:.1f} s: "
+          + ", ".join(f"{n} {v}" for v, n in counts.items()) + f"; wrote {md} and {table}")
     return 1 if args.strict and counts["consistent"] < len(rows) else 0
 
 
@@ -161,6 +168,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     try:
         write_atomic(out_dir / "calibration.md", render_calibration(score, blind))
         if args.update:
+            paths.writable_data()
             write_atomic(paths.CALIBRATION, score.to_json(blind))
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror}", where=str(out_dir)) from None

@@ -16,7 +16,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import paths
@@ -86,23 +86,16 @@ def reports(root: Path) -> Files:
 
 
 def sweeps(root: Path) -> Files:
-    import csv
-    import io
-
-    from ..auditing.sweep import CSV_COLUMNS, csv_rows, load_sweep, report_stem, run_sweep
-    from ..report import render_sweep
+    from ..auditing.sweep import load_sweep, report_stem, run_sweep
+    from .audit import sweep_texts
 
     out: Files = {}
     for name in SWEEPS:
         spec = root / "examples" / name
-        rows = [replace(r, seconds=None) for r in run_sweep(load_sweep(spec))]
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        writer.writerows(csv_rows(rows))
+        text, table = sweep_texts(spec, run_sweep(load_sweep(spec)))
         stem = report_stem(spec)
-        out[root / "reports" / f"{stem}.md"] = render_sweep(rows, spec.name)
-        out[root / "reports" / f"{stem}.csv"] = buf.getvalue()
+        out[root / "reports" / f"{stem}.md"] = text
+        out[root / "reports" / f"{stem}.csv"] = table
     return out
 
 
@@ -181,6 +174,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not (root / "reports").is_dir():
         raise InputError("no reports/ folder to compare", where=str(root))
     groups = list(GROUPS) if not args.only else _groups(args.only)
+    if args.update:
+        paths.writable_data()
     drifts, fresh, n = check(groups, root)
     for d in drifts:
         rel = d.path.relative_to(root) if d.path.is_relative_to(root) else d.path

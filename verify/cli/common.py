@@ -42,12 +42,20 @@ def done_progress() -> None:
 
 
 def writable_dir(path: Path) -> Path:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create output directory: {exc.strerror}", where=str(path)) from None
-    if not path.is_dir():
+    """Check that ``path`` is (or can be made) a writable folder, without creating it: bad input
+    found later must leave nothing behind. The writer creates it (``files.write_atomic``)."""
+    import os
+
+    if path.exists() and not path.is_dir():
         raise InputError("output path is not a directory", where=str(path))
+    probe = path
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise InputError(f"cannot create output directory: {probe} is not a directory",
+                         where=str(path))
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise InputError("cannot create output directory: permission denied", where=str(path))
     return path
 
 

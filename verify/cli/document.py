@@ -31,4 +31,4 @@ def build_report(claims: Path, name: str, impls: list[str] | None = None):
 
 def report_name(claims: Path) -> str:
     """The bundled article's report is ``article.md``; any other claims file's is its stem."""
-    return "article" if claims == paths.ARTICLE_CLAIMS else claims.stem
+    return "article" if Path(claims).resolve() == paths.ARTICLE_CLAIMS.resolve() else claims.stem

@@ -106,6 +106,7 @@ def cmd_golden(args: argparse.Namespace) -> int:
             print(f"{len(entries) - len(drifts)}/{len(entries)} committed goldens match "
                   "their regeneration")
             return 1 if drifts else 0
+        paths.writable_data()
         drifts = goldenset.update(entries)
         for d in drifts:
             print(f"updated {d.id} ({d.reason}): {d.path}")
@@ -170,6 +171,8 @@ def cmd_derive(args: argparse.Namespace) -> int:
 def _check_or_update(expected: dict, update: bool, what: str) -> int:
     from ..files import find_drifts, rewrite
 
+    if update:
+        paths.writable_data()
     drifts = find_drifts(expected)
     if update:
         rewrite(drifts, expected)
@@ -260,11 +263,16 @@ def cmd_third_party(args: argparse.Namespace) -> int:
 
     target = Path(args.out)
     writable_dir(target.parent if str(target.parent) else Path("."))  # fail before work
+    from .check import kept_rows
+
     result = third_party(progress=progress)
     done_progress()
-    write_atomic(target, render_third_party(result))
+    committed = target.read_text(errors="replace") if target.is_file() else ""
+    kept = kept_rows(committed, result.missing)
+    write_atomic(target, render_third_party(result, kept))
     print(f"{len(result.rows)} audits, {len(result.lowbit)} low-bit measurements; not installed: "
-          f"{', '.join(result.missing) or 'none'}; wrote {target}")
+          f"{', '.join(result.missing) or 'none'} ({len(kept)} of their rows kept from the file, "
+          f"not recomputed); wrote {target}")
     return 0
 
 

@@ -193,11 +193,18 @@ def data_digest(fig: plt.Figure) -> str:
         put(ax.get_title(), ax.get_xlabel(), ax.get_ylabel(), ax.get_xscale(), ax.get_yscale(),
             ax.get_xlim(), ax.get_ylim())
         for line in ax.get_lines():
-            put("line", line.get_label(), line.get_xydata())
+            put("line", line.get_label(), line.get_xydata(), line.get_color(),
+                line.get_linestyle(), line.get_marker())
         for coll in ax.collections:
-            put("collection", coll.get_label(), coll.get_offsets())
+            put("collection", coll.get_label(), coll.get_offsets(),
+                np.asarray(coll.get_facecolor()), np.asarray(coll.get_edgecolor()))
+            for path in coll.get_paths():
+                put(path.vertices)
             if coll.get_array() is not None:
                 put(np.ma.filled(coll.get_array(), np.nan))
+        for patch in ax.patches:
+            put("patch", patch.get_label(), patch.get_path().vertices,
+                np.asarray(patch.get_facecolor()))
         for image in ax.get_images():
             put("image", np.ma.filled(image.get_array(), np.nan))
         for text in ax.texts:

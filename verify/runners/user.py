@@ -49,6 +49,10 @@ def load_callable(target: str) -> Callable[..., Any]:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise InputError(f"--impl {target!r}: cannot import {module_name}: {exc}") from None
+    except Exception as exc:  # the user's module itself fails: a syntax error, a raise at import
+        line = str(exc).strip().splitlines()[-1] if str(exc).strip() else ""
+        raise InputError(f"--impl {target!r}: importing {module_name} failed: "
+                         f"{type(exc).__name__}: {line}") from None
     fn = getattr(module, attr, None)
     if not callable(fn):
         raise InputError(f"--impl {target!r}: {attr} is not a callable in {module_name}")
