@@ -1,4 +1,4 @@
-"""The gmpy2 certifier (verify/certify.py) against mpmath, which defined the golden text.
+"""The gmpy2 certifier (verify/golden/certify.py) against mpmath, which defined the golden text.
 
 Expected values: literals worked out by hand from mpmath's documented layout (fixed point while
 the leading digit's exponent is in (min(−n//3, −5), n), else scientific), one case where mpmath's

@@ -1,4 +1,4 @@
-"""The compiled evaluator (verify/evaluate.py) against SymPy's exact values and a plain tree walk.
+"""The compiled evaluator (verify/symbolic/evaluate.py) against SymPy's exact values and a plain tree walk.
 
 Expected values: SymPy's exact rational value of each catalogue objective and gradient at
 rational points (``expr.subs``), and, for the rounding, a plain recursive evaluator written here

@@ -74,3 +74,52 @@ def test_audits_asking_different_things_write_different_files(tmp_path):
     names = sorted(p.name for p in (tmp_path / "reports").glob("audit-*.md"))
     assert names == ["audit-numpy-adam-quartic-quick.md", "audit-numpy-adam-quick-lr0.01.md",
                      "audit-numpy-adam-quick.md", "audit-numpy-adam.md"]
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("def step(:\n", "importing broken_mod failed: SyntaxError"),
+    ("raise RuntimeError('boom at import')\n", "importing broken_mod failed: RuntimeError: boom"),
+])
+def test_a_user_module_that_fails_to_import_is_one_line_and_leaves_nothing(tmp_path, source,
+                                                                           expected):
+    (tmp_path / "broken_mod.py").write_text(source)
+    r = _cli(["audit", "--impl", "broken_mod:step"], tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and expected in r.stderr, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken_mod.py"]  # no reports/
+
+
+def test_an_option_no_constructor_takes_is_refused(tmp_path):
+    r = _cli(["audit", "--impl", "numpy", "--option", "foo=1", "--quick"], tmp_path)
+    assert r.returncode == 2 and "--option goes to an optimizer object's constructor" in r.stderr
+    assert not (tmp_path / "reports").exists()
+
+
+def test_a_bundled_document_is_named_without_its_path(tmp_path):
+    r = _cli(["report", "--claims", "kingma_ba_2015", "--impls", "none"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "reports" / "kingma_ba_2015.md").is_file()
+
+
+def test_a_figure_is_stale_when_its_data_changes_not_when_its_pixels_do(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from verify.cli.check import _drift
+    from verify.report.figures import _save
+
+    def png(ys, dpi_scale=1.0):
+        fig, ax = plt.subplots(figsize=(3 * dpi_scale, 2))
+        ax.plot([0, 1, 2], ys, color="C0")
+        sink = {}
+        _save(fig, sink, "f")
+        return next(iter(sink.values()))
+
+    committed = tmp_path / "f.png"
+    committed.write_bytes(png([1, 2, 3]))
+    assert _drift("reports", committed, png([1, 2, 3], dpi_scale=1.5)) is None  # other pixels
+    assert _drift("reports", committed, png([1, 2, 4])).reason == "figure data differs"
+    committed.write_bytes(b"\x89PNG\r\n\x1a\n")  # no digest: never taken as current
+    assert _drift("reports", committed, png([1, 2, 3])).reason == "figure data differs"

@@ -29,6 +29,16 @@ def test_every_path_the_readme_names_exists():
     assert not missing, missing
 
 
+def test_every_module_path_named_anywhere_exists():
+    # docstrings, comments, docs and data name modules by path: none may name a moved one
+    texts = [REPO / "README.md", *(REPO / "docs").glob("*.md"), *(REPO / "verify").rglob("*.py"),
+             *(REPO / "verify" / "derivations").rglob("*.toml"), *(REPO / "tests").glob("*.py")]
+    missing = sorted({f"{t.relative_to(REPO)}: {m}" for t in texts
+                      for m in re.findall(r"\bverify/[\w/]+\.py\b", t.read_text())
+                      if not (REPO / m).exists()})
+    assert not missing, missing
+
+
 def test_the_misuse_count_is_the_battery_tests_count():
     from tests.test_battery import CASES
 

@@ -163,7 +163,8 @@ def to_toml(drafts: list[Draft], document: str, source: str) -> str:
     """The draft as a claims file: loadable as it is, each claim's suggested kind stated."""
     lines = [f"# Draft claims file for {document!r}, written by `adam-verify claims init`.",
              "# Review every claim: statements carry the suggested kind in their reason; turn",
-             "# them into real checks (see docs/claims-format.md) or keep them with a reason.",
+             "# them into real checks (the format: docs/claims-format.md of the adam-verify",
+             "# repository) or keep them with a reason.",
              "", f"document = {_toml_string(document)}", f"source = {_toml_string(source)}"]
     for n, d in enumerate(drafts, 1):
         lines += ["", "[[claim]]", f'id = "draft.{n}"', f"section = {_toml_string(d.section)}",

@@ -34,8 +34,19 @@ from .common import (
 from .document import build_report, report_name
 
 
+def claims_file(text: str | None) -> Path:
+    """A claims file: a path, or the name of a bundled document's claims (``kingma_ba_2015``,
+    ``adam_deeply_explained``), which a wheel carries inside the package; default the article."""
+    if not text:
+        return paths.ARTICLE_CLAIMS
+    bundled = paths.CLAIMS / f"{text}.toml"
+    if "/" not in text and not text.endswith(".toml") and bundled.is_file():
+        return bundled
+    return Path(text)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
-    claims = Path(args.claims) if args.claims else paths.ARTICLE_CLAIMS
+    claims = claims_file(args.claims)
     impls = _parse_impls(args.impls)
     out_dir = writable_dir(Path(args.out) if args.out else paths.REPORTS)  # fail before work
     name = report_name(claims)
@@ -197,8 +208,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
         return _claims_init(words[1:], args)
     if len(words) > 1 or args.out or args.force:
         raise InputError("usage: claims [FILE] | claims init DOC [--out FILE [--force]]")
-    _, results = check_document(Path(words[0]) if words else paths.ARTICLE_CLAIMS,
-                                progress=progress)
+    _, results = check_document(claims_file(words[0] if words else None), progress=progress)
     done_progress()
     for r in results:
         print(f"{r.verdict:31} {r.claim.id}")
@@ -287,7 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="verb", required=True, parser_class=Parser)
 
     r = sub.add_parser("report", help="verify a claims file and write the Markdown report")
-    r.add_argument("--claims", help="claims TOML (default: the bundled article's)")
+    r.add_argument("--claims", help="claims TOML, or a bundled document's name: "
+                                    "adam_deeply_explained (the default), kingma_ba_2015")
     r.add_argument("--out", help="output directory (default: reports/)")
     r.add_argument("--impls", help="implementations to audit (and whose frameworks' Adam "
                                     "defaults to list), comma-separated, or none "
