@@ -86,3 +86,55 @@ def test_blind_counts_right_wrong_none_and_false_alarms():
     ))
     assert score.blind_counts == {"buggy": 5, "flagged": 3, "right": 1, "wrong": 1, "none": 1,
                                   "correct": 2, "false_alarms": 1}
+
+
+def test_a_setting_that_raises_does_not_hide_discrepancies_found_elsewhere():
+    # lr applied twice (discrepant from step 1 in every setting) and a raise from step 500 (only
+    # the long setting gets there): the old audit said "not audited" and exit 0
+    import numpy as np
+
+    from tests.fixtures.user_optimizers import adam
+
+    def lr_twice_then_raises(params, grad, state, t, hyper):
+        if t >= 500:
+            raise RuntimeError("index out of range")
+        h = dict(hyper, lr=float(hyper["lr"]) ** 2)
+        new, st = adam(params, grad, state, t, h)
+        return new.astype(np.float32), st
+
+    r = verify.audit(lr_twice_then_raises, "adam", golden=False)
+    assert r.verdict == "discrepant", r.summary
+    assert "and not run in 1 (setting long" in r.summary
+    assert "raised RuntimeError at step 500" in r.summary
+
+
+def test_a_correct_implementation_that_raises_somewhere_is_not_audited():
+    from tests.fixtures.user_optimizers import adam
+
+    def correct_then_raises(params, grad, state, t, hyper):
+        if t >= 500:
+            raise RuntimeError("index out of range")
+        return adam(params, grad, state, t, hyper)
+
+    r = verify.audit(correct_then_raises, "adam", golden=False)
+    assert r.verdict == "not audited" and "raised RuntimeError at step 500" in r.reason
+
+
+def test_a_step_past_its_time_stops_the_settings_after_it(monkeypatch):
+    import time
+
+    from tests.fixtures.user_optimizers import adam
+
+    calls = []
+
+    def slow(params, grad, state, t, hyper):
+        calls.append(t)
+        if t == 2:
+            time.sleep(1.0)
+        return adam(params, grad, state, t, hyper)
+
+    monkeypatch.setattr("verify.runners.user.run_user.__defaults__", (0.3,))
+    r = verify.audit(slow, "adam", golden=False)
+    assert r.verdict == "not audited" and "did not return within 0.3 s at step 2" in r.reason
+    assert calls == [1, 2]  # the first setting's steps 1 and 2, then nothing more
+    assert all(s.status == "not run" for s in r.settings[1:])

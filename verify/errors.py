@@ -21,6 +21,11 @@ class ImplementationError(Exception):
     its time): a finding about the implementation, reported as "not audited: …", not bad input."""
 
 
+class StepTimeout(ImplementationError):
+    """A step ran past its time limit: the settings after it are not run (each would wait as
+    long again)."""
+
+
 # what a framework raises when it refuses a setting (a value out of its range, say)
 REFUSALS = (ValueError, TypeError, ArithmeticError)
 

@@ -189,6 +189,10 @@ def verdict_text(r: AuditResult) -> str:
         detail = first.first_exit.text() if first.first_exit else first.note
         where = f" (first: setting {first.setting.name}, {detail})"
     text = f"discrepant with {r.optimizer} in {len(bad)} of {len(ran)} settings{where}"
+    failed = [s for s in r.settings if s.status == NOT_RUN and s.note]
+    if failed:
+        text += (f" and not run in {len(failed)} (setting {failed[0].setting.name}: "
+                 f"{failed[0].note})")
     d = r.diagnosis
     if d and d.explanation:
         e = d.explanation

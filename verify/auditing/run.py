@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import REFUSALS, ImplementationError, InputError, refusal, unknown
+from ..errors import REFUSALS, ImplementationError, InputError, StepTimeout, refusal, unknown
 from ..golden.arith import LOW_DTYPES
 from ..golden.compare import operand_ulps
 from ..golden.run import run_golden
@@ -57,7 +57,7 @@ def run_many(impl: str | Callable[..., Any], specs: list[RunSpec], dtype: str = 
 
     obj = None if isinstance(impl, str) and impl in BUILTIN else detect(impl)
     if obj:
-        return [_capture(lambda s=s: run_object(obj, s, dtype, options)) for s in specs]
+        return _each(specs, lambda s: run_object(obj, s, dtype, options))
     if options:
         raise InputError(f"--option goes to an optimizer object's constructor; {impl!r} is not "
                          "one (a built-in implementation or a step function takes none)")
@@ -69,22 +69,29 @@ def run_many(impl: str | Callable[..., Any], specs: list[RunSpec], dtype: str = 
 
         if not runs_here(impl):
             return run_keras_child(specs, BACKENDS[impl], dtype)  # all in one child process
+    def one(spec: RunSpec) -> Trace:
+        try:
+            return _run_one(impl, spec, dtype)
+        except REFUSALS as exc:  # a framework refusing a setting
+            raise refusal(impl, exc) from None
+
+    return _each(specs, one)
+
+
+def _each(specs: list[RunSpec], run: Callable[[RunSpec], Trace]
+          ) -> list[Trace | InputError | ImplementationError]:
+    """Every spec run, each failure kept as its error; after a step past its time limit the
+    remaining settings are not run (each would wait as long again)."""
     out: list[Trace | InputError | ImplementationError] = []
     for spec in specs:
+        if out and isinstance(out[-1], StepTimeout):
+            out.append(StepTimeout(f"not run: an earlier setting timed out ({out[-1]})"))
+            continue
         try:
-            out.append(_run_one(impl, spec, dtype))
+            out.append(run(spec))
         except (InputError, ImplementationError) as exc:
             out.append(exc)
-        except REFUSALS as exc:  # a framework refusing a setting
-            out.append(refusal(impl, exc))
     return out
-
-
-def _capture(run: Callable[[], Trace]) -> Trace | InputError | ImplementationError:
-    try:
-        return run()
-    except (InputError, ImplementationError) as exc:
-        return exc
 
 
 def _run_one(impl: str | Callable[..., Any], spec: RunSpec, dtype: str) -> Trace:
@@ -148,12 +155,11 @@ def audit(impl: str | Callable[..., Any], optimizer: str = "adam", problem: str 
     traces = run_many(impl, specs, dtype, options)
     failed = [(s, t) for s, t in zip(settings, traces, strict=True)
               if isinstance(t, ImplementationError)]
-    if failed:
-        s, exc = failed[0]
-        return _not_audited(name, optimizer, dtype, settings, specs,
-                            f"{exc} (setting {s.name})", quick)
+    why = f"{failed[0][1]} (setting {failed[0][0].name})" if failed else ""
     errors = [t for t in traces if isinstance(t, InputError)]
-    if len(errors) == len(traces):
+    if len(errors) + len(failed) == len(traces):
+        if failed:
+            return _not_audited(name, optimizer, dtype, settings, specs, why, quick)
         raise errors[0]
     first = next(t for t in traces if isinstance(t, Trace))
     version = ", ".join(f"{k} {v}" for k, v in first.arithmetic.get("versions", {}).items()) or "—"
@@ -165,11 +171,13 @@ def audit(impl: str | Callable[..., Any], optimizer: str = "adam", problem: str 
     by_setting = {id(s): j for (s, _, _), j in zip(ran, judged, strict=True)}
     rows = []
     for s, sp, t in zip(settings, specs, traces, strict=True):
-        if isinstance(t, InputError):
+        if isinstance(t, (InputError, ImplementationError)):
             rows.append(SettingResult(s, sp, None, None, None, NOT_RUN, (), str(t)))
         else:
             rows.append(_setting_row(s, sp, t, by_setting[id(s)], golden))
     verdict = DISCREPANT if any(r.status == DISCREPANT for r in rows) else CONSISTENT
+    if failed and verdict != DISCREPANT:  # consistent is never earned over a setting that failed
+        return _not_audited(name, optimizer, dtype, settings, specs, why, quick)
     wide = audit_findings(first, model, verdict, dtype)
     width = arithmetic_width([r.judgement for r in rows if r.judgement is not None], dtype)
     wide += (width,) if width else ()

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ImplementationError, InputError
+from ..errors import ImplementationError, InputError, StepTimeout
 from ..golden.arith import Float32Arith, float32_text
 from ..golden.engine import gradient_at
 from ..golden.run import optimizer_header, problem_header, status_of
@@ -88,8 +88,7 @@ def _call(fn, name: str, t: int, args: tuple, timeout: float):
         with _time_limit(timeout):
             return fn(*args)
     except _Timeout:
-        raise ImplementationError(f"{name} did not return within {timeout:g} s at step {t}"
-                                  ) from None
+        raise StepTimeout(f"{name} did not return within {timeout:g} s at step {t}") from None
     except Exception as exc:  # the user's code failing is a finding, reported in one line
         text = str(exc).splitlines()[0] if str(exc) else ""
         raise ImplementationError(f"{name} raised {type(exc).__name__} at step {t}: {text}"
