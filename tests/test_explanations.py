@@ -138,3 +138,9 @@ def test_a_step_past_its_time_stops_the_settings_after_it(monkeypatch):
     assert r.verdict == "not audited" and "did not return within 0.3 s at step 2" in r.reason
     assert calls == [1, 2]  # the first setting's steps 1 and 2, then nothing more
     assert all(s.status == "not run" for s in r.settings[1:])
+
+
+def test_the_first_line_says_when_the_verdict_rests_on_the_parameters_alone():
+    r = verify.audit("tests.mutants.adam_family:adam_one_expression", "adam", golden=False)
+    assert r.verdict == "consistent"
+    assert "; on the parameters alone (the state _m, _v is private" in r.first_line()

@@ -180,6 +180,10 @@ def verdict_text(r: AuditResult) -> str:
         if skipped:
             extra.append(f"{len(skipped)} not run")
         tail = f"; {', '.join(extra)}" if extra else ""
+        private = next((f for f in r.findings if f.startswith("the verdict rests on the "
+                                                              "parameters alone")), None)
+        if private:
+            tail += "; on the parameters alone (" + private.split(": ", 1)[1] + ")"
         return (f"consistent with {r.optimizer} to {r.dtype} rounding in {len(judged)} of "
                 f"{len(r.settings)} settings{model}{tail}{quick}")
     bad = [s for s in ran if s.status == DISCREPANT]

@@ -83,7 +83,9 @@ def _audit_tensor(args: argparse.Namespace, hyper: dict[str, str]) -> int:
     where = "every coordinate inside" if result.first_exit is None else (
         f"{result.outside_coordinates} coordinates outside, first {result.first_exit[1].text()}")
     print(f"{args.impl} {args.optimizer} on {args.size} parameters × {steps} steps: "
-          f"{result.verdict} with its rounding envelope ({where}); computes {result.computes}; "
+          f"{result.verdict} with its rounding envelope ({where}); "
+          + (f"computes {result.computes}; " if result.computes != "unexplained"
+             else "no catalogue variant explains it; ") +
           f"max {result.max_ulps_golden:.3g} operand ulps from the certified golden "
           f"({result.sampled} sampled + {result.extremes} extreme coordinates); "
           f"{sum(result.seconds.values()):.1f} s")
