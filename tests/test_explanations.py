@@ -144,3 +144,15 @@ def test_the_first_line_says_when_the_verdict_rests_on_the_parameters_alone():
     r = verify.audit("tests.mutants.adam_family:adam_one_expression", "adam", golden=False)
     assert r.verdict == "consistent"
     assert "; on the parameters alone (the state _m, _v is private" in r.first_line()
+
+
+def test_a_default_the_user_did_not_set_is_named_with_the_optimizer_that_matches():
+    # torch.optim.AdamW audited as adam: its default weight_decay = 0.01 is the whole difference
+    # (the old audit: "no single slip of the catalogue of slips explains the step")
+    pytest.importorskip("torch")
+    r = verify.audit("torch.optim:AdamW", "adam", golden=False)
+    assert r.verdict == "discrepant"
+    assert ("torch.optim:AdamW has weight_decay = 0.01 by default, which adam does not have; "
+            "with weight_decay = 0 it is consistent with adam, so it is adamw") in r.summary
+    assert "audit it as --optimizer adamw" in r.summary
+    assert verify.audit("torch.optim:AdamW", "adamw", golden=False).verdict == "consistent"

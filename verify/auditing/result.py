@@ -206,6 +206,8 @@ def verdict_text(r: AuditResult) -> str:
     elif d and any(t.cause for t in d.terms):
         text += "; unexplained by the catalogue; forensics: " + "; ".join(
             t.finding for t in d.terms if t.cause)
+    elif default := next((f for f in r.findings if " by default, which " in f), None):
+        text += "; " + default
     else:
         text += "; not explained: no catalogue variant and no single slip of the slips tried fits"
         fits = [t.finding for t in (d.terms if d else ()) if not t.cause]

@@ -16,7 +16,7 @@ from ..golden.compare import operand_ulps
 from ..golden.run import run_golden
 from ..golden.spec import RunSpec
 from ..golden.trace import Trace
-from ..rules import RULES
+from ..rules import MEANING, RULES
 from .battery import Setting, battery, rule_hyper, stream_problem
 from .bounds import MODELS, Model
 from .diagnose import diagnose
@@ -188,8 +188,50 @@ def audit(impl: str | Callable[..., Any], optimizer: str = "adam", problem: str 
     if verdict == DISCREPANT:
         progress("diagnosis")
         diag = diagnose(optimizer, [(s, sp, t) for s, sp, t in ran], dtype)
+        if diag.explanation is None:
+            wide += _unset_default(impl, optimizer, problem, hyper, steps, dtype, quick, options)
     return AuditResult(name, version, dtype, optimizer, tuple(rows), verdict, model, diag, wide,
                        "", quick)
+
+
+# a constructor default that is a hyperparameter of these rules, not of the claimed one
+DEFAULT_RULES = {"weight_decay": ("adamw", "adam-l2")}
+
+
+def _unset_default(impl: Any, optimizer: str, problem: str | None, hyper: dict | None,
+                   steps: int | None, dtype: str, quick: bool,
+                   options: dict[str, Any] | None) -> tuple[str, ...]:
+    """An optimizer object whose constructor default is a hyperparameter the claimed rule lacks
+    (torch's AdamW: weight_decay = 0.01, audited as adam): audited again with that default set
+    to 0; when that is consistent, the default the user did not set is the discrepancy."""
+    import inspect
+
+    from ..runners.objects import detect
+
+    obj = None if isinstance(impl, str) and impl in BUILTIN else detect(impl)
+    if obj is None:
+        return ()
+    try:
+        params = inspect.signature(obj.factory).parameters
+    except (TypeError, ValueError):
+        return ()
+    set_already = set(obj.options) | set(options or {}) | set(hyper or {})
+    for name, rules in DEFAULT_RULES.items():
+        p = params.get(name)
+        if (p is None or name in set_already or name in RULES[optimizer].defaults
+                or not isinstance(p.default, int | float) or not p.default):
+            continue
+        again = audit(impl, optimizer, problem, hyper, steps, dtype, quick, golden=False,
+                      options=dict(options or {}) | {name: 0.0})
+        if again.verdict != CONSISTENT:
+            continue
+        fits = [r for r in rules if audit(impl, r, problem, hyper, steps, dtype, quick,
+                                          golden=False, options=options).verdict == CONSISTENT]
+        what = (f"it is {fits[0]} ({MEANING[fits[0]]}): audit it as --optimizer {fits[0]}"
+                if fits else f"audit it with --option {name}=0")
+        return (f"{obj.label} has {name} = {p.default:g} by default, which {optimizer} does "
+                f"not have; with {name} = 0 it is consistent with {optimizer}, so {what}",)
+    return ()
 
 
 def _setting_row(s: Setting, spec: RunSpec, trace: Trace, j: Judgement, with_golden: bool
