@@ -134,8 +134,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise InputError(f"cannot write: {exc.strerror}", where=str(out_dir)) from None
     counts = {v: sum(r.verdict == v for r in rows)
               for v in ("consistent", "discrepant", "not audited", "failed")}
-    print(f"{len(rows)} cells in {time.perf_counter() - t0:.1f} s: "
-          + ", ".join(f"{n} {v}" for v, n in counts.items()) + f"; wrote {md} and {table}")
+    print(f"{len(rows)} cells: " + ", ".join(f"{n} {v}" for v, n in counts.items())
+          + f"; wrote {md} and {table} ({time.perf_counter() - t0:.1f} s)")
     return 1 if args.strict and counts["consistent"] < len(rows) else 0
 
 

@@ -206,6 +206,7 @@ def render_calibration(score: Score, blind: dict[str, Score] | None = None) -> s
     """The mutation score and one row per calibration implementation; each blind set apart."""
     lines = ["# Calibration of the audit: a mutation score", "",
              f"**{score.line()}.**", "",
+             f"The same implementations scored as the blind sets are: {_explained(score)}.", "",
              "Each implementation below was written by hand (`tests/mutants/`), correct ones in "
              "different styles and broken ones with one bug each, and audited over the full "
              "battery (`adam-verify calibrate`).", "",
@@ -223,6 +224,13 @@ def render_calibration(score: Score, blind: dict[str, Score] | None = None) -> s
     for name, b in (blind or {}).items():
         lines += _blind_section(name, b)
     return "\n".join(lines) + "\n"
+
+
+def _explained(score: Score) -> str:
+    c = score.blind_counts
+    return (f"{c['flagged']}/{c['buggy']} bugs flagged; of the flagged, the cause named right for "
+            f"{c['right']}, wrong for {c['wrong']}, not named for {c['none']}; "
+            f"{c['false_alarms']}/{c['correct']} false alarms")
 
 
 def _blind_section(name: str, b: Score) -> list[str]:
