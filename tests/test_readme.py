@@ -57,6 +57,16 @@ def test_the_mutation_score_is_the_committed_calibration():
     assert f"{broken} implementations broken on purpose and {correct} correct ones" in flat
 
 
+def test_the_blind_scores_are_the_committed_calibration():
+    from verify.auditing.calibration import blind_line
+
+    flat = " ".join(README.split())
+    blind = json.loads(paths.CALIBRATION.read_text()).get("blind", {})
+    assert blind, "no blind set in the committed calibration"
+    for name, b in blind.items():
+        assert f"**{blind_line(name, b['counts'])}**" in flat, name
+
+
 def test_the_readme_test_command_is_what_ci_runs():
     ci = (REPO / ".ci" / "run").read_text().replace("python -m pip", "pip").replace(" --quiet", "")
     block = re.findall(r"```bash\n(.*?)\n```", README, re.S)[1]
