@@ -156,3 +156,22 @@ def test_a_default_the_user_did_not_set_is_named_with_the_optimizer_that_matches
             "with weight_decay = 0 it is consistent with adam, so it is adamw") in r.summary
     assert "audit it as --optimizer adamw" in r.summary
     assert verify.audit("torch.optim:AdamW", "adamw", golden=False).verdict == "consistent"
+
+
+@pytest.mark.parametrize(("fn", "optimizer", "term", "says"), [
+    ("adam_reset_every_300", "adam", "state", "reset to 0 after every 300th step"),
+    ("adam_cleared_after_40", "adam", "state", "cleared once, after step 40"),
+    ("adam_counter_capped_at_7", "adam", "step counter", "the step count stops at 7"),
+    ("adam_counter_twice", "adam", "step counter", "advances twice per step"),
+    ("adam_stale_m", "adam", "m", "the step uses m before its update"),
+    ("momentum_stale_buffer", "momentum", "buffer", "the buffer before its update"),
+    ("adam_lazy_on_zero", "adam", "lazy updates", "left alone where the gradient is exactly 0"),
+])
+def test_forensics_names_the_slips_of_real_code(fn, optimizer, term, says):
+    # each fixture is the claimed rule with one slip of a category the issue lists (state reset
+    # or cleared, counters capped or doubled, a moment read before its update, lazy updates)
+    r = verify.audit(f"{FIX}:{fn}", optimizer, golden=False)
+    assert r.verdict == "discrepant"
+    causes = [t for t in r.diagnosis.terms if t.cause]
+    assert [t.term for t in causes] == [term], r.summary
+    assert says in causes[0].finding

@@ -54,6 +54,8 @@ class Slips:
     swap_decay: bool = False  # RMSProp: (1 − ρ) v + ρ g²
     decay: str | None = None  # AdamW: "no-lr", "after" (on the updated θ), "twice"
     max_of: str = "running"  # AMSGrad: "last" keeps max(v_{t−1}, v_t), not the running max
+    stale: str = ""  # the step uses the previous value of this state ("m", "v", "buf"): a
+    #                  moment read before its update (an ordering slip)
 
 
 NO_SLIPS = Slips()
@@ -93,7 +95,8 @@ def momentum(name: str, *, nesterov: bool = False, first: str = "g",
             buf = g
         else:
             buf = mu * state["buf"] + gain * g
-        step = g + mu * buf if nesterov else buf
+        used = state["buf"] if slips.stale == "buf" else buf  # the old buffer: an ordering slip
+        step = g + mu * used if nesterov else used
         return -(hp["lr"] * step), {"buf": buf}, {}
 
     return Rule(name, {"lr": "0.01", "momentum": "0.9", "dampening": "0"}, init, update,
@@ -166,6 +169,9 @@ def adam(name: str, *, bias_correction: bool = True, eps: str = "outside",
         new = {"m": m, "v": v}
         bc1 = ar.one_minus_pow(hp[bc1_beta], t + bc1_shift) if fix_m else ar.one
         bc2 = ar.one_minus_pow(hp[bc2_beta], t + bc2_shift) if fix_v else ar.one
+        if sl.stale:  # the step reads a moment before its update: the previous one
+            m = state["m"] if sl.stale == "m" else m
+            v = state["v"] if sl.stale == "v" else v
         m_hat = m / bc1 if fix_m else m
         v_hat = v / bc2 if fix_v else v
         v_den = v_hat
@@ -220,11 +226,17 @@ def _decay(hp, x, sl: Slips, step):
 
 
 def slipped(rule: Rule, name: str, *, lr_power: int = 1, sign: int = 1, reset_every: int = 0,
-            fixed: Mapping[str, str] | None = None, negate_grad: bool = False) -> Rule:
+            fixed: Mapping[str, str] | None = None, negate_grad: bool = False,
+            reset_at: int = 0, lazy: bool = False, counter: tuple[str, int] | None = None,
+            clip_update: bool = False) -> Rule:
     """``rule`` with a slip that any rule can have: the step size applied ``lr_power`` times,
-    the step's sign flipped, the state zeroed after every ``reset_every``-th step,
-    hyperparameters ``fixed`` whatever the caller configures (hard-coded defaults), or the
-    gradient negated before the update (what ``maximize=True`` does: the rule ascends)."""
+    the step's sign flipped, the state zeroed after every ``reset_every``-th step or once after
+    step ``reset_at`` (a state reset or cleared), hyperparameters ``fixed`` whatever the caller
+    configures (hard-coded defaults), the gradient negated before the update (what
+    ``maximize=True`` does), ``lazy``: θ and the state left alone where the gradient is exactly
+    0 (sparse-style lazy updates), ``counter``: the step count the rule sees ``("twice", 0)``
+    advanced twice per step or ``("cap", k)`` stuck at k from step k on, ``clip_update``: the
+    step clipped to ±lr (a 'safety' clamp)."""
 
     def update(g, state, x, t, hp, ar):
         if negate_grad:
@@ -236,8 +248,14 @@ def slipped(rule: Rule, name: str, *, lr_power: int = 1, sign: int = 1, reset_ev
             for _ in range(lr_power - 1):
                 lr = lr * hp["lr"]
             hp = dict(hp, lr=lr)
-        delta, new, aux = rule.update(g, state, x, t, hp, ar)
-        if reset_every and t % reset_every == 0:
+        seen = t if counter is None else (2 * t if counter[0] == "twice" else min(t, counter[1]))
+        delta, new, aux = rule.update(g, state, x, seen, hp, ar)
+        if clip_update:
+            delta = -ar.maximum(-ar.maximum(delta, -hp["lr"]), -hp["lr"])
+        if lazy:
+            delta = ar.where_zero(g, ar.zeros_like(x), delta)
+            new = {k: ar.where_zero(g, state[k], v) for k, v in new.items()}
+        if (reset_every and t % reset_every == 0) or (reset_at and t == reset_at):
             new = {k: ar.zeros_like(v) for k, v in new.items()}
         return (-delta if sign < 0 else delta), new, aux
 

@@ -161,6 +161,8 @@ FORENSIC_TERMS = {"m": ("m",), "v": ("v",), "m, v": ("m", "v"), "v_max": ("v_max
                   "bias corrections": ("bias_correction_m", "bias_correction_v", "step_counter"),
                   "buffer": ("buf",), "buf": ("buf",), "gradient": ("gradient",),
                   "state": ("state_reset",), "step": ("update", "lr"),
+                  "step counter": ("step_counter",),
+                  "lazy updates": ("update", "m", "v", "buf"),
                   "weight decay": ("weight_decay",)}
 
 

@@ -68,6 +68,14 @@ def _adam_hypotheses(decay: bool, amsgrad: bool) -> list[Hypothesis]:
                    Slips(corrected="v")),
         Hypothesis("step", "the square root of v̂ is missing (m̂/(v̂ + ε))", Slips(root=False)),
         Hypothesis("step", "ε enters twice (√v̂ + 2ε)", Slips(eps_twice=True)),
+        # an ordering slip: a moment read before it is updated
+        Hypothesis("m", "the step uses m before its update (the previous step's m)",
+                   Slips(stale="m")),
+        Hypothesis("v", "the step uses v before its update (the previous step's v)",
+                   Slips(stale="v")),
+        # counters: advanced twice per step (two optimizers sharing one, a double increment)
+        Hypothesis("step counter", "the step count advances twice per step (the bias "
+                   "corrections see 2t)", wrap=(("counter", ("twice", 0)),)),
     ]
     if amsgrad:
         h.append(Hypothesis("v_max", "v_max keeps the larger of the last two v, not the running "
@@ -104,6 +112,8 @@ def _momentum_hypotheses() -> list[Hypothesis]:
                    Slips(gain="1")),
         Hypothesis("hyperparameters", "the momentum is fixed at 0.9 whatever is configured",
                    wrap=(("fixed", {"momentum": "0.9"}),)),
+        Hypothesis("buffer", "the step uses the buffer before its update (the previous step's "
+                   "buffer)", Slips(gain="1-d", stale="buf")),
     ]
 
 
@@ -111,7 +121,12 @@ GENERIC = [Hypothesis("step", "the learning rate is applied twice (the step uses
                       wrap=(("lr_power", 2),)),
            Hypothesis("step", "the step has the wrong sign (it ascends)", wrap=(("sign", -1),)),
            Hypothesis("gradient", "the gradient is negated before the update: the rule ascends "
-                      "(maximize)", wrap=(("negate_grad", True),))]
+                      "(maximize)", wrap=(("negate_grad", True),)),
+           # sparse-style lazy updates: nothing moves where the gradient is exactly 0
+           Hypothesis("lazy updates", "θ and the state are left alone where the gradient is "
+                      "exactly 0 (lazy updates)", wrap=(("lazy", True),)),
+           # a 'safety' clamp on the update
+           Hypothesis("step", "the step is clipped to ±lr", wrap=(("clip_update", True),))]
 
 
 def hypotheses(claimed: str) -> list[Hypothesis]:
@@ -194,9 +209,9 @@ def forensics(claimed: str, ran: Ran, dtype: str) -> tuple[tuple[Term, ...], tup
         return (held,), ()
     base = judge(RULES[claimed], runs, MODELS)
     wrong, best = _wrong_under_every_model(base)
-    short = [i for i, r in enumerate(runs) if r.tested.steps <= SHORT]
     exposed = set().union(*(r.tested.state for r in runs)) & set(RULES[claimed].state_names)
-    hyps = hypotheses(claimed) + _resets([[base[i][best]] for i in short])
+    hyps = hypotheses(claimed) + _resets([[row[best]] for row in base],
+                                         RULES[claimed].family == "adam")
     n = len(runs)
     whole = [h for h in hyps if candidate(build(claimed, h), runs).fits]
     evidence = f"with this one change the rule is inside the envelope in all {n} settings"
@@ -236,13 +251,22 @@ def _held_in_format(claimed: str, runs: list[Run], dtype: str) -> Term | None:
                 f"rounded to {dtype} is inside the envelope wherever it is defined")
 
 
-def _resets(base: list[list[Judgement]]) -> list[Hypothesis]:
-    """A reset of the state every k steps, for each k the first exits suggest (a run that
-    leaves the envelope first at step s, s > 1, would fit a reset after step s − 1)."""
+def _resets(base: list[list[Judgement]], counted: bool) -> list[Hypothesis]:
+    """Slips tied to one step k, for each k the first exits suggest (a run that leaves the
+    envelope first at step s fits a change after step s − 1): the state reset every k steps or
+    cleared once after step k, and (``counted``: a rule whose steps depend on t) the step
+    count stuck at k. Long settings count: a slip at step 500 shows only there."""
     exits = [row[0].first_exit for row in base if row[0].first_exit is not None]
-    ks = sorted({e.t - 1 if e.quantity == "params" else e.t for e in exits} - {0})
-    return [Hypothesis("state", f"the state (m, v, buffers) is reset to 0 after every {k}th step",
-                       wrap=(("reset_every", k),)) for k in ks[:4]]
+    ks = sorted({e.t - 1 if e.quantity == "params" else e.t for e in exits} - {0})[:4]
+    out = [Hypothesis("state", f"the state (m, v, buffers) is reset to 0 after every {k}th step",
+                      wrap=(("reset_every", k),)) for k in ks]
+    out += [Hypothesis("state", f"the state (m, v, buffers) is cleared once, after step {k}",
+                       wrap=(("reset_at", k),)) for k in ks]
+    if counted:
+        out += [Hypothesis("step counter", f"the step count stops at {k} (from step {k} on the "
+                           f"bias corrections see t = {k})", wrap=(("counter", ("cap", k)),))
+                for k in ks]
+    return out
 
 
 DECAY_NAME = {"adam": ("β1", "β2"), "rmsprop": (None, "α")}
