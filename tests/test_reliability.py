@@ -167,7 +167,7 @@ def test_claims_strict_exits_1_on_a_contradicted_claim(tiny_root, capsys):
     path = _claims_file(tiny_root, STRICT_CLAIMS)
     assert main(["claims", str(path)]) == 0
     out = capsys.readouterr().out
-    # Rule "gd" keeps no state (verify/rules.py), Adam keeps m and v (Kingma & Ba, Algorithm 1)
+    # Rule "gd" keeps no state (verify/rules/catalogue.py), Adam keeps m and v (Kingma & Ba, Algorithm 1)
     verdicts = {line.split()[-1]: " ".join(line.split()[:-1]) for line in out.splitlines()[:2]}
     assert verdicts == {"adam.state": CONFIRMED, "gd.state": CONTRADICTED}
     assert main(["claims", "--strict", str(path)]) == 1

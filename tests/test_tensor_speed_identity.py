@@ -1,7 +1,7 @@
 """The chunked NumPy tensor stepper (issue #14, speed) computes bit for bit what the plain
 generic rule computes on the whole vector: same parameters, same state, NaN patterns included.
 
-The expected values come from ``reference_step``: the shared rule of ``verify/rules.py`` run
+The expected values come from ``reference_step``: the shared rule of ``verify/rules/`` run
 once on the whole vector with ``Float32Arith``, which is what the NumPy stepper did before it
 was chunked."""
 

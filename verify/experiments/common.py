@@ -58,7 +58,7 @@ def runs_of(grid: GridRun) -> list[Run]:
 
 def run64(problem: str, optimizer: str, lr: str, steps: int,
           start: tuple[str, ...] | None = None, hyper: dict[str, str] | None = None) -> Run:
-    """Run ``optimizer`` in float64 (rules.py on NumPy doubles) and keep the whole path."""
+    """Run ``optimizer`` in float64 (rules/catalogue.py on NumPy doubles) and keep the whole path."""
     setting = Setting(lr, start, tuple(sorted((hyper or {}).items())))
     return runs_of(grid64(problem, optimizer, [setting], steps))[0]
 

@@ -1,7 +1,7 @@
 """float64 runs of one update rule over a grid of settings at once, for the experiments' sweeps.
 
 Every setting (step size, start, other hyperparameters) is one column of a NumPy array, so a
-sweep of dozens of settings costs about as much as one run: the rule (``rules.py``, the same
+sweep of dozens of settings costs about as much as one run: the rule (``rules/catalogue.py``, the same
 code as the goldens) and the problem's SymPy gradient are coordinate-wise and broadcast over the
 columns. float64 is enough for what the experiments measure (which basin, how many steps to a
 threshold, sign changes), all far coarser than double rounding.

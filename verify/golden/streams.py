@@ -1,6 +1,6 @@
 """Goldens for many independent coordinates fed by given gradient streams, in parallel.
 
-Every rule in ``rules.py`` is coordinate-wise: when the gradients do not depend on the
+Every rule in ``rules/catalogue.py`` is coordinate-wise: when the gradients do not depend on the
 parameters (recorded gradient streams, synthetic audits), each coordinate's golden depends only
 on its own stream, so coordinates are split into chunks and run in worker processes. The
 result is the same, byte for byte, whatever the number of workers.
