@@ -63,7 +63,8 @@ def root_paths(root: Path) -> dict[str, Path]:
     d = root / "derivations"
     return {"DERIVATIONS": d, "PROBLEMS": d / "problems", "GOLDEN": d / "golden",
             "CLAIMS": d / "claims", "SYMBOLIC": d / "symbolic", "STREAMS": d / "streams",
-            "CALIBRATION": d / "calibration.json", "REPORTS": root / "reports",
+            "CALIBRATION": d / "calibration.json", "SENSITIVITY": d / "sensitivity.json",
+            "REPORTS": root / "reports",
             "ARTICLE_CLAIMS": d / "claims" / "adam_deeply_explained.toml",
             "KINGMA_BA_CLAIMS": d / "claims" / "kingma_ba_2015.toml", "BUNDLED": d}
 

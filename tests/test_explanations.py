@@ -175,3 +175,20 @@ def test_forensics_names_the_slips_of_real_code(fn, optimizer, term, says):
     causes = [t for t in r.diagnosis.terms if t.cause]
     assert [t.term for t in causes] == [term], r.summary
     assert says in causes[0].finding
+
+
+def test_the_resolution_search_finds_the_threshold_of_a_monotone_detector():
+    from verify.auditing.sensitivity import GRID, smallest_flagged
+
+    threshold = 3.3e-6
+    calls = []
+
+    def flags(r):
+        calls.append(r)
+        return r >= threshold
+
+    smallest, passed = smallest_flagged(flags)
+    assert passed < threshold <= smallest
+    assert smallest / passed <= 10 ** (0.25 / 8) * (1 + 1e-12)  # a grid step, bisected 3 times
+    assert smallest_flagged(lambda r: False) == (None, GRID[-1])
+    assert len(calls) < 20

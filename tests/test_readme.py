@@ -67,6 +67,17 @@ def test_the_blind_scores_are_the_committed_calibration():
         assert f"**{blind_line(name, b['counts'])}**" in flat, name
 
 
+def test_the_sensitivity_is_the_committed_measurement():
+    from verify.auditing.sensitivity import sentence
+
+    rows = json.loads(paths.SENSITIVITY.read_text())
+    assert {(r["audit"].split(" (")[0], r["state"], r["sign"]) for r in rows} == {
+        (a, s, sign) for a, s in [("full battery", "exposed"), ("full battery", "private"),
+                                  ("--quick", "exposed"), ("large audit", "exposed")]
+        for sign in (1, -1)}
+    assert f"**{sentence(rows)}**" in " ".join(README.split())
+
+
 def test_the_readme_test_command_is_what_ci_runs():
     ci = (REPO / ".ci" / "run").read_text().replace("python -m pip", "pip").replace(" --quiet", "")
     block = re.findall(r"```bash\n(.*?)\n```", README, re.S)[1]

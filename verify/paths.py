@@ -23,6 +23,7 @@ CLAIMS = DERIVATIONS / "claims"
 SYMBOLIC = DERIVATIONS / "symbolic"
 STREAMS = DERIVATIONS / "streams"  # gradient streams of the audit battery
 CALIBRATION = DERIVATIONS / "calibration.json"  # the audit's mutation score
+SENSITIVITY = DERIVATIONS / "sensitivity.json"  # the smallest error of the update it flags
 # relative, so it resolves against the current directory when a file is written
 REPORTS = Path(_project) / "reports" if _project else Path("reports")
 ARTICLE_CLAIMS = CLAIMS / "adam_deeply_explained.toml"

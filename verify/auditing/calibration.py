@@ -124,7 +124,12 @@ def committed_line() -> str | None:
 
     if not paths.CALIBRATION.exists():
         return None
-    return counts_line(load_counts(paths.CALIBRATION.read_text()))
+    line = counts_line(json.loads(paths.CALIBRATION.read_text())["counts"])
+    if paths.SENSITIVITY.exists():
+        from .sensitivity import sentence
+
+        line += "; " + sentence(json.loads(paths.SENSITIVITY.read_text()))
+    return line
 
 
 def check_one(probe: Probe) -> Outcome:

@@ -153,6 +153,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     out_dir = writable_dir(Path(args.out) if args.out else paths.REPORTS)
     score = calibrate(probes_from(registry), args.workers,
                       progress=lambda d, n: bar(d, n, "calibration", smallest=1))
+    if args.sensitivity:
+        return _sensitivity(args)
     root = paths.checkout()
     blind = {name: calibrate(probes, args.workers,
                              progress=lambda d, n, name=name: bar(d, n, f"blind set {name}", smallest=1))
@@ -227,9 +229,38 @@ def add_verbs(sub) -> None:
     k.add_argument("--workers", type=positive_int, help="processes (default: all cores)")
     k.add_argument("--out", help="where calibration.md goes (default: reports/)")
     k.add_argument("--update", action="store_true", help=f"also rewrite {paths.CALIBRATION.name}")
+    k.add_argument("--sensitivity", action="store_true",
+                   help="measure the smallest relative error of the update the audit flags "
+                        "(reports/sensitivity.md; with --update also verify/derivations/"
+                        "sensitivity.json); about two minutes")
     k.add_argument("--check", action="store_true",
                    help="exit 1 if the committed score differs from this run's")
     k.set_defaults(func=cmd_calibrate)
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    """``calibrate --sensitivity``: the smallest error of the update the audit flags."""
+    import json
+
+    from ..auditing.sensitivity import as_json, measure, sentence, to_json
+    from ..report.audit import render_sensitivity
+
+    out_dir = writable_dir(Path(args.out) if args.out else paths.REPORTS)
+    rows = measure(progress=progress)
+    done_progress()
+    print(sentence(as_json(rows)))
+    if args.check:
+        same = paths.SENSITIVITY.exists() and json.loads(paths.SENSITIVITY.read_text()) == as_json(rows)
+        if not same:
+            print(f"{paths.SENSITIVITY} differs from this measurement (run calibrate --sensitivity "
+                  "--update)")
+        return 0 if same else 1
+    write_atomic(out_dir / "sensitivity.md", render_sensitivity(as_json(rows)))
+    if args.update:
+        paths.writable_data()
+        write_atomic(paths.SENSITIVITY, to_json(rows))
+    print(f"wrote {out_dir / 'sensitivity.md'}" + (f" and {paths.SENSITIVITY}" if args.update else ""))
+    return 0
 
 
 def _import_path_for_mutants(module: str) -> None:

@@ -7,6 +7,7 @@ from ..auditing.bounds import K_ROUNDINGS, MODELS
 from ..auditing.calibration import Score, blind_line
 from ..auditing.result import CONSISTENT, NOT_INFORMATIVE, NOT_RUN
 from ..auditing.sampled import TensorAudit
+from ..auditing.sensitivity import sentence
 from ..auditing.sweep import Row
 from ..claims.assemble import Verification
 from .cells import cell as _cell
@@ -223,6 +224,20 @@ def render_calibration(score: Score, blind: dict[str, Score] | None = None) -> s
     lines += [f"- `{o.probe.name}`: {_cell(o.summary)}" for o in score.outcomes]
     for name, b in (blind or {}).items():
         lines += _blind_section(name, b)
+    return "\n".join(lines) + "\n"
+
+
+def render_sensitivity(rows: list[dict]) -> str:
+    """The audit's resolution: one row per way of auditing and sign of the error."""
+    lines = ["# Sensitivity of the audit", "", f"**{sentence(rows)}.**", "",
+             "A correct float32 Adam whose step is scaled by (1 + r), audited for r on a grid of "
+             "four points a decade from 10⁻⁷, then bisected: the smallest |r| flagged discrepant "
+             "and the largest seen to pass (`verify/auditing/sensitivity.py`).", "",
+             "| audit | state | r | smallest flagged | largest passed |", "|---|---|---|---|---|"]
+    for r in rows:
+        flagged = "none up to 10⁻²" if r["smallest"] is None else f"{r['smallest']:.2g}"
+        lines.append(f"| {r['audit']} | {r['state']} | {'> 0' if r['sign'] > 0 else '< 0'} | "
+                     f"{flagged} | {r['largest_passed']:.2g} |")
     return "\n".join(lines) + "\n"
 
 
