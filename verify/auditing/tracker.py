@@ -88,8 +88,9 @@ class Tracker:
             ref = Bounded(np.broadcast_to(ref.v, got.shape), np.broadcast_to(ref.e, got.shape),
                           ref.ctx)
         dist = np.abs(got - ref.v)
-        if not self.measure and (dist <= ref.e).all() and not self.done.any():
-            return  # inside everywhere (NaN compares False): nothing to record
+        if (not self.measure and (dist <= ref.e).all() and np.isfinite(ref.e).all()
+                and not self.done.any()):
+            return  # inside everywhere, every bound finite (NaN compares False): nothing to record
         ulp = ulp_at(np.maximum(np.abs(ref.v), np.abs(before)), self.ar.fmt)
         dist[np.isinf(ref.v) & (got == ref.v)] = 0.0
         beyond = np.where(np.isnan(dist), np.inf, dist - ref.e)
@@ -173,7 +174,10 @@ class Tracker:
             e = np.broadcast_to(ref.e, got.shape)[i0:]
             g = got[i0:]
             dist = np.abs(g - v)
-            skipped = ((dist <= e).all(axis=(1, 2)) if skip_all else np.zeros(k, dtype=bool))
+            # a step is skipped only where every bound is finite: an infinite bound (the format
+            # may overflow) is a note to keep even when the values compare inside it
+            skipped = (((dist <= e) & np.isfinite(e)).all(axis=(1, 2)) if skip_all
+                       else np.zeros(k, dtype=bool))
             dist[np.isinf(v) & (g == v)] = 0.0
             finite = np.isfinite(e)
             judged = mask & alive & finite & ~skipped[:, None, None]
