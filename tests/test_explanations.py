@@ -203,3 +203,51 @@ def test_float16_diagnosis_is_not_lost_to_settings_the_format_cannot_hold():
     r = verify.audit("torch.optim:Adam", "adam-l2", dtype="float16", golden=False,
                      options={"decoupled_weight_decay": True})
     assert r.verdict == "discrepant" and r.computes == "adamw", r.summary
+
+
+def test_a_cause_the_rest_of_the_exposed_state_contradicts_is_not_named():
+    # "β1, β2 are fixed at 0.9, 0.999" brings v inside but pushes m outside wherever β1 ≠ 0.9,
+    # where the claimed rule had m inside: the old forensics named it for v
+    r = verify.audit(f"{FIX}:adam_beta2_fixed", "adam", golden=False)
+    assert r.verdict == "discrepant"
+    assert not any("β1, β2 are fixed" in t.finding for t in r.diagnosis.terms if t.cause), \
+        r.summary
+
+
+def test_fits_of_the_exposed_state_say_when_they_are_no_average():
+    # _fitted alone, on one run whose exposed m is the rule's own average (β1 = 0.9: nothing
+    # shown) or an average with 0.8 (shown, as evidence), or no average at all
+    import numpy as np
+
+    from verify.auditing.envelope import Run, Tested
+    from verify.auditing.forensics import _fitted
+
+    g = np.array([[1.0, -2.0], [0.5, 3.0], [-1.0, 1.0], [2.0, -0.5], [0.25, 0.75]])
+
+    def run_with(beta, floor=None):
+        m = np.zeros((len(g) + 1, 2))
+        for t in range(1, len(g) + 1):
+            m[t] = beta * m[t - 1] + (1 - beta) * g[t - 1]
+            if floor is not None:
+                m[t] = np.maximum(m[t], floor)
+        params = np.zeros_like(m)
+        tested = Tested(params, g, {"m": m}, len(g), "float32")
+        return Run({"lr": "0.1", "beta1": "0.9", "beta2": "0.999", "eps": "1e-8"}, tested,
+                   "constant", None)
+
+    assert _fitted("adam", [run_with(0.9)], {"m"}, {"m"}) == []
+    (fit,) = _fitted("adam", [run_with(0.8)], {"m"}, {"m"})
+    assert not fit.cause and fit.finding.startswith("m fits m_t ≈ 0.8·m_(t−1) + 0.2·g")
+    assert "the rule has β1 = 0.9" in fit.finding
+    (floor,) = _fitted("adam", [run_with(0.9, floor=0.5)], {"m"}, {"m"})
+    assert "m is no exponential average (the best fit" in floor.finding
+
+
+def test_expected_phrases_match_whole_words_only():
+    # "coupled" must not be found inside "decoupled", nor "computes adam" inside "computes adamw"
+    p = Probe("x", "m:x", "adamw", planted="weight_decay", expect=("coupled",))
+    assert not names_planted(p, "computes adam (weight decay: none where adamw has decoupled)",
+                             ("weight_decay",))
+    q = Probe("x", "m:x", "amsgrad", planted="v_max", expect=("computes adam",))
+    assert not names_planted(q, "computes adamw (…)", ("v_max",))
+    assert names_planted(q, "computes adam (running max of v: none …)", ("v_max",))

@@ -6,6 +6,7 @@ the catalogue forensics must name the wrong term. The implementations are test d
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -213,7 +214,8 @@ def names_planted(probe: Probe, explanation: str, categories: tuple[str, ...]) -
     """A blind bug's cause is named right when the explanation is about the planted term and
     says one of the phrases its author expected (two bugs: either one, by phrase)."""
     said = _plain(explanation)
-    phrase = any(_plain(p) in said for p in probe.expect)
+    phrase = any(re.search(r"(?<![\w-])" + re.escape(_plain(p)) + r"(?![\w-])", said)
+                 for p in probe.expect)
     if probe.planted == "two_bugs":
         return bool(categories) and phrase
     return probe.planted in categories and phrase

@@ -172,11 +172,13 @@ def _merge(a: Slips | None, b: Slips | None) -> Slips | None:
     return dataclasses.replace(a, **changes)
 
 
-def _explains(rule: Rule, runs: list[Run], q: str, base: list[list[Judgement]]) -> bool:
-    """Whether ``rule`` changes quantity ``q`` where it matters: under one scalar model it keeps
-    ``q`` inside the envelope in every run, where the claimed rule under that same model has
-    ``q`` outside in some run (``base``: the claimed rule judged under every model). A
-    hypothesis that leaves ``q`` as the rule has it can never explain ``q``."""
+def _explains(rule: Rule, runs: list[Run], q: str, base: list[list[Judgement]],
+              exposed: set[str]) -> bool:
+    """Whether ``rule`` explains quantity ``q``: under one scalar model it keeps ``q`` inside the
+    envelope in every run, where the claimed rule under that same model has ``q`` outside in
+    some run (``base``: the claimed rule judged under every model), and it pushes no other
+    exposed quantity outside where the claimed rule had it inside everywhere (the rest of the
+    evidence must not contradict it)."""
     short = [r for r in runs if r.tested.steps <= SHORT]
     screen = judge(rule, short, MODELS[:2])
     limit = screen_ulps(runs[0].tested.dtype)
@@ -185,10 +187,15 @@ def _explains(rule: Rule, runs: list[Run], q: str, base: list[list[Judgement]]) 
            for m in range(2)):
         return False
     res = judge(rule, runs, MODELS)
-    return any(all(not row[m].outside(q) and not row[m].finite_where_undefined
-                   and not row[m].undefined_by_rounding for row in res)
-               and any(row[m].outside(q) for row in base)
-               for m in range(len(MODELS)))
+
+    def under(m: int) -> bool:
+        kept = {p for p in exposed - {q} if not any(row[m].outside(p) for row in base)}
+        return (all(not row[m].outside(q) and not row[m].finite_where_undefined
+                    and not row[m].undefined_by_rounding for row in res)
+                and any(row[m].outside(q) for row in base)
+                and not any(row[m].outside(p) for row in res for p in kept))
+
+    return any(under(m) for m in range(len(MODELS)))
 
 
 def _wrong_under_every_model(base: list[list[Judgement]]) -> tuple[set[str], int]:
@@ -222,7 +229,7 @@ def forensics(claimed: str, ran: Ran, dtype: str) -> tuple[tuple[Term, ...], tup
         return (Term(whole[0].term, whole[0].says, evidence),), unknown
     by_term = {}
     for q in sorted(wrong & exposed):
-        h = next((h for h in hyps if _explains(build(claimed, h), runs, q, base)), None)
+        h = next((h for h in hyps if _explains(build(claimed, h), runs, q, base, exposed)), None)
         if h is not None:
             by_term[q] = h
     terms = [Term(q, h.says, f"{q} is inside the envelope in all {n} settings with this change")
@@ -290,8 +297,12 @@ def _fitted(claimed: str, runs: list[Run], left: set[str], exposed: set[str]) ->
             beta, gain, resid = fit
             feed = "g" if q == "m" else "g²"
             rule_has = f"; the rule has {decay} = {own:g}" if own is not None else ""
-            out.append(Term(q, f"{q} fits {q}_t ≈ {beta:.6g}·{q}_(t−1) + {gain:.6g}·{feed} in "
-                            f"setting {i + 1} (worst relative residual {resid:.2g}{rule_has})",
+            shape = (f"fits {q}_t ≈" if resid < 1e-3 else
+                     f"is no exponential average (the best fit, {q}_t ≈")
+            close = ")" if resid >= 1e-3 else ""
+            out.append(Term(q, f"{q} {shape} {beta:.6g}·{q}_(t−1) + {gain:.6g}·{feed}{close} in "
+                            f"the {_ordinal(i + 1)} setting that ran (worst relative residual "
+                            f"{resid:.2g}{rule_has})",
                             "least squares over the setting's exposed steps", cause=False))
             break
     return out
@@ -318,3 +329,7 @@ def _fit_average(q: str, runs: list[Run]) -> tuple[float, float, float] | None:
     (beta, gain), *_ = np.linalg.lstsq(a[ok], y[ok], rcond=None)
     resid = float(np.max(np.abs(a[ok] @ [beta, gain] - y[ok])) / max(np.max(np.abs(y[ok])), 1e-300))
     return float(beta), float(gain), resid
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"

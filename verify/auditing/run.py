@@ -84,8 +84,11 @@ def _each(specs: list[RunSpec], run: Callable[[RunSpec], Trace]
     remaining settings are not run (each would wait as long again)."""
     out: list[Trace | InputError | ImplementationError] = []
     for spec in specs:
-        if out and isinstance(out[-1], StepTimeout):
-            out.append(StepTimeout(f"not run: an earlier setting timed out ({out[-1]})"))
+        timed_out = next((e for e in out if isinstance(e, StepTimeout)), None)
+        if timed_out is not None:
+            first = str(timed_out)
+            out.append(StepTimeout(first if first.startswith("not run:") else
+                                   f"not run: an earlier setting timed out ({first})"))
             continue
         try:
             out.append(run(spec))
@@ -225,10 +228,11 @@ def _unset_default(impl: Any, optimizer: str, problem: str | None, hyper: dict |
                       options=dict(options or {}) | {name: 0.0})
         if again.verdict != CONSISTENT:
             continue
-        fits = [r for r in rules if audit(impl, r, problem, hyper, steps, dtype, quick,
-                                          golden=False, options=options).verdict == CONSISTENT]
-        what = (f"it is {fits[0]} ({MEANING[fits[0]]}): audit it as --optimizer {fits[0]}"
-                if fits else f"audit it with --option {name}=0")
+        fit = next((r for r in rules if audit(impl, r, problem, hyper, steps, dtype, quick,
+                                              golden=False, options=options).verdict == CONSISTENT),
+                   None)
+        what = (f"it is {fit} ({MEANING[fit]}): audit it as --optimizer {fit}"
+                if fit else f"audit it with --option {name}=0")
         return (f"{obj.label} has {name} = {p.default:g} by default, which {optimizer} does "
                 f"not have; with {name} = 0 it is consistent with {optimizer}, so {what}",)
     return ()

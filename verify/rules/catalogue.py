@@ -169,11 +169,11 @@ def adam(name: str, *, bias_correction: bool = True, eps: str = "outside",
         new = {"m": m, "v": v}
         bc1 = ar.one_minus_pow(hp[bc1_beta], t + bc1_shift) if fix_m else ar.one
         bc2 = ar.one_minus_pow(hp[bc2_beta], t + bc2_shift) if fix_v else ar.one
-        if sl.stale:  # the step reads a moment before its update: the previous one
-            m = state["m"] if sl.stale == "m" else m
-            v = state["v"] if sl.stale == "v" else v
-        m_hat = m / bc1 if fix_m else m
-        v_hat = v / bc2 if fix_v else v
+        # the step reads a moment before its update (the previous one); the state stays fresh
+        m_read = state["m"] if sl.stale == "m" else m
+        v_read = state["v"] if sl.stale == "v" else v
+        m_hat = m_read / bc1 if fix_m else m_read
+        v_hat = v_read / bc2 if fix_v else v_read
         v_den = v_hat
         if amsgrad == "v":
             new["v_max"] = ar.maximum(state["v_max"] if running_max else state["v"], v)
