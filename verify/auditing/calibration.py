@@ -269,11 +269,16 @@ def blind_sets(root: Path) -> dict[str, list[Probe]]:
     return {m.parent.name: blind_probes(m.parent, f"tests.blind.{m.parent.name}") for m in found}
 
 
+def explained_text(c: dict[str, int]) -> str:
+    """Bugs flagged, and of the flagged the cause named right, wrong or not at all; false alarms."""
+    return (f"{c['flagged']}/{c['buggy']} bugs flagged; of the flagged, the cause named right for "
+            f"{c['right']}, wrong for {c['wrong']}, not named for {c['none']}; "
+            f"{c['false_alarms']}/{c['correct']} false alarms")
+
+
 def blind_line(name: str, c: dict[str, int]) -> str:
     """A blind set's score in one sentence."""
-    return (f"blind set {name}: {c['flagged']}/{c['buggy']} bugs flagged; of the flagged, the "
-            f"cause named right for {c['right']}, wrong for {c['wrong']}, not named for "
-            f"{c['none']}; {c['false_alarms']}/{c['correct']} false alarms")
+    return f"blind set {name}: {explained_text(c)}"
 
 
 def probes_from(mutants: dict[str, Any]) -> list[Probe]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..auditing import AuditResult
 from ..auditing.bounds import K_ROUNDINGS, MODELS
-from ..auditing.calibration import Score, blind_line
+from ..auditing.calibration import Score, blind_line, explained_text
 from ..auditing.result import CONSISTENT, NOT_INFORMATIVE, NOT_RUN
 from ..auditing.sampled import TensorAudit
 from ..auditing.sensitivity import sentence
@@ -207,7 +207,8 @@ def render_calibration(score: Score, blind: dict[str, Score] | None = None) -> s
     """The mutation score and one row per calibration implementation; each blind set apart."""
     lines = ["# Calibration of the audit: a mutation score", "",
              f"**{score.line()}.**", "",
-             f"The same implementations scored as the blind sets are: {_explained(score)}.", "",
+             "The same implementations scored as the blind sets are: "
+             f"{explained_text(score.blind_counts)}.", "",
              "Each implementation below was written by hand (`tests/mutants/`), correct ones in "
              "different styles and broken ones with one bug each, and audited over the full "
              "battery (`adam-verify calibrate`).", "",
@@ -239,13 +240,6 @@ def render_sensitivity(rows: list[dict]) -> str:
         lines.append(f"| {r['audit']} | {r['state']} | {'> 0' if r['sign'] > 0 else '< 0'} | "
                      f"{flagged} | {r['largest_passed']:.2g} |")
     return "\n".join(lines) + "\n"
-
-
-def _explained(score: Score) -> str:
-    c = score.blind_counts
-    return (f"{c['flagged']}/{c['buggy']} bugs flagged; of the flagged, the cause named right for "
-            f"{c['right']}, wrong for {c['wrong']}, not named for {c['none']}; "
-            f"{c['false_alarms']}/{c['correct']} false alarms")
 
 
 def _blind_section(name: str, b: Score) -> list[str]:
